@@ -1,0 +1,3 @@
+from tui_editor.cli import run
+
+run()

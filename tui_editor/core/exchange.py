@@ -1,0 +1,135 @@
+"""Lecture import/export JSON: validation that names the problem, and nothing half-imported.
+
+The format is the export JSON of DESIGN.md §5 (`Store.export_lecture`). `validate_lecture` checks a whole
+document before anything is written; `Store.create_lecture` then inserts it in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .clock import as_utc
+from .errors import BadInputError
+from .kinds import KINDS, TRACK_NAMES, ValidationError, kind_for_track
+
+ASSET_LISTS = {"visual": "visuals", "narration": "narration", "music": "music"}
+
+
+def _number(value: Any, where: str, *, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadInputError(f"{where}: expected a number, got {json.dumps(value)}")
+    if value != value or value < minimum or value == float("inf"):
+        raise BadInputError(f"{where}: must be a finite number ≥ {minimum:g}")
+    return float(value)
+
+
+def _text(value: Any, where: str, *, required: bool = True) -> str:
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise BadInputError(f"{where}: expected {'non-empty ' if required else ''}text")
+    return value
+
+
+def validate_lecture(data: Any) -> dict[str, Any]:
+    """Check an export document and return `{title, summary, assets: {kind: [...]}, clips: [...]}`."""
+    if not isinstance(data, Mapping):
+        raise BadInputError("the file must hold one JSON object (a lecture export)")
+    title = _text(data.get("title"), "title")
+    summary = _text(data.get("summary", ""), "summary", required=False)
+    assets: dict[str, list[dict[str, Any]]] = {}
+    known: dict[str, set[str]] = {}
+    for kind, key in ASSET_LISTS.items():
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise BadInputError(f"{key}: expected a list")
+        spec = KINDS[kind]  # type: ignore[index]
+        clean_items = []
+        ids: set[str] = set()
+        for index, item in enumerate(items):
+            where = f"{key}[{index}]"
+            if not isinstance(item, Mapping):
+                raise BadInputError(f"{where}: expected an object")
+            asset_id = _text(item.get("id"), f"{where}.id")
+            if asset_id in ids:
+                raise BadInputError(f"{where}.id: duplicate asset id {asset_id!r}")
+            ids.add(asset_id)
+            try:
+                clean = spec.validate_asset(item)
+            except ValidationError as exc:
+                raise BadInputError(f"{where}.{exc}") from None
+            updated = item.get("updated_at")
+            if updated is not None:
+                try:
+                    clean["updated_at"] = as_utc(
+                        datetime.fromisoformat(_text(updated, f"{where}.updated_at"))
+                    )
+                except ValueError:
+                    raise BadInputError(f"{where}.updated_at: not an ISO date-time") from None
+            if not clean.get("model"):
+                raise BadInputError(f"{where}.model: expected non-empty text")
+            clean_items.append(clean)
+        assets[kind] = clean_items
+        known[kind] = ids
+    timeline = data.get("timeline")
+    if not isinstance(timeline, Mapping):
+        raise BadInputError("timeline: expected an object with visual, voice and music lists")
+    unknown_tracks = set(timeline) - set(TRACK_NAMES)
+    if unknown_tracks:
+        raise BadInputError(f"timeline: unknown track {sorted(unknown_tracks)[0]!r}")
+    clips: list[dict[str, Any]] = []
+    clip_ids: set[str] = set()
+    for track in TRACK_NAMES:
+        items = timeline.get(track, [])
+        if not isinstance(items, list):
+            raise BadInputError(f"timeline.{track}: expected a list")
+        kind = kind_for_track(track).name
+        for index, item in enumerate(items):
+            where = f"timeline.{track}[{index}]"
+            if not isinstance(item, Mapping):
+                raise BadInputError(f"{where}: expected an object")
+            clip_id = _text(item.get("id"), f"{where}.id")
+            if clip_id in clip_ids:
+                raise BadInputError(f"{where}.id: duplicate clip id {clip_id!r}")
+            clip_ids.add(clip_id)
+            asset_id = _text(item.get("asset_id"), f"{where}.asset_id")
+            if asset_id not in known[kind]:
+                raise BadInputError(f"{where}.asset_id: no {kind} asset with id {asset_id!r} in the file")
+            clips.append(
+                {
+                    "id": clip_id,
+                    "track": track,
+                    "name": _text(item.get("name"), f"{where}.name"),
+                    "start": _number(item.get("start"), f"{where}.start"),
+                    "duration": _number(item.get("duration"), f"{where}.duration"),
+                    "asset_id": asset_id,
+                }
+            )
+    return {"id": data.get("id"), "title": title, "summary": summary, "assets": assets, "clips": clips}
+
+
+def read_lecture_file(path: str | Path) -> dict[str, Any]:
+    """Read and validate an export file; every problem is a `BadInputError` naming the file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInputError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise BadInputError(f"{file}: is a directory") from None
+    except UnicodeDecodeError:
+        raise BadInputError(f"{file}: not UTF-8 text") from None
+    except OSError as exc:
+        raise BadInputError(f"{file}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    try:
+        return validate_lecture(data)
+    except BadInputError as exc:
+        raise BadInputError(f"{file}: {exc.message}") from None

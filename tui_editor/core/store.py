@@ -1,0 +1,653 @@
+"""The database: lectures, assets, runs, the event log and revisions, behind one small API.
+
+SQLAlchemy Core is used for reads and writes (fast for 10,000-clip lectures); the tables come from
+`core.models`. On SQLite the file runs in WAL mode, readers take a plain transaction and writers a
+`BEGIN IMMEDIATE` one, so several processes can share one database file. On PostgreSQL a commit locks
+the lecture row (`FOR UPDATE`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from . import models as m
+from .clock import as_utc, new_id, utcnow
+from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, StoreError
+from .events import RunEventData, parse_event
+from .kinds import KINDS, get_kind, kind_for_track
+from .run_record import RunRecord
+from .snapshot import ClipView, LectureSnapshot, freeze_asset
+
+LECTURE = m.Lecture.__table__  # type: ignore[attr-defined]
+CLIP = m.Clip.__table__  # type: ignore[attr-defined]
+RUN = m.GenerationRun.__table__  # type: ignore[attr-defined]
+EVENT = m.RunEvent.__table__  # type: ignore[attr-defined]
+REVISION = m.LectureRevision.__table__  # type: ignore[attr-defined]
+HEARTBEAT = m.ProcessHeartbeat.__table__  # type: ignore[attr-defined]
+ASSET: dict[str, sa.Table] = {kind: table.__table__ for kind, table in m.ASSET_TABLES.items()}  # type: ignore[attr-defined]
+
+REVISION_SOURCES = ("accept", "restore", "import", "edit")
+
+
+def asset_json(asset: Mapping[str, Any]) -> dict[str, Any]:
+    """An asset in its export/JSON form (times as ISO strings)."""
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asset.items()}
+
+
+def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
+    """The documented export JSON of a lecture."""
+
+    def clip_json(clip: ClipView) -> dict[str, Any]:
+        return {
+            "id": clip.id,
+            "name": clip.name,
+            "start": clip.start,
+            "duration": clip.duration,
+            "asset_id": clip.asset_id,
+        }
+
+    def assets_of(kind: str) -> list[dict[str, Any]]:
+        seen: dict[str, dict[str, Any]] = {}
+        for clip in snapshot.track(KINDS[kind].track):  # type: ignore[index]
+            asset = snapshot.asset(kind, clip.asset_id)
+            if asset is not None and clip.asset_id not in seen:
+                seen[clip.asset_id] = asset_json(asset)
+        return list(seen.values())
+
+    return {
+        "id": snapshot.id,
+        "title": snapshot.title,
+        "summary": snapshot.summary,
+        "revision": snapshot.revision,
+        "updated_at": snapshot.updated_at.isoformat(),
+        "visuals": assets_of("visual"),
+        "narration": assets_of("narration"),
+        "music": assets_of("music"),
+        "timeline": {
+            track: [clip_json(c) for c in snapshot.track(track)] for track in ("visual", "voice", "music")
+        },
+    }
+
+
+def _row_asset(kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    data = {"id": row["id"]}
+    for name in KINDS[kind].field_names:  # type: ignore[index]
+        data[name] = row[name]
+    data["updated_at"] = as_utc(row["updated_at"])
+    return data
+
+
+def _run_record(row: Mapping[str, Any]) -> RunRecord:
+    return RunRecord(
+        id=row["id"],
+        lecture_id=row["lecture_id"],
+        clip_id=row["clip_id"],
+        kind=row["kind"],
+        status=row["status"],
+        request=MappingProxyType(dict(row["request"] or {})),
+        preview=MappingProxyType(dict(row["preview"])) if row["preview"] else None,
+        error=row["error"],
+        created_at=as_utc(row["created_at"]),
+        updated_at=as_utc(row["updated_at"]),
+        decided_by=row["decided_by"],
+        base_revision=row["base_revision"],
+        base_asset_updated_at=as_utc(row["base_asset_updated_at"]) if row["base_asset_updated_at"] else None,
+        owner=row["owner"],
+    )
+
+
+class Store:
+    """All database access. Thread-safe: every call takes its own connection from the pool."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = _make_engine(url, create=create)
+        except Exception as exc:  # noqa: BLE001 - any driver/URL failure becomes one readable line
+            raise StoreError(f"cannot open database {_safe_url(url)}: {_first_line(exc)}") from None
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    # --- connections ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"database {_safe_url(self.url)} is unavailable: {_first_line(exc)}") from None
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite): everything inside lands or nothing does."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(tui_write=True)
+                with conn.begin():
+                    yield conn
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"database {_safe_url(self.url)} is unavailable: {_first_line(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema --------------------------------------------------------------------------------
+    def schema_version(self) -> str | None:
+        with self.read() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+    def ensure_schema(self) -> None:
+        """Create or upgrade the schema to the newest version (cheap when already current)."""
+        try:
+            if self.schema_version() == m.SCHEMA_HEAD:
+                return
+        except StoreError:
+            raise
+        self.migrate(m.SCHEMA_HEAD)
+
+    def migrate(self, target: str = "head") -> None:
+        from .migrations import upgrade  # deferred: alembic costs ~100 ms to import
+
+        try:
+            with self.write() as conn:
+                if self.is_postgres:
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(74201)"))
+                upgrade(conn, target)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"cannot upgrade database {_safe_url(self.url)}: {_first_line(exc)}") from None
+
+    # --- lectures ------------------------------------------------------------------------------
+    def list_lectures(self) -> list[dict[str, Any]]:
+        counts = (
+            sa.select(CLIP.c.lecture_id, sa.func.count().label("clips"))
+            .group_by(CLIP.c.lecture_id)
+            .subquery()
+        )
+        query = (
+            sa.select(LECTURE.c.id, LECTURE.c.title, LECTURE.c.revision, counts.c.clips)
+            .select_from(LECTURE.outerjoin(counts, counts.c.lecture_id == LECTURE.c.id))
+            .order_by(LECTURE.c.title, LECTURE.c.id)
+        )
+        with self.read() as conn:
+            return [
+                {"id": r.id, "title": r.title, "revision": r.revision, "clips": int(r.clips or 0)}
+                for r in conn.execute(query)
+            ]
+
+    def resolve_lecture(self, ref: str) -> str:
+        """A lecture id from an id or an exact title; a clear error when none or several match."""
+        with self.read() as conn:
+            if conn.execute(sa.select(LECTURE.c.id).where(LECTURE.c.id == ref)).first():
+                return ref
+            ids = [r.id for r in conn.execute(sa.select(LECTURE.c.id).where(LECTURE.c.title == ref))]
+        if not ids:
+            raise NotFoundError(f"no lecture with id or title {ref!r}")
+        if len(ids) > 1:
+            raise BadInputError(f"several lectures are titled {ref!r}; use an id: {', '.join(ids)}")
+        return ids[0]
+
+    def resolve_clip(self, lecture_id: str, ref: str) -> ClipView:
+        with self.read() as conn:
+            rows = (
+                conn.execute(sa.select(CLIP).where(CLIP.c.lecture_id == lecture_id, CLIP.c.id == ref))
+                .mappings()
+                .all()
+                or conn.execute(sa.select(CLIP).where(CLIP.c.lecture_id == lecture_id, CLIP.c.name == ref))
+                .mappings()
+                .all()
+            )
+        if not rows:
+            raise NotFoundError(f"no clip with id or name {ref!r} in lecture {lecture_id}")
+        if len(rows) > 1:
+            raise BadInputError(
+                f"several clips are named {ref!r}; use an id: {', '.join(r['id'] for r in rows)}"
+            )
+        return _clip_view(rows[0])
+
+    def load_snapshot(self, lecture_id: str) -> LectureSnapshot:
+        with self.read() as conn:
+            return self._load_snapshot(conn, lecture_id)
+
+    def _load_snapshot(self, conn: Connection, lecture_id: str) -> LectureSnapshot:
+        lecture = conn.execute(sa.select(LECTURE).where(LECTURE.c.id == lecture_id)).mappings().first()
+        if lecture is None:
+            raise NotFoundError(f"no lecture with id {lecture_id!r}")
+        clip_rows = conn.execute(sa.select(CLIP).where(CLIP.c.lecture_id == lecture_id)).mappings().all()
+        clips = tuple(_clip_view(r) for r in clip_rows)
+        assets: dict[str, Mapping[str, Mapping[str, Any]]] = {}
+        for kind, table in ASSET.items():
+            ids = sa.select(CLIP.c.asset_id).where(
+                CLIP.c.lecture_id == lecture_id, CLIP.c.track == KINDS[kind].track
+            )  # type: ignore[index]
+            rows = conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
+            assets[kind] = MappingProxyType({r["id"]: freeze_asset(_row_asset(kind, r)) for r in rows})
+        return LectureSnapshot(
+            id=lecture["id"],
+            title=lecture["title"],
+            summary=lecture["summary"],
+            revision=lecture["revision"],
+            updated_at=as_utc(lecture["updated_at"]),
+            clips=clips,
+            assets=MappingProxyType(assets),
+        )
+
+    def lecture_revision(self, lecture_id: str) -> int:
+        with self.read() as conn:
+            value = conn.execute(sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)).scalar()
+        if value is None:
+            raise NotFoundError(f"no lecture with id {lecture_id!r}")
+        return int(value)
+
+    def export_lecture(self, lecture_id: str) -> dict[str, Any]:
+        return snapshot_to_export(self.load_snapshot(lecture_id))
+
+    def create_lecture(
+        self, lecture: Mapping[str, Any], *, source: str = "import", keep_ids: bool = False
+    ) -> str:
+        """Insert a validated lecture (see `core.exchange.validate_lecture`) in one transaction.
+
+        Lecture, clip and asset ids are new unless `keep_ids` (the demo names its files by asset id).
+        Returns the lecture id. Either all of it lands or none of it does.
+        """
+        now = utcnow()
+        lecture_id = lecture["id"] if keep_ids else new_id("lec")
+        asset_ids: dict[tuple[str, str], str] = {}
+        with self.write() as conn:
+            conn.execute(
+                LECTURE.insert().values(
+                    id=lecture_id,
+                    title=lecture["title"],
+                    summary=lecture.get("summary", ""),
+                    revision=1,
+                    updated_at=now,
+                )
+            )
+            for kind in KINDS:
+                rows = []
+                for asset in lecture["assets"].get(kind, []):
+                    fresh = asset["id"] if keep_ids else new_id(kind[:3])
+                    asset_ids[(kind, asset["id"])] = fresh
+                    row = {name: asset.get(name) for name in KINDS[kind].field_names}  # type: ignore[index]
+                    row = {k: v for k, v in row.items() if v is not None}
+                    row.update(id=fresh, updated_at=asset.get("updated_at") or now)
+                    rows.append(row)
+                if rows:
+                    conn.execute(ASSET[kind].insert(), rows)
+            clip_rows = []
+            for clip in lecture["clips"]:
+                kind = kind_for_track(clip["track"])
+                clip_rows.append(
+                    {
+                        "id": clip["id"] if keep_ids else new_id("clip"),
+                        "lecture_id": lecture_id,
+                        "track": clip["track"],
+                        "name": clip["name"],
+                        "start": clip["start"],
+                        "duration": clip["duration"],
+                        "asset_id": asset_ids[(kind.name, clip["asset_id"])],
+                    }
+                )
+            if clip_rows:
+                conn.execute(CLIP.insert(), clip_rows)
+            snapshot = self._load_snapshot(conn, lecture_id)
+            self._insert_revision(conn, snapshot, source=source, run_id=None)
+        return lecture_id
+
+    # --- the one commit path ----------------------------------------------------------------------
+    def commit_asset(
+        self,
+        *,
+        lecture_id: str,
+        kind: str,
+        asset_id: str,
+        fields: Mapping[str, Any],
+        base_revision: int,
+        base_asset_updated_at: datetime | None = None,
+        run_id: str | None = None,
+        source: str = "accept",
+        decided_by: str | None = None,
+        clip_id: str | None = None,
+    ) -> tuple[int, dict[str, Any], RunEventData | None]:
+        """Commit new fields for one asset: asset, lecture revision +1, a revision row and (for a run)
+        its `accepted` status and `complete` event — in one transaction.
+
+        The change must be based on the lecture's current revision. When the lecture has moved on since
+        `base_revision`, the commit still lands if `base_asset_updated_at` shows that this asset itself
+        was not changed in between (someone else's accept on another clip is not a conflict); otherwise
+        `ConflictError` is raised and nothing is written. Returns (new revision, saved asset, the stored
+        `complete` event or None) — the caller publishes the event once this has returned.
+        """
+        spec = get_kind(kind)
+        clean = spec.validate_asset(fields, partial=True)
+        clean.pop("id", None)
+        clean.pop("updated_at", None)
+        table = ASSET[kind]
+        with self.write() as conn:
+            query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)
+            if self.is_postgres:
+                query = query.with_for_update()
+            current = conn.execute(query).scalar()
+            if current is None:
+                raise NotFoundError(f"no lecture with id {lecture_id!r}")
+            asset_row = conn.execute(sa.select(table).where(table.c.id == asset_id)).mappings().first()
+            if asset_row is None:
+                raise NotFoundError(f"no {kind} asset with id {asset_id!r}")
+            if current != base_revision:
+                unchanged = base_asset_updated_at is not None and as_utc(asset_row["updated_at"]) == as_utc(
+                    base_asset_updated_at
+                )
+                if not unchanged:
+                    raise ConflictError(
+                        f"lecture {lecture_id} changed since revision {base_revision} (now {current}); "
+                        "nothing was saved — review the latest version and try again"
+                    )
+            if run_id is not None:
+                status = conn.execute(sa.select(RUN.c.status).where(RUN.c.id == run_id)).scalar()
+                if status != "preview_ready":
+                    raise DecisionError(f"run {run_id} is {status or 'unknown'}, not awaiting a decision")
+            now = utcnow()
+            conn.execute(table.update().where(table.c.id == asset_id).values(**clean, updated_at=now))
+            revision = int(current) + 1
+            conn.execute(
+                LECTURE.update().where(LECTURE.c.id == lecture_id).values(revision=revision, updated_at=now)
+            )
+            snapshot = self._load_snapshot(conn, lecture_id)
+            self._insert_revision(conn, snapshot, source=source, run_id=run_id)
+            saved = dict(_row_asset(kind, {**asset_row, **clean, "updated_at": now}))
+            event: RunEventData | None = None
+            if run_id is not None:
+                conn.execute(
+                    RUN.update()
+                    .where(RUN.c.id == run_id)
+                    .values(status="accepted", updated_at=now, decided_by=decided_by, error=None)
+                )
+                event = self._append_event(
+                    conn,
+                    RunEventData(
+                        run_id=run_id,
+                        lecture_id=lecture_id,
+                        kind=kind,
+                        type="complete",
+                        payload={"asset_id": asset_id, "revision": revision, "clip_id": clip_id or ""},
+                        created_at=now,
+                    ),
+                )
+        return revision, saved, event
+
+    def _insert_revision(
+        self, conn: Connection, snapshot: LectureSnapshot, *, source: str, run_id: str | None
+    ) -> None:
+        if source not in REVISION_SOURCES:
+            raise ValueError(f"unknown revision source {source!r}")
+        conn.execute(
+            REVISION.insert().values(
+                lecture_id=snapshot.id,
+                revision=snapshot.revision,
+                source=source,
+                run_id=run_id,
+                snapshot=snapshot_to_export(snapshot),
+                created_at=utcnow(),
+            )
+        )
+
+    def restore_revision(self, lecture_id: str, revision: int) -> int:
+        """Put every asset back as it was at `revision` (a new revision, source "restore").
+
+        Committed media files are never overwritten, so the old files are still there to point at.
+        """
+        with self.write() as conn:
+            current = conn.execute(sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)).scalar()
+            if current is None:
+                raise NotFoundError(f"no lecture with id {lecture_id!r}")
+            stored = conn.execute(
+                sa.select(REVISION.c.snapshot)
+                .where(REVISION.c.lecture_id == lecture_id, REVISION.c.revision == revision)
+                .order_by(REVISION.c.id.desc())
+            ).first()
+            if stored is None or not stored.snapshot:
+                raise NotFoundError(f"lecture {lecture_id} has no revision {revision}")
+            now = utcnow()
+            for kind, key in (("visual", "visuals"), ("narration", "narration"), ("music", "music")):
+                table = ASSET[kind]
+                for asset in stored.snapshot.get(key, []):
+                    values = {n: asset[n] for n in KINDS[kind].field_names if n in asset}  # type: ignore[index]
+                    conn.execute(table.update().where(table.c.id == asset["id"]).values(**values, updated_at=now))
+            new_revision = int(current) + 1
+            conn.execute(
+                LECTURE.update().where(LECTURE.c.id == lecture_id).values(revision=new_revision, updated_at=now)
+            )
+            self._insert_revision(conn, self._load_snapshot(conn, lecture_id), source="restore", run_id=None)
+        return new_revision
+
+    def list_revisions(self, lecture_id: str) -> list[dict[str, Any]]:
+        query = (
+            sa.select(REVISION.c.revision, REVISION.c.source, REVISION.c.run_id, REVISION.c.created_at)
+            .where(REVISION.c.lecture_id == lecture_id)
+            .order_by(REVISION.c.revision.desc(), REVISION.c.id.desc())
+        )
+        with self.read() as conn:
+            return [
+                {
+                    "revision": r.revision,
+                    "source": r.source,
+                    "run_id": r.run_id,
+                    "created_at": as_utc(r.created_at).isoformat(),
+                }
+                for r in conn.execute(query)
+            ]
+
+    def get_clip(self, clip_id: str) -> tuple[str, ClipView]:
+        """(lecture id, clip) for a clip id."""
+        with self.read() as conn:
+            row = conn.execute(sa.select(CLIP).where(CLIP.c.id == clip_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no clip with id {clip_id!r}")
+        return row["lecture_id"], _clip_view(row)
+
+    def get_asset(self, kind: str, asset_id: str) -> dict[str, Any]:
+        table = ASSET[get_kind(kind).name]
+        with self.read() as conn:
+            row = conn.execute(sa.select(table).where(table.c.id == asset_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no {kind} asset with id {asset_id!r}")
+        return _row_asset(kind, row)
+
+    # --- runs ----------------------------------------------------------------------------------
+    def insert_run(self, conn: Connection, **values: Any) -> None:
+        conn.execute(RUN.insert().values(**values))
+
+    def update_run(self, conn: Connection, run_id: str, **values: Any) -> int:
+        values.setdefault("updated_at", utcnow())
+        return int(conn.execute(RUN.update().where(RUN.c.id == run_id).values(**values)).rowcount or 0)
+
+    def update_run_if(self, conn: Connection, run_id: str, statuses: Sequence[str], **values: Any) -> bool:
+        """Move a run only if it is still in one of `statuses` (a compare-and-set); True if it moved."""
+        values.setdefault("updated_at", utcnow())
+        result = conn.execute(
+            RUN.update().where(RUN.c.id == run_id, RUN.c.status.in_(statuses)).values(**values)
+        )
+        return bool(result.rowcount)
+
+    def get_run(self, run_id: str, conn: Connection | None = None) -> RunRecord:
+        if conn is None:
+            with self.read() as own:
+                return self.get_run(run_id, own)
+        row = conn.execute(sa.select(RUN).where(RUN.c.id == run_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r}")
+        return _run_record(row)
+
+    def list_runs(
+        self,
+        *,
+        lecture_id: str | None = None,
+        clip_id: str | None = None,
+        statuses: Sequence[str] | None = None,
+        owner: str | None = None,
+        limit: int | None = None,
+    ) -> list[RunRecord]:
+        query = sa.select(RUN).order_by(RUN.c.created_at.desc(), RUN.c.id)
+        if lecture_id is not None:
+            query = query.where(RUN.c.lecture_id == lecture_id)
+        if clip_id is not None:
+            query = query.where(RUN.c.clip_id == clip_id)
+        if statuses:
+            query = query.where(RUN.c.status.in_(list(statuses)))
+        if owner is not None:
+            query = query.where(RUN.c.owner == owner)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return [_run_record(r) for r in conn.execute(query).mappings()]
+
+    # --- events --------------------------------------------------------------------------------
+    def append_event(self, conn: Connection, event: RunEventData) -> RunEventData:
+        return self._append_event(conn, event)
+
+    def _append_event(self, conn: Connection, event: RunEventData) -> RunEventData:
+        checked = parse_event(event.to_json() | {"id": None})
+        result = conn.execute(
+            EVENT.insert().values(
+                run_id=checked.run_id,
+                lecture_id=checked.lecture_id,
+                kind=checked.kind,
+                type=checked.type,
+                payload=_jsonable(dict(event.payload)),
+                created_at=checked.created_at,
+            )
+        )
+        event_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        return RunEventData(
+            run_id=checked.run_id,
+            lecture_id=checked.lecture_id,
+            kind=checked.kind,
+            type=checked.type,
+            payload=event.payload,
+            created_at=checked.created_at,
+            id=event_id,
+        )
+
+    def last_event_id(self) -> int:
+        with self.read() as conn:
+            return int(conn.execute(sa.select(sa.func.max(EVENT.c.id))).scalar() or 0)
+
+    def raw_events_after(self, last_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
+        """Stored events newer than `last_id`, oldest first, unvalidated (the caller validates each)."""
+        query = sa.select(EVENT).where(EVENT.c.id > last_id).order_by(EVENT.c.id).limit(limit)
+        with self.read() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def events_for_run(self, run_id: str) -> list[RunEventData]:
+        query = sa.select(EVENT).where(EVENT.c.run_id == run_id).order_by(EVENT.c.id)
+        with self.read() as conn:
+            return [parse_event(dict(r)) for r in conn.execute(query).mappings()]
+
+    # --- heartbeats ----------------------------------------------------------------------------
+    def beat(self, process_id: str, *, host: str = "", pid: int = 0) -> None:
+        now = utcnow()
+        with self.write() as conn:
+            updated = conn.execute(
+                HEARTBEAT.update().where(HEARTBEAT.c.id == process_id).values(seen_at=now)
+            ).rowcount
+            if not updated:
+                conn.execute(
+                    HEARTBEAT.insert().values(id=process_id, host=host, pid=pid, started_at=now, seen_at=now)
+                )
+
+    def forget_process(self, process_id: str) -> None:
+        with self.write() as conn:
+            conn.execute(HEARTBEAT.delete().where(HEARTBEAT.c.id == process_id))
+
+    def heartbeats(self) -> list[dict[str, Any]]:
+        with self.read() as conn:
+            return [
+                {"id": r.id, "host": r.host, "pid": r.pid, "seen_at": as_utc(r.seen_at)}
+                for r in conn.execute(sa.select(HEARTBEAT))
+            ]
+
+
+def _clip_view(row: Mapping[str, Any]) -> ClipView:
+    return ClipView(
+        id=row["id"],
+        track=row["track"],
+        name=row["name"],
+        start=float(row["start"]),
+        duration=float(row["duration"]),
+        asset_id=row["asset_id"],
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "(unparseable URL)"
+
+
+def _make_engine(url: str, *, create: bool) -> Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            path = Path(database).expanduser()
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.exists():
+                raise FileNotFoundError(f"{path} does not exist")
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("tui_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+
+
+def open_store(url: str) -> Store:
+    """Open (and create or upgrade) the database at `url`."""
+    store = Store(url)
+    store.ensure_schema()
+    return store

@@ -1,0 +1,1 @@
+"""Media generators: local offline ones and HTTP providers (UI-free)."""

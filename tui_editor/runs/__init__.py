@@ -1,0 +1,1 @@
+"""Run engines and the event subscription (UI-free)."""

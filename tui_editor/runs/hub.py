@@ -1,0 +1,134 @@
+"""The process's one event subscription, fanned out by run id and lecture id.
+
+Events this process publishes reach subscribers at once (`publish`, called after the event's row has
+committed). Events written by other processes are found by tailing the database's event log every
+`poll_interval_ms`. Each event is delivered once per process. Every raw row is validated; a malformed
+one is logged and skipped, and a failing subscriber never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..core.errors import StoreError
+from ..core.events import EventError, RunEventData, parse_event
+from ..core.store import Store
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[RunEventData], None]
+
+
+@dataclass(eq=False)
+class Subscription:
+    callback: EventCallback
+    run_id: str | None
+    lecture_id: str | None
+    hub: EventHub
+
+    def matches(self, event: RunEventData) -> bool:
+        return (self.run_id is None or self.run_id == event.run_id) and (
+            self.lecture_id is None or self.lecture_id == event.lecture_id
+        )
+
+    def close(self) -> None:
+        self.hub._remove(self)
+
+
+class EventHub:
+    def __init__(self, store: Store, *, poll_interval_ms: int = 100, tail: bool = True) -> None:
+        self.store = store
+        self.poll_interval_s = poll_interval_ms / 1000
+        self._tail_enabled = tail
+        self._subs: list[Subscription] = []
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._last_id = 0
+        self._delivered_local: set[int] = set()
+        self._thread: threading.Thread | None = None
+        self.dropped = 0  # malformed events skipped (for tests and diagnostics)
+
+    # --- subscribing ---------------------------------------------------------------------------
+    def subscribe(
+        self, callback: EventCallback, *, run_id: str | None = None, lecture_id: str | None = None
+    ) -> Subscription:
+        sub = Subscription(callback, run_id, lecture_id, self)
+        with self._lock:
+            self._subs.append(sub)
+        return sub
+
+    def _remove(self, sub: Subscription) -> None:
+        with self._lock:
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    # --- delivering ----------------------------------------------------------------------------
+    def publish(self, event: RunEventData) -> None:
+        """Deliver an event this process just committed; the tail will not deliver it again."""
+        with self._lock:
+            if event.id is not None:
+                if event.id <= self._last_id or event.id in self._delivered_local:
+                    return
+                self._delivered_local.add(event.id)
+        self._fan_out(event)
+
+    def _fan_out(self, event: RunEventData) -> None:
+        with self._lock:
+            subs = [s for s in self._subs if s.matches(event)]
+        for sub in subs:
+            try:
+                sub.callback(event)
+            except Exception:  # noqa: BLE001 - one broken subscriber must not starve the rest
+                log.exception("event subscriber failed on %s event of run %s", event.type, event.run_id)
+
+    def deliver_raw(self, raw: dict[str, object]) -> None:
+        """Validate one raw row from the log and deliver it; malformed rows are logged and dropped."""
+        try:
+            event = parse_event(raw)
+        except EventError as exc:
+            self.dropped += 1
+            log.warning("dropped malformed event %s: %s", raw.get("id"), exc)
+            return
+        self._fan_out(event)
+
+    # --- tailing the log -----------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin tailing the event log from its current end (events already there are history)."""
+        if not self._tail_enabled or self._thread is not None:
+            return
+        self._last_id = self.store.last_event_id()
+        self._thread = threading.Thread(target=self._tail_loop, name="event-tail", daemon=True)
+        self._thread.start()
+
+    def poll_once(self) -> int:
+        """Read and deliver whatever is new in the log; returns how many rows were read."""
+        rows = self.store.raw_events_after(self._last_id)
+        for raw in rows:
+            event_id = int(raw["id"])
+            with self._lock:
+                self._last_id = max(self._last_id, event_id)
+                local = event_id in self._delivered_local
+                self._delivered_local.discard(event_id)
+            if not local:
+                self.deliver_raw(raw)
+        return len(rows)
+
+    def _tail_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while self.poll_once() and not self._stop.is_set():
+                    pass
+            except StoreError as exc:
+                log.warning("event tail: %s", exc)
+            except Exception:  # noqa: BLE001
+                log.exception("event tail failed; retrying")
+            self._stop.wait(self.poll_interval_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

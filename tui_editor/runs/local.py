@@ -1,0 +1,509 @@
+"""`LocalEngine`: the embedded run engine — asyncio in a background thread, all state in the database.
+
+Lifecycle (DESIGN.md §4): queued → generating → preview_ready → accepted | rejected | expired, with
+failed and cancelled on the way. Every move is a compare-and-set on the run's status plus its event,
+in one transaction, so two processes (or a late generator and a cancel) can never both win.
+
+Files: a run writes only under `previews/<run_id>/`. Accept copies the preview to a new file under
+`media/<kind>/<asset_id>/` (temp name, fsync, atomic rename) and then commits the asset pointing at it in
+the store's single transaction; a committed file is never overwritten, so reject, cancel and expiry only
+ever delete preview folders.
+
+Crash safety: each process beats a heartbeat row while it lives. Any process's housekeeping marks
+queued/generating runs whose owner stopped beating (or, on the same host, whose pid is gone) as
+`failed` with the error "interrupted". `preview_ready` runs belong to nobody and survive restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import socket
+import threading
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from ..config import NarrationGeneratorSettings, Settings
+from ..core.clock import new_id, utcnow
+from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
+from ..core.events import RunEventData
+from ..core.flow import Decision, StartRequest
+from ..core.kinds import get_kind
+from ..core.run_record import RunRecord
+from ..core.store import Store, asset_json
+from ..generators.base import (
+    CancelToken,
+    GenerationCancelled,
+    GenerationError,
+    GenerationRequest,
+    GenerationResult,
+    Generator,
+)
+from ..generators.registry import generator_for, resolve_model
+from .hub import EventHub
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "interrupted"
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LocalEngine:
+    runs_outlive_process = False
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        hub: EventHub | None = None,
+        background: bool = True,
+        generator_factory: Any = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.hub = hub or EventHub(store, poll_interval_ms=settings.events.poll_interval_ms, tail=False)
+        self.data_dir = settings.data_path
+        self.host = socket.gethostname()
+        self.process_id = f"{self.host}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.decision_timeout = timedelta(seconds=settings.engine.decision_timeout)
+        self.heartbeat_interval = settings.engine.heartbeat_interval
+        self.stale_after = timedelta(seconds=max(3 * self.heartbeat_interval, 3.0))
+        self._generator_factory = generator_factory or generator_for
+        self._tokens: dict[str, CancelToken] = {}
+        self._tasks: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._housekeeper: threading.Thread | None = None
+        self._closed = False
+        self.store.beat(self.process_id, host=self.host, pid=os.getpid())
+        if background:
+            self.housekeeping()
+            self._housekeeper = threading.Thread(
+                target=self._housekeeping_loop, name="engine-housekeeping", daemon=True
+            )
+            self._housekeeper.start()
+
+    # --- paths ---------------------------------------------------------------------------------
+    def preview_dir(self, run_id: str) -> Path:
+        return self.data_dir / "previews" / run_id
+
+    def _relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.data_dir.resolve()).as_posix()
+
+    def _remove_preview(self, run_id: str) -> None:
+        shutil.rmtree(self.preview_dir(run_id), ignore_errors=True)
+
+    # --- the one state-moving primitive --------------------------------------------------------
+    def _move(
+        self,
+        run: RunRecord,
+        from_statuses: Sequence[str],
+        event_type: str,
+        payload: Mapping[str, Any],
+        **values: Any,
+    ) -> bool:
+        """Compare-and-set the run's status and append its event in one transaction; publish after."""
+        event: RunEventData | None = None
+        with self.store.write() as conn:
+            if not self.store.update_run_if(conn, run.id, from_statuses, **values):
+                return False
+            event = self.store.append_event(
+                conn,
+                RunEventData(
+                    run_id=run.id,
+                    lecture_id=run.lecture_id,
+                    kind=run.kind,
+                    type=event_type,
+                    payload=dict(payload),
+                ),
+            )
+        self.hub.publish(event)
+        return True
+
+    # --- starting ------------------------------------------------------------------------------
+    def start(self, request: StartRequest) -> str:
+        if self._closed:
+            raise TuiEditorError("the run engine is closed")
+        spec = get_kind(request.kind)
+        lecture_id, clip = self.store.get_clip(request.clip_id)
+        if lecture_id != request.lecture_id:
+            raise NotFoundError(f"clip {request.clip_id} is not in lecture {request.lecture_id}")
+        if clip.kind.name != spec.name:
+            raise BadInputError(f"clip {clip.name!r} is on the {clip.track} track, not a {spec.name} clip")
+        asset = self.store.get_asset(spec.name, clip.asset_id)
+        fields = {name: asset.get(name) for name in spec.editable_names}
+        try:
+            fields.update(spec.validate_request(request.fields))
+            model, provider = resolve_model(spec.name, fields.get("model"), self.settings)
+        except (ValueError, GenerationError) as exc:
+            raise BadInputError(str(exc)) from None
+        fields["model"] = model
+        revision = self.store.lecture_revision(lecture_id)
+        run_id = new_id("run")
+        seed = secrets.randbits(31)
+        now = utcnow()
+        with self.store.write() as conn:
+            self.store.insert_run(
+                conn,
+                id=run_id,
+                lecture_id=lecture_id,
+                clip_id=clip.id,
+                kind=spec.name,
+                request={
+                    "fields": fields,
+                    "provider": provider,
+                    "seed": seed,
+                    "clip_duration": clip.duration,
+                    "asset_id": clip.asset_id,
+                },
+                status="queued",
+                created_at=now,
+                updated_at=now,
+                base_revision=revision,
+                base_asset_updated_at=asset["updated_at"],
+                owner=self.process_id,
+            )
+            event = self.store.append_event(
+                conn,
+                RunEventData(
+                    run_id=run_id,
+                    lecture_id=lecture_id,
+                    kind=spec.name,
+                    type="status",
+                    payload={"step": 0, "total_steps": 1, "message": "Queued"},
+                ),
+            )
+        self.hub.publish(event)
+        token = CancelToken()
+        with self._lock:
+            self._tokens[run_id] = token
+        future = asyncio.run_coroutine_threadsafe(self._execute(run_id, token), self._ensure_loop())
+        with self._lock:
+            self._tasks[run_id] = future
+        return run_id
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="engine-loop", daemon=True)
+                thread.start()
+                self._loop, self._loop_thread = loop, thread
+            return self._loop
+
+    async def _execute(self, run_id: str, token: CancelToken) -> None:
+        try:
+            run = await asyncio.to_thread(self.store.get_run, run_id)
+            moved = await asyncio.to_thread(
+                self._move,
+                run,
+                ["queued"],
+                "status",
+                {"step": 0, "total_steps": 1, "message": "Starting"},
+                status="generating",
+            )
+            if not moved:
+                return
+            result = await self._generate(run, token)
+            token.raise_if_cancelled()
+            await asyncio.to_thread(self._finish_preview, run, result)
+        except GenerationCancelled:
+            self._remove_preview(run_id)
+        except GenerationError as exc:
+            await asyncio.to_thread(self._fail, run_id, exc.message, exc.retryable)
+        except TuiEditorError as exc:
+            await asyncio.to_thread(self._fail, run_id, exc.message, True)
+        except Exception as exc:  # noqa: BLE001 - never leave a run "generating" forever
+            log.exception("run %s crashed", run_id)
+            await asyncio.to_thread(self._fail, run_id, f"internal error: {exc}", True)
+        finally:
+            with self._lock:
+                self._tokens.pop(run_id, None)
+                self._tasks.pop(run_id, None)
+
+    async def _generate(self, run: RunRecord, token: CancelToken) -> GenerationResult:
+        request = run.request
+        kind = run.kind
+        generator: Generator = self._generator_factory(
+            kind, str(request.get("provider", "local")), self.settings
+        )
+        out_dir = self.preview_dir(run.id)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        configured = getattr(self.settings.generators, kind)
+        fields = dict(request.get("fields", {}))
+        extra: dict[str, Any] = {}
+        if isinstance(configured, NarrationGeneratorSettings):
+            fields["voice"] = fields.get("voice") or configured.voice
+            extra["rate"] = configured.rate
+        loop = asyncio.get_running_loop()
+        last_step = [0]
+
+        def progress(step: int, total: int, message: str) -> None:
+            # Generators may call this from a worker thread or the loop; either way the write is short.
+            total = max(1, int(total))
+            step = max(0, min(int(step), total))
+            if step < last_step[0]:
+                return
+            last_step[0] = step
+            try:
+                self._progress(run, step, total, message)
+            except StoreError as exc:
+                log.warning("progress of run %s not recorded: %s", run.id, exc)
+
+        def threadsafe_progress(step: int, total: int, message: str) -> None:
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                loop.run_in_executor(None, progress, step, total, message)
+            else:
+                progress(step, total, message)
+
+        gen_request = GenerationRequest(
+            kind=kind,
+            fields=fields,
+            out_dir=out_dir,
+            seed=int(request.get("seed", 0)),
+            clip_duration=float(request.get("clip_duration", 0.0)),
+            extra=extra,
+        )
+        return await generator.generate(gen_request, threadsafe_progress, token)
+
+    def _progress(self, run: RunRecord, step: int, total: int, message: str) -> None:
+        payload = {"step": step, "total_steps": total, "message": message}
+        self._move(run, ["generating"], "status", payload, preview={"progress": payload})
+
+    def _finish_preview(self, run: RunRecord, result: GenerationResult) -> None:
+        spec = get_kind(run.kind)
+        asset_id = str(run.request.get("asset_id"))
+        data = {
+            name: result.fields[name] for name in spec.field_names if name in result.fields and name != "file"
+        }
+        data["model"] = data.get("model") or run.request.get("fields", {}).get("model")
+        data["file"] = self._relative(Path(result.file))
+        clean = spec.validate_asset(data, partial=True)
+        asset = asset_json({"id": asset_id, **clean, "updated_at": utcnow()})
+        moved = self._move(
+            run, ["generating"], "preview", {"asset": asset}, status="preview_ready", preview={"asset": asset}
+        )
+        if not moved:  # cancelled (or failed by a sweep) while we were generating
+            self._remove_preview(run.id)
+
+    def _fail(self, run_id: str, message: str, retryable: bool) -> None:
+        try:
+            run = self.store.get_run(run_id)
+            self._move(
+                run,
+                ["queued", "generating"],
+                "error",
+                {"message": message, "retryable": retryable},
+                status="failed",
+                error=message,
+            )
+        finally:
+            self._remove_preview(run_id)
+
+    # --- deciding ------------------------------------------------------------------------------
+    def decide(self, run_id: str, accept: bool, *, decided_by: str | None = None) -> Decision:
+        run = self.store.get_run(run_id)
+        if run.status != "preview_ready":
+            raise DecisionError(
+                f"run {run_id} is {run.status}; only a run with a preview waiting can be decided"
+            )
+        if utcnow() - run.updated_at > self.decision_timeout:
+            self._expire(run)
+            raise DecisionError(f"run {run_id}: the preview expired before a decision")
+        decided_by = decided_by or os.environ.get("USER") or self.host
+        if not accept:
+            moved = self._move(
+                run,
+                ["preview_ready"],
+                "rejected",
+                {"decided_by": decided_by},
+                status="rejected",
+                decided_by=decided_by,
+            )
+            if not moved:
+                current = self.store.get_run(run_id).status
+                raise DecisionError(
+                    f"run {run_id} is {current}; only a run with a preview waiting can be decided"
+                )
+            self._remove_preview(run_id)
+            return Decision(accepted=False)
+        return self._accept(run, decided_by)
+
+    def _accept(self, run: RunRecord, decided_by: str) -> Decision:
+        asset = run.preview_asset
+        if asset is None or not asset.get("file"):
+            raise DecisionError(f"run {run.id} has no preview to accept")
+        source = self.data_dir / str(asset["file"])
+        if not source.is_file():
+            raise DecisionError(f"run {run.id}: the preview file {asset['file']} is missing")
+        asset_id = str(asset["id"])
+        target = (
+            self.data_dir / "media" / run.kind / asset_id / f"{run.id}-{secrets.token_hex(3)}{source.suffix}"
+        )
+        _promote(source, target)
+        fields = {k: v for k, v in asset.items() if k not in ("id", "updated_at")}
+        fields["file"] = self._relative(target)
+        try:
+            revision, saved, event = self.store.commit_asset(
+                lecture_id=run.lecture_id,
+                kind=run.kind,
+                asset_id=asset_id,
+                fields=fields,
+                base_revision=run.base_revision if run.base_revision is not None else -1,
+                base_asset_updated_at=run.base_asset_updated_at,
+                run_id=run.id,
+                decided_by=decided_by,
+                clip_id=run.clip_id,
+            )
+        except BaseException:
+            target.unlink(missing_ok=True)  # never referenced: the transaction did not land
+            raise
+        if event is not None:
+            self.hub.publish(event)
+        self._remove_preview(run.id)
+        return Decision(accepted=True, asset=saved, revision=revision)
+
+    def _expire(self, run: RunRecord) -> None:
+        if self._move(run, ["preview_ready"], "expired", {}, status="expired", error="the preview expired"):
+            self._remove_preview(run.id)
+
+    # --- cancelling ----------------------------------------------------------------------------
+    def cancel(self, run_id: str) -> None:
+        run = self.store.get_run(run_id)
+        if run.status == "preview_ready":
+            raise DecisionError(f"run {run_id} has a preview waiting; reject it instead of cancelling")
+        if run.status not in ("queued", "generating"):
+            raise DecisionError(f"run {run_id} is already {run.status}")
+        with self._lock:
+            token = self._tokens.get(run_id)
+        if token is not None:
+            token.cancel()
+        if not self._move(run, ["queued", "generating"], "cancelled", {}, status="cancelled"):
+            current = self.store.get_run(run_id).status
+            raise DecisionError(f"run {run_id} is already {current}")
+        if token is None:
+            self._remove_preview(run_id)  # owned elsewhere (or nowhere): its files are ours to clear
+
+    # --- reading -------------------------------------------------------------------------------
+    def get(self, run_id: str) -> RunRecord:
+        return self.store.get_run(run_id)
+
+    def list(
+        self,
+        *,
+        lecture_id: str | None = None,
+        clip_id: str | None = None,
+        statuses: Sequence[str] | None = None,
+    ) -> list[RunRecord]:
+        return self.store.list_runs(lecture_id=lecture_id, clip_id=clip_id, statuses=statuses)
+
+    # --- housekeeping --------------------------------------------------------------------------
+    def housekeeping(self) -> None:
+        """Beat, fail runs whose owner died, expire undecided previews. Safe to run from any process."""
+        self.store.beat(self.process_id, host=self.host, pid=os.getpid())
+        now = utcnow()
+        beats = {b["id"]: b for b in self.store.heartbeats()}
+
+        def owner_alive(owner: str | None) -> bool:
+            if owner is None or owner == self.process_id:
+                return owner is not None
+            beat = beats.get(owner)
+            if beat is None or now - beat["seen_at"] > self.stale_after:
+                return False
+            return not (beat["host"] == self.host and not _pid_alive(int(beat["pid"])))
+
+        for run in self.store.list_runs(statuses=["queued", "generating"]):
+            if owner_alive(run.owner):
+                continue
+            if run.owner == self.process_id:
+                continue
+            if self._move(
+                run,
+                ["queued", "generating"],
+                "error",
+                {"message": INTERRUPTED, "retryable": True},
+                status="failed",
+                error=INTERRUPTED,
+            ):
+                self._remove_preview(run.id)
+        for run in self.store.list_runs(statuses=["preview_ready"]):
+            if now - run.updated_at > self.decision_timeout:
+                self._expire(run)
+
+    def _housekeeping_loop(self) -> None:
+        while not self._stop.wait(self.heartbeat_interval):
+            try:
+                self.housekeeping()
+            except StoreError as exc:
+                log.warning("housekeeping: %s", exc)
+            except Exception:  # noqa: BLE001
+                log.exception("housekeeping failed")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        with self._lock:
+            tokens = dict(self._tokens)
+            futures = list(self._tasks.values())
+        for token in tokens.values():
+            token.cancel()
+        for future in futures:
+            with contextlib.suppress(Exception):
+                future.result(timeout=5)
+        for run_id in tokens:
+            with contextlib.suppress(TuiEditorError):
+                run = self.store.get_run(run_id)
+                if self._move(
+                    run,
+                    ["queued", "generating"],
+                    "error",
+                    {"message": INTERRUPTED, "retryable": True},
+                    status="failed",
+                    error=INTERRUPTED,
+                ):
+                    self._remove_preview(run_id)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._loop_thread is not None:
+                self._loop_thread.join(timeout=5)
+        if self._housekeeper is not None:
+            self._housekeeper.join(timeout=5)
+        with contextlib.suppress(TuiEditorError):
+            self.store.forget_process(self.process_id)
+
+
+def _promote(source: Path, target: Path) -> None:
+    """Copy a preview to its committed place atomically: a reader sees the whole file or nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp")
+    with source.open("rb") as src, temp.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(temp, target)

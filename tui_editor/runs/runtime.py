@@ -1,0 +1,55 @@
+"""Everything a process needs to work on lectures: settings, store, event hub and run engine.
+
+`open_runtime(settings)` is the one place that wires them; the App, the command line and the
+benchmarks all use it. Close it when done (stops background threads, marks interrupted runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..core.store import Store, open_store
+from .engine import RunEngine
+from .hub import EventHub
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    hub: EventHub
+    engine: RunEngine
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_path
+
+    def close(self) -> None:
+        self.engine.close()
+        self.hub.stop()
+        self.store.close()
+
+
+def open_runtime(settings: Settings, *, background: bool = True) -> Runtime:
+    """Open the database (creating/upgrading it) and start the engine and the event tail.
+
+    `background=False` skips the event tail and the engine's housekeeping threads (one-shot commands
+    that only read).
+    """
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.database_url)
+    hub = EventHub(store, poll_interval_ms=settings.events.poll_interval_ms, tail=background)
+    if settings.engine.kind != "local":
+        store.close()
+        from ..core.errors import BadInputError
+
+        kind = settings.engine.kind
+        raise BadInputError(f"engine kind {kind!r} is not available in this build; use [engine] kind = 'local'")
+    from .local import LocalEngine
+
+    engine = LocalEngine(store, settings, hub=hub, background=background)
+    if background:
+        hub.start()
+    return Runtime(settings=settings, store=store, hub=hub, engine=engine)

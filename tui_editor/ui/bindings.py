@@ -1,0 +1,109 @@
+"""Key bindings with namespaced ids (`[keymap]` in config.toml remaps them by id).
+
+The defaults follow DESIGN.md §5. An entry in `[keymap]` *replaces* the default key(s) of that binding
+(several keys: comma-separated, e.g. `"lecture.down" = "n,down"`). The help screen and the command
+palette read the bindings through `effective_bindings`, so a remap shows everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingsMap, BindingType
+
+APP_BINDINGS: list[BindingType] = [
+    Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit from anywhere"),
+    Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
+    Binding(
+        "ctrl+p",
+        "command_palette",
+        "Commands",
+        id="app.command_palette",
+        show=False,
+        priority=True,
+        tooltip="Open the command palette",
+    ),
+]
+
+TIMELINE_BINDINGS: list[BindingType] = [
+    Binding("j,down", "cursor_down", "Down", id="lecture.down", show=False, tooltip="Next clip"),
+    Binding("k,up", "cursor_up", "Up", id="lecture.up", show=False, tooltip="Previous clip"),
+    Binding("pagedown", "page_down", "Page down", id="lecture.page_down", show=False),
+    Binding("pageup", "page_up", "Page up", id="lecture.page_up", show=False),
+    Binding("home", "first", "First clip", id="lecture.home", show=False),
+    Binding("end", "last", "Last clip", id="lecture.end", show=False),
+    Binding("enter", "open", "Open", id="lecture.open", tooltip="Open the clip editor"),
+]
+
+LECTURE_BINDINGS: list[BindingType] = [
+    Binding("slash", "filter", "Filter", id="lecture.filter", tooltip="Filter clips by name or summary"),
+    Binding("escape", "clear_filter", "Clear filter", id="lecture.clear_filter", show=False),
+    Binding("r", "review_queue", "Review queue", id="lecture.review_queue", tooltip="Pending previews"),
+    Binding("h", "history", "History", id="lecture.history", tooltip="The lecture's revisions"),
+    Binding("o", "switch_lecture", "Lectures", id="lecture.switch", tooltip="Open another lecture"),
+    Binding("q", "quit_screen", "Quit", id="lecture.quit"),
+]
+
+QUEUE_BINDINGS: list[BindingType] = [
+    Binding("enter", "open", "Review", id="queue.open", tooltip="Open the clip with its review"),
+    Binding("j", "cursor_down", "Down", id="queue.down", show=False),
+    Binding("k", "cursor_up", "Up", id="queue.up", show=False),
+    Binding("q,escape", "back", "Back", id="queue.back"),
+]
+
+HISTORY_BINDINGS: list[BindingType] = [
+    Binding("j", "cursor_down", "Down", id="history.down", show=False),
+    Binding("k", "cursor_up", "Up", id="history.up", show=False),
+    Binding("q,escape", "back", "Back", id="history.back"),
+]
+
+PICKER_BINDINGS: list[BindingType] = [
+    Binding("enter", "open", "Open", id="picker.open", tooltip="Open this lecture"),
+    Binding("j", "cursor_down", "Down", id="picker.down", show=False),
+    Binding("k", "cursor_up", "Up", id="picker.up", show=False),
+    Binding("q,escape", "back", "Back", id="picker.back"),
+]
+
+HELP_BINDINGS: list[BindingType] = [
+    Binding("q,escape,f1,question_mark", "close", "Close", id="help.close"),
+    Binding("j,down", "scroll_down", "Down", id="help.down", show=False),
+    Binding("k,up", "scroll_up", "Up", id="help.up", show=False),
+]
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """One action and the keys it has now (after the keymap)."""
+
+    id: str
+    keys: tuple[str, ...]
+    description: str
+    action: str
+    tooltip: str
+
+
+def effective_bindings(bindings: Iterable[BindingType], keymap: Mapping[str, str]) -> list[KeyRow]:
+    """The bindings as they are after `keymap`, one row per binding id (or per action), in order."""
+    bindings_map = BindingsMap(bindings)
+    bindings_map.apply_keymap(dict(keymap))
+    rows: dict[str, KeyRow] = {}
+    order: list[str] = []
+    for key, binding in bindings_map:
+        ident = binding.id or binding.action
+        if ident not in rows:
+            order.append(ident)
+            rows[ident] = KeyRow(
+                id=binding.id or "",
+                keys=(key,),
+                description=binding.description or binding.action.replace("_", " "),
+                action=binding.action,
+                tooltip=binding.tooltip,
+            )
+        else:
+            row = rows[ident]
+            if key not in row.keys:
+                rows[ident] = KeyRow(row.id, (*row.keys, key), row.description, row.action, row.tooltip)
+    original = [b.id or b.action for b in Binding.make_bindings(bindings)]
+    position = {ident: i for i, ident in reversed(list(enumerate(original)))}
+    return sorted((rows[i] for i in order), key=lambda r: position.get(r.id or r.action, 1_000))
