@@ -45,7 +45,9 @@ def _global_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tui-editor",
         description="A keyboard-driven terminal editor for narrated video lectures.",
-        epilog="Commands: " + ", ".join(COMMANDS) + ". With no command, opens the editor (on LECTURE if given).",
+        epilog="Commands: "
+        + ", ".join(COMMANDS)
+        + ". With no command, opens the editor (on LECTURE if given).",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (env TUI_EDITOR_CONFIG)")
     parser.add_argument("--data-dir", metavar="PATH", help="data directory (env TUI_EDITOR_DATA_DIR)")
@@ -93,7 +95,11 @@ def _command_parser() -> argparse.ArgumentParser:
     p.add_argument("--lecture")
     p.add_argument("--status")
     p.add_argument("--json", action="store_true")
-    for name, text in (("accept", "accept a run's preview"), ("reject", "reject a run's preview"), ("cancel", "cancel a run")):
+    for name, text in (
+        ("accept", "accept a run's preview"),
+        ("reject", "reject a run's preview"),
+        ("cancel", "cancel a run"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("run")
         p.add_argument("--json", action="store_true")
@@ -150,7 +156,10 @@ def cmd_lectures(settings: Any, args: argparse.Namespace) -> int:
     elif not lectures:
         print("No lectures yet. Create the demo with: tui-editor demo")
     else:
-        _table([(x["id"], x["title"], x["revision"], x["clips"]) for x in lectures], ("ID", "TITLE", "REVISION", "CLIPS"))
+        _table(
+            [(x["id"], x["title"], x["revision"], x["clips"]) for x in lectures],
+            ("ID", "TITLE", "REVISION", "CLIPS"),
+        )
     return 0
 
 
@@ -174,7 +183,8 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
         print(f"\n{track.upper()} ({len(clips)} clips)")
         kind = kind_for_track(track)
         rows = [
-            (c.id, c.name, f"{c.start:.1f}", f"{c.duration:.1f}", kind.summary(snapshot.asset_for(c))[:60]) for c in clips
+            (c.id, c.name, f"{c.start:.1f}", f"{c.duration:.1f}", kind.summary(snapshot.asset_for(c))[:60])
+            for c in clips
         ]
         _table(rows, ("ID", "NAME", "START", "DUR", "ASSET"))
     return 0
@@ -252,7 +262,9 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
         if wrong:
             flags = ", ".join("--" + w.replace("_s", "").replace("_", "-") for w in wrong)
             raise BadInputError(f"{flags} does not apply to a {kind.name} clip")
-        run_id = engine.start(StartRequest(lecture_id=lecture_id, clip_id=clip.id, kind=kind.name, fields=fields))
+        run_id = engine.start(
+            StartRequest(lecture_id=lecture_id, clip_id=clip.id, kind=kind.name, fields=fields)
+        )
         if args.no_wait:
             record = engine.get(run_id)
             _report_run(record, args.json)
@@ -267,7 +279,10 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
         if record.status != "preview_ready":
             _report_run(record, args.json, extra)
             if not args.json:
-                print(f"tui-editor: run {run_id} {record.status}: {record.error or ''}".rstrip(": "), file=sys.stderr)
+                print(
+                    f"tui-editor: run {run_id} {record.status}: {record.error or ''}".rstrip(": "),
+                    file=sys.stderr,
+                )
             return 1
         if args.accept or args.reject:
             decision = engine.decide(run_id, args.accept)
@@ -318,7 +333,10 @@ def cmd_runs(settings: Any, args: argparse.Namespace) -> int:
         print("No runs.")
     else:
         _table(
-            [(r.id, r.kind, r.clip_id, r.status, r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.error or "") for r in runs],
+            [
+                (r.id, r.kind, r.clip_id, r.status, r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.error or "")
+                for r in runs
+            ],
             ("ID", "KIND", "CLIP", "STATUS", "CREATED (UTC)", "ERROR"),
         )
     return 0
@@ -366,7 +384,10 @@ def cmd_revisions(settings: Any, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(revisions)
     else:
-        _table([(r["revision"], r["source"], r["run_id"] or "", r["created_at"]) for r in revisions], ("REV", "SOURCE", "RUN", "CREATED"))
+        _table(
+            [(r["revision"], r["source"], r["run_id"] or "", r["created_at"]) for r in revisions],
+            ("REV", "SOURCE", "RUN", "CREATED"),
+        )
     return 0
 
 
@@ -429,7 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rest and rest[0] in COMMANDS:
             command_args = _command_parser().parse_args(rest)
         elif len(rest) > 1 or (rest and rest[0].startswith("-")):
-            raise UsageError(f"tui-editor: unknown command or option {rest[0]!r} (commands: {', '.join(COMMANDS)})")
+            raise UsageError(
+                f"tui-editor: unknown command or option {rest[0]!r} (commands: {', '.join(COMMANDS)})"
+            )
     except UsageError as exc:
         return _fail(str(exc).removeprefix("tui-editor: "), 2)
 

@@ -128,12 +128,12 @@ def _plan() -> dict[str, Any]:
 
 async def _render(plan: dict[str, Any], data_dir: Path, work: Path) -> None:
     """Generate every asset's media with the local generators and move it under `media/`."""
-    from ..generators.base import CancelToken, GenerationRequest
+    from ..generators.base import CancelToken, GenerationRequest, Generator
     from ..generators.local_music import LocalMusicGenerator
     from ..generators.local_narration import LocalNarrationGenerator
     from ..generators.local_visual import LocalVisualGenerator
 
-    generators = {
+    generators: dict[str, Generator] = {
         "visual": LocalVisualGenerator(),
         "narration": LocalNarrationGenerator(),
         "music": LocalMusicGenerator(),

@@ -45,7 +45,7 @@ def validate_lecture(data: Any) -> dict[str, Any]:
         items = data.get(key, [])
         if not isinstance(items, list):
             raise BadInputError(f"{key}: expected a list")
-        spec = KINDS[kind]  # type: ignore[index]
+        spec = KINDS[kind]
         clean_items = []
         ids: set[str] = set()
         for index, item in enumerate(items):

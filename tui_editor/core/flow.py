@@ -389,9 +389,11 @@ class AssetGenerationFlow:
                 )
             elif event.type == "complete":
                 if state.phase != "deciding":  # our own accept finishes in `_decide`
-                    asset = state.preview
+                    accepted = state.preview
                     outcome = (
-                        Accepted(state.run_id, asset, int(payload["revision"])) if asset is not None else None
+                        Accepted(state.run_id, accepted, int(payload["revision"]))
+                        if accepted is not None
+                        else None
                     )
                     self._finish(outcome, notice="Accepted elsewhere")
             elif event.type == "rejected":

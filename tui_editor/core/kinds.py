@@ -293,12 +293,12 @@ MUSIC = AssetKind(
     defaults={"bpm": 96, "key": "C major"},
 )
 
-KINDS: dict[KindName, AssetKind] = {"visual": VISUAL, "narration": NARRATION, "music": MUSIC}
+KINDS: dict[str, AssetKind] = {"visual": VISUAL, "narration": NARRATION, "music": MUSIC}
 
 
 def get_kind(name: str) -> AssetKind:
     try:
-        return KINDS[name]  # type: ignore[index]
+        return KINDS[name]
     except KeyError:
         raise ValidationError(f"unknown asset kind {name!r} (expected visual, narration or music)") from None
 
@@ -306,4 +306,4 @@ def get_kind(name: str) -> AssetKind:
 def kind_for_track(track: str) -> AssetKind:
     if track not in KIND_OF_TRACK:
         raise ValidationError(f"unknown track {track!r} (expected visual, voice or music)")
-    return KINDS[KIND_OF_TRACK[track]]  # type: ignore[index]
+    return KINDS[KIND_OF_TRACK[track]]

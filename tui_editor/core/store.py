@@ -35,6 +35,7 @@ HEARTBEAT = m.ProcessHeartbeat.__table__  # type: ignore[attr-defined]
 ASSET: dict[str, sa.Table] = {kind: table.__table__ for kind, table in m.ASSET_TABLES.items()}  # type: ignore[attr-defined]
 
 REVISION_SOURCES = ("accept", "restore", "import", "edit")
+Row = Mapping[str, Any] | sa.RowMapping
 
 
 def asset_json(asset: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
 
     def assets_of(kind: str) -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
-        for clip in snapshot.track(KINDS[kind].track):  # type: ignore[index]
+        for clip in snapshot.track(KINDS[kind].track):
             asset = snapshot.asset(kind, clip.asset_id)
             if asset is not None and clip.asset_id not in seen:
                 seen[clip.asset_id] = asset_json(asset)
@@ -77,15 +78,15 @@ def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
     }
 
 
-def _row_asset(kind: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _row_asset(kind: str, row: Row) -> dict[str, Any]:
     data = {"id": row["id"]}
-    for name in KINDS[kind].field_names:  # type: ignore[index]
+    for name in KINDS[kind].field_names:
         data[name] = row[name]
     data["updated_at"] = as_utc(row["updated_at"])
     return data
 
 
-def _run_record(row: Mapping[str, Any]) -> RunRecord:
+def _run_record(row: Row) -> RunRecord:
     return RunRecord(
         id=row["id"],
         lecture_id=row["lecture_id"],
@@ -191,7 +192,9 @@ class Store:
         with self.read() as conn:
             if conn.execute(sa.select(LECTURE.c.id).where(LECTURE.c.id == ref)).first():
                 return ref
-            ids = [r.id for r in conn.execute(sa.select(LECTURE.c.id).where(LECTURE.c.title == ref))]
+            ids: list[str] = [
+                r.id for r in conn.execute(sa.select(LECTURE.c.id).where(LECTURE.c.title == ref))
+            ]
         if not ids:
             raise NotFoundError(f"no lecture with id or title {ref!r}")
         if len(ids) > 1:
@@ -230,7 +233,7 @@ class Store:
         for kind, table in ASSET.items():
             ids = sa.select(CLIP.c.asset_id).where(
                 CLIP.c.lecture_id == lecture_id, CLIP.c.track == KINDS[kind].track
-            )  # type: ignore[index]
+            )
             rows = conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
             assets[kind] = MappingProxyType({r["id"]: freeze_asset(_row_asset(kind, r)) for r in rows})
         return LectureSnapshot(
@@ -279,7 +282,7 @@ class Store:
                 for asset in lecture["assets"].get(kind, []):
                     fresh = asset["id"] if keep_ids else new_id(kind[:3])
                     asset_ids[(kind, asset["id"])] = fresh
-                    row = {name: asset.get(name) for name in KINDS[kind].field_names}  # type: ignore[index]
+                    row = {name: asset.get(name) for name in KINDS[kind].field_names}
                     row = {k: v for k, v in row.items() if v is not None}
                     row.update(id=fresh, updated_at=asset.get("updated_at") or now)
                     rows.append(row)
@@ -287,7 +290,7 @@ class Store:
                     conn.execute(ASSET[kind].insert(), rows)
             clip_rows = []
             for clip in lecture["clips"]:
-                kind = kind_for_track(clip["track"])
+                clip_kind = kind_for_track(clip["track"])
                 clip_rows.append(
                     {
                         "id": clip["id"] if keep_ids else new_id("clip"),
@@ -296,7 +299,7 @@ class Store:
                         "name": clip["name"],
                         "start": clip["start"],
                         "duration": clip["duration"],
-                        "asset_id": asset_ids[(kind.name, clip["asset_id"])],
+                        "asset_id": asset_ids[(clip_kind.name, clip["asset_id"])],
                     }
                 )
             if clip_rows:
@@ -422,11 +425,15 @@ class Store:
             for kind, key in (("visual", "visuals"), ("narration", "narration"), ("music", "music")):
                 table = ASSET[kind]
                 for asset in stored.snapshot.get(key, []):
-                    values = {n: asset[n] for n in KINDS[kind].field_names if n in asset}  # type: ignore[index]
-                    conn.execute(table.update().where(table.c.id == asset["id"]).values(**values, updated_at=now))
+                    values = {n: asset[n] for n in KINDS[kind].field_names if n in asset}
+                    conn.execute(
+                        table.update().where(table.c.id == asset["id"]).values(**values, updated_at=now)
+                    )
             new_revision = int(current) + 1
             conn.execute(
-                LECTURE.update().where(LECTURE.c.id == lecture_id).values(revision=new_revision, updated_at=now)
+                LECTURE.update()
+                .where(LECTURE.c.id == lecture_id)
+                .values(revision=new_revision, updated_at=now)
             )
             self._insert_revision(conn, self._load_snapshot(conn, lecture_id), source="restore", run_id=None)
         return new_revision
@@ -578,7 +585,7 @@ class Store:
             ]
 
 
-def _clip_view(row: Mapping[str, Any]) -> ClipView:
+def _clip_view(row: Row) -> ClipView:
     return ClipView(
         id=row["id"],
         track=row["track"],

@@ -46,7 +46,9 @@ def open_runtime(settings: Settings, *, background: bool = True) -> Runtime:
         from ..core.errors import BadInputError
 
         kind = settings.engine.kind
-        raise BadInputError(f"engine kind {kind!r} is not available in this build; use [engine] kind = 'local'")
+        raise BadInputError(
+            f"engine kind {kind!r} is not available in this build; use [engine] kind = 'local'"
+        )
     from .local import LocalEngine
 
     engine = LocalEngine(store, settings, hub=hub, background=background)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui_editor.config import ConfigError, Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_repository_config_toml_documents_exactly_the_defaults() -> None:
+    settings = load_settings(REPO / "config.toml", environ={})
+    assert settings.model_dump() == Settings().model_dump()
+
+
+def test_defaults_use_xdg_data_dir(tmp_path: Path) -> None:
+    settings = load_settings(environ={})
+    assert settings.config_file is None
+    assert str(settings.data_path).startswith(str(tmp_path / "xdg-data"))
+    assert settings.database_url == f"sqlite:///{settings.data_path / 'tui-editor.db'}"
+
+
+def test_layers_file_then_environment_then_flags(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[database]\nurl = "sqlite:///file.db"\n[events]\npoll_interval_ms = 250\n[engine]\ndecision_timeout = 60\n'
+    )
+    settings = load_settings(config, environ={})
+    assert settings.database.url == "sqlite:///file.db" and settings.events.poll_interval_ms == 250
+    env = {"TUI_EDITOR_DB": "sqlite:///env.db", "TUI_EDITOR__EVENTS__POLL_INTERVAL_MS": "50"}
+    settings = load_settings(config, environ=env)
+    assert settings.database.url == "sqlite:///env.db" and settings.events.poll_interval_ms == 50
+    assert settings.engine.decision_timeout == 60
+    settings = load_settings(config, environ=env, db_url="sqlite:///flag.db", data_dir=tmp_path / "d")
+    assert settings.database_url == "sqlite:///flag.db" and settings.data_path == tmp_path / "d"
+
+
+def test_config_path_from_environment(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[ui]\ntheme = "nord"\n')
+    assert load_settings(environ={"TUI_EDITOR_CONFIG": str(config)}).ui.theme == "nord"
+
+
+def test_user_config_is_found_in_xdg_config_home(tmp_path: Path) -> None:
+    user = tmp_path / "xdg-config" / "tui-editor" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('[keymap]\n"clip.generate" = "f5"\n')
+    settings = load_settings(environ={})
+    assert settings.keymap == {"clip.generate": "f5"} and settings.config_file == str(user)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[database\nurl=1", "not valid TOML"),
+        ("[databse]\nurl = 'x'\n", "unknown key 'databse'"),
+        ("[engine]\nkind = 'cloud'\n", "'engine.kind'"),
+        ("[engine]\ndecision_timeout = -1\n", "'engine.decision_timeout'"),
+        ("[events]\npoll_interval_ms = 'fast'\n", "'events.poll_interval_ms'"),
+        ("[generators.narration]\nrate = 5\n", "'generators.narration.rate'"),
+        ("[keymap]\n'clip.generate' = ''\n", "keymap"),
+    ],
+)
+def test_bad_files_are_one_clear_line(tmp_path: Path, text: str, expected: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, environ={})
+    assert str(config) in info.value.message and expected in info.value.message
+    assert "\n" not in info.value.message
+
+
+def test_missing_explicit_file_and_bad_environment(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={})
+    with pytest.raises(ConfigError, match="engine.decision_timeout"):
+        load_settings(environ={"TUI_EDITOR__ENGINE__DECISION_TIMEOUT": "soon"})
