@@ -1,0 +1,819 @@
+"""Shared HTTP machinery for the remote media providers (OpenAI-compatible servers, Replicate).
+
+One `ProviderClient` per generation: it opens an `httpx.AsyncClient` with the provider's timeouts, reads
+the API key from the environment at call time (never from a file, never stored on the object), retries
+429 / 5xx / connection failures with exponential backoff (honouring `Retry-After`), stops promptly when
+the run is cancelled, streams downloads into the run's folder under a size limit, and turns every
+failure into a `GenerationError` whose message is readable and never contains the key.
+
+Also here: small file helpers shared by the adapters (atomic writes, sniffing a file's format, image
+size via Pillow, WAV/MP3 durations from the file headers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import math
+import os
+import secrets
+import ssl
+import struct
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes, urlsplit
+
+import httpx
+
+from tui_editor.config import ProviderSettings
+from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+USER_AGENT = "tui-editor/0.1"
+MAX_BACKOFF_S = 30.0
+"""Longest exponential-backoff wait between two attempts."""
+MAX_RETRY_AFTER_S = 60.0
+"""A provider's `Retry-After` is honoured up to this many seconds."""
+WAIT_SLICE_S = 0.05
+"""Waits and in-flight requests check the cancel token this often."""
+ERROR_BODY_LIMIT = 64 * 1024
+"""Bytes of an error reply read to find the provider's message."""
+_MB = 1024 * 1024
+
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+IMAGE_EXTENSIONS: tuple[str, ...] = ("png", "jpg", "webp")
+AUDIO_EXTENSIONS: tuple[str, ...] = ("wav", "mp3")
+
+_CONTENT_TYPES: dict[str, str] = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/jpg": "jpg",
+    "image/webp": "webp",
+    "audio/wav": "wav",
+    "audio/wave": "wav",
+    "audio/x-wav": "wav",
+    "audio/vnd.wave": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp3": "mp3",
+}
+_SUFFIXES: dict[str, str] = {
+    "png": "png",
+    "jpg": "jpg",
+    "jpeg": "jpg",
+    "webp": "webp",
+    "wav": "wav",
+    "wave": "wav",
+    "mp3": "mp3",
+}
+
+
+class _Transient(Exception):
+    """An attempt failed in a way worth retrying (429, 5xx, timeout, connection error)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A provider's reply, fully read (bodies are size-limited)."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+
+    @property
+    def content_type(self) -> str:
+        return str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+# --- pure helpers -------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date), capped; None if absent."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:  # pragma: no cover - older Pythons returned None
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if math.isnan(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def provider_message(content: bytes) -> str | None:
+    """The error message a provider put in its reply body, if it has a recognisable one."""
+    if not content:
+        return None
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        text = content[:2000].decode("utf-8", "replace").strip()
+        if not text or text.lstrip().startswith("<"):  # HTML error pages say nothing useful
+            return None
+        return one_line(text)
+    if not isinstance(data, dict):
+        return None
+    parts: list[str] = []
+    error = data.get("error")
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, str) and message.strip():
+            parts.append(message)
+    elif isinstance(error, str) and error.strip():
+        parts.append(error)
+    detail = data.get("detail")
+    if isinstance(detail, str) and detail.strip():
+        parts.append(detail)
+    elif isinstance(detail, list):  # FastAPI-style validation errors
+        for item in detail[:3]:
+            if isinstance(item, dict) and isinstance(item.get("msg"), str):
+                parts.append(str(item["msg"]))
+    invalid = data.get("invalid_fields")
+    if isinstance(invalid, list):
+        for item in invalid[:3]:
+            if isinstance(item, dict) and isinstance(item.get("description"), str):
+                parts.append(str(item["description"]))
+    if not parts and isinstance(data.get("message"), str):
+        parts.append(str(data["message"]))
+    if not parts and isinstance(data.get("title"), str):
+        parts.append(str(data["title"]))
+    return one_line("; ".join(parts)) if parts else None
+
+
+def sniff_extension(head: bytes) -> str | None:
+    """The file format from its first bytes: png, jpg, webp, wav or mp3; None if unknown."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0):
+        return "mp3"
+    return None
+
+
+def choose_extension(head: bytes, content_type: str, url: str, accept: tuple[str, ...]) -> str | None:
+    """The extension to save a file under: sniffed from its bytes, else its content type, else its URL."""
+    for candidate in (
+        sniff_extension(head),
+        _CONTENT_TYPES.get(content_type.split(";")[0].strip().lower()),
+        _SUFFIXES.get(Path(urlsplit(url).path).suffix.lstrip(".").lower()),
+    ):
+        if candidate is not None:
+            return candidate if candidate in accept else None
+    return None
+
+
+def write_atomic(out_dir: Path, name: str, data: bytes) -> Path:
+    """Write `data` to `out_dir/name` so that the file appears complete or not at all."""
+    final = out_dir / name
+    tmp = out_dir / f".{name}.{secrets.token_hex(4)}.part"
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final.resolve()
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) read from the image header with Pillow; None if it is not a readable image."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+    return int(width), int(height)
+
+
+def size_for_ratio(aspect_ratio: str, long_side: int = 1024, multiple: int = 16) -> tuple[int, int]:
+    """Width and height for an aspect ratio like "16:9" with the longer side `long_side`."""
+    try:
+        w_text, h_text = aspect_ratio.split(":")
+        ratio_w, ratio_h = float(w_text), float(h_text)
+        if ratio_w <= 0 or ratio_h <= 0:
+            raise ValueError
+    except ValueError:
+        ratio_w = ratio_h = 1.0
+    if ratio_w >= ratio_h:
+        width, height = float(long_side), long_side * ratio_h / ratio_w
+    else:
+        width, height = long_side * ratio_w / ratio_h, float(long_side)
+    return (
+        max(multiple, int(round(width / multiple)) * multiple),
+        max(multiple, int(round(height / multiple)) * multiple),
+    )
+
+
+def wav_duration(path: Path) -> float | None:
+    """Seconds of audio in a WAV file, from its header; None if it is not a WAV file.
+
+    Tolerates the placeholder sizes of streamed WAVs (0 or 0xFFFFFFFF in the data chunk) and RF64 by
+    measuring the bytes actually present after the data chunk header.
+    """
+    try:
+        file_size = path.stat().st_size
+        with path.open("rb") as fh:
+            riff = fh.read(12)
+            if len(riff) < 12 or riff[:4] not in (b"RIFF", b"RF64") or riff[8:12] != b"WAVE":
+                return None
+            rate = block_align = 0
+            while True:
+                head = fh.read(8)
+                if len(head) < 8:
+                    return None
+                chunk_id = head[:4]
+                (chunk_size,) = struct.unpack("<I", head[4:])
+                if chunk_id == b"fmt ":
+                    fmt = fh.read(min(chunk_size, 64))
+                    if len(fmt) < 16:
+                        return None
+                    _tag, _channels, rate, _byte_rate, block_align = struct.unpack("<HHIIH", fmt[:14])
+                    fh.seek(chunk_size - len(fmt) + (chunk_size & 1), os.SEEK_CUR)
+                elif chunk_id == b"data":
+                    if rate <= 0 or block_align <= 0:
+                        return None
+                    available = file_size - fh.tell()
+                    size = available if chunk_size in (0, 0xFFFFFFFF) else min(chunk_size, available)
+                    return (max(size, 0) // block_align) / rate
+                else:
+                    fh.seek(chunk_size + (chunk_size & 1), os.SEEK_CUR)
+    except (OSError, struct.error):
+        return None
+
+
+_MP3_BITRATES = {
+    # (mpeg1?, layer) -> kbps by index
+    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_duration(path: Path) -> float | None:
+    """Seconds of audio in an MP3 file: from a Xing/Info/VBRI frame count, else a constant-bitrate
+    estimate from the first frame; None if no MPEG audio frame is found."""
+    try:
+        file_size = path.stat().st_size
+        with path.open("rb") as fh:
+            data = fh.read(256 * 1024)
+    except OSError:
+        return None
+    offset = 0
+    if data.startswith(b"ID3") and len(data) >= 10:
+        tag_size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+        offset = 10 + tag_size + (10 if data[5] & 0x10 else 0)
+    while offset + 4 <= len(data):
+        if data[offset] == 0xFF and (data[offset + 1] & 0xE0) == 0xE0:
+            b1, b2, b3 = data[offset + 1], data[offset + 2], data[offset + 3]
+            version, layer_bits = (b1 >> 3) & 0x3, (b1 >> 1) & 0x3
+            bitrate_index, rate_index = b2 >> 4, (b2 >> 2) & 0x3
+            if version != 1 and layer_bits != 0 and bitrate_index not in (0, 15) and rate_index != 3:
+                break
+        offset += 1
+    else:
+        return None
+    mpeg1 = version == 3
+    layer = 4 - layer_bits
+    bitrate = _MP3_BITRATES[(mpeg1, layer)][bitrate_index] * 1000
+    rate = _MP3_RATES[version][rate_index]
+    samples = 384 if layer == 1 else (1152 if layer == 2 or mpeg1 else 576)
+    mono = (b3 >> 6) == 3
+    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    for tag_at in (offset + 4 + side_info, offset + 4 + 32):
+        tag = data[tag_at : tag_at + 4]
+        if tag in (b"Xing", b"Info") and len(data) >= tag_at + 12:
+            (flags,) = struct.unpack(">I", data[tag_at + 4 : tag_at + 8])
+            if flags & 1:
+                frames = int.from_bytes(data[tag_at + 8 : tag_at + 12], "big")
+                return frames * samples / rate
+        if tag == b"VBRI" and len(data) >= tag_at + 18:
+            frames = int.from_bytes(data[tag_at + 14 : tag_at + 18], "big")
+            return frames * samples / rate
+    audio_bytes = file_size - offset
+    if data[-128:-125] == b"TAG" and file_size == len(data):
+        audio_bytes -= 128
+    return max(audio_bytes, 0) * 8 / bitrate
+
+
+def audio_duration(path: Path) -> float | None:
+    """Seconds of audio in a WAV or MP3 file, read from its headers; None for other formats."""
+    with_suffix = path.suffix.lower()
+    if with_suffix == ".wav":
+        return wav_duration(path)
+    if with_suffix == ".mp3":
+        return mp3_duration(path)
+    return None
+
+
+def same_origin(a: str, b: str) -> bool:
+    first, second = urlsplit(a), urlsplit(b)
+    return (first.scheme.lower(), first.netloc.lower()) == (second.scheme.lower(), second.netloc.lower())
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+_ssl_lock = threading.Lock()
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _shared_ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context for every client (building one costs tens of milliseconds)."""
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context()
+        return _ssl_context
+
+
+def _describe_transport(exc: httpx.TransportError) -> str:
+    text = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {one_line(text, 160)}" if text else name
+
+
+async def wait_cancellable(seconds: float, cancel: CancelToken) -> None:
+    """Wait `seconds`, in short slices, raising `GenerationCancelled` as soon as the run is cancelled."""
+    deadline = time.monotonic() + max(seconds, 0.0)
+    while True:
+        cancel.raise_if_cancelled()
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        await asyncio.sleep(min(WAIT_SLICE_S, remaining))
+
+
+async def run_cancellable(awaitable: Awaitable[T], cancel: CancelToken) -> T:
+    """Await `awaitable`, abandoning it (and raising `GenerationCancelled`) once the run is cancelled."""
+    cancel.raise_if_cancelled()
+    task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
+    try:
+        while True:
+            done, _pending = await asyncio.wait({task}, timeout=WAIT_SLICE_S)
+            if done:
+                return task.result()
+            if cancel.cancelled:
+                raise GenerationCancelled()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+# --- the client ---------------------------------------------------------------------------------
+
+
+class ProviderClient:
+    """An HTTP session with one provider, for the length of one generation.
+
+    Use as `async with ProviderClient(settings, provider="OpenAI") as http: ...`. Paths starting with
+    "/" are relative to `settings.base_url`; absolute URLs are used as they are. The API key is sent as
+    `Authorization: Bearer …` only to the provider's own origin (never to a CDN it links to).
+    """
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        provider: str,
+        environ: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.provider = provider
+        self._environ: Mapping[str, str] = os.environ if environ is None else environ
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ProviderClient(provider={self.provider!r}, base_url={self.settings.base_url!r}, "
+            f"api_key_env={self.settings.api_key_env!r})"
+        )
+
+    # --- key handling ---------------------------------------------------------------------------
+    @property
+    def key_env(self) -> str:
+        return self.settings.api_key_env
+
+    def api_key(self) -> str:
+        """The key, read from the environment now; a `GenerationError` naming the variable if unset."""
+        raw = self._environ.get(self.key_env, "")
+        key = raw.strip()
+        if not key:
+            raise GenerationError(
+                f"{self.provider}: no API key — set the environment variable {self.key_env} "
+                f"to your {self.provider} API key",
+                retryable=False,
+            )
+        return key
+
+    def scrub(self, text: str) -> str:
+        """`text` with the API key (if any) replaced by `***`."""
+        raw = self._environ.get(self.key_env, "")
+        for secret in sorted({raw, raw.strip()}, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+    def error(self, message: str, *, retryable: bool = True) -> GenerationError:
+        """A `GenerationError` saying `<provider>: <message>`, with the key scrubbed out."""
+        return GenerationError(self.scrub(f"{self.provider}: {message}"), retryable=retryable)
+
+    # --- session --------------------------------------------------------------------------------
+    async def __aenter__(self) -> ProviderClient:
+        self.api_key()  # fail before any network traffic when the key is missing
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(self.settings.timeout_s),
+            follow_redirects=True,
+            trust_env=not _is_loopback(self.settings.base_url),
+            verify=_shared_ssl_context(),
+            headers={"User-Agent": USER_AGENT},
+            transport=self._transport,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("ProviderClient used outside `async with`")
+        return self._http
+
+    def url(self, path_or_url: str) -> str:
+        """An absolute URL: `path_or_url` itself, or the base URL joined with a "/…" path."""
+        if "://" in path_or_url:
+            return path_or_url
+        base = self.settings.base_url.rstrip("/")
+        path = "/" + path_or_url.lstrip("/")
+        if base.endswith("/v1") and (path == "/v1" or path.startswith("/v1/")):
+            base = base[: -len("/v1")]
+        return base + path
+
+    def _headers(self, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if same_origin(url, self.settings.base_url):
+            headers["Authorization"] = f"Bearer {self.api_key()}"
+        return headers
+
+    def _short(self, method: str, url: str) -> str:
+        return self.scrub(f"{method} {urlsplit(url).path or '/'}")
+
+    # --- status handling ------------------------------------------------------------------------
+    def _check_status(self, reply: Reply, method: str, what: str) -> None:
+        status = reply.status
+        if 200 <= status < 300:
+            return
+        message = provider_message(reply.content)
+        reason = httpx.codes.get_reason_phrase(status)
+        label = f"HTTP {status} {reason}".strip()
+        detail = self.scrub(f"{label} — {message}" if message else label)
+        if status in (401, 403):
+            raise self.error(
+                f"authentication failed — check {self.key_env} ({detail})",
+                retryable=False,
+            )
+        if status == 429:
+            raise _Transient(f"rate limited ({detail})", parse_retry_after(reply.headers.get("retry-after")))
+        if status in RETRYABLE_STATUSES or status >= 500:
+            raise _Transient(detail, parse_retry_after(reply.headers.get("retry-after")))
+        if status == 404:
+            detail += f" ({self._short(method, reply.url)})"
+        raise self.error(f"{what} failed — {detail}", retryable=False)
+
+    def _too_large(self, what: str, size: int | None = None) -> GenerationError:
+        limit = self.settings.max_download_mb
+        if size is not None:
+            return self.error(
+                f"{what} failed — the provider announced {size / _MB:.1f} MB, "
+                f"over the {limit:g} MB limit (max_download_mb)",
+                retryable=False,
+            )
+        return self.error(
+            f"{what} failed — the file is larger than the {limit:g} MB limit (max_download_mb)",
+            retryable=False,
+        )
+
+    @property
+    def download_limit(self) -> int:
+        """Largest file, in bytes, the provider may send (`max_download_mb`)."""
+        return int(self.settings.max_download_mb * _MB)
+
+    def _announced_length(self, response: httpx.Response) -> int | None:
+        raw = response.headers.get("content-length")
+        if raw is None or "content-encoding" in response.headers:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            return None
+
+    # --- retries --------------------------------------------------------------------------------
+    async def _with_retries(
+        self,
+        what: str,
+        cancel: CancelToken,
+        attempt: Callable[[], Awaitable[T]],
+        retries: int | None = None,
+    ) -> T:
+        max_retries = self.settings.max_retries if retries is None else retries
+        attempt_no = 0
+        while True:
+            cancel.raise_if_cancelled()
+            try:
+                return await run_cancellable(attempt(), cancel)
+            except _Transient as failure:
+                if attempt_no >= max_retries:
+                    tail = f" (gave up after {attempt_no + 1} attempts)" if attempt_no else ""
+                    raise self.error(f"{what} failed — {failure.message}{tail}", retryable=True) from None
+                if failure.retry_after is not None:
+                    delay = failure.retry_after
+                else:
+                    delay = min(self.settings.backoff_s * 2**attempt_no, MAX_BACKOFF_S)
+                log.warning(
+                    "%s",
+                    self.scrub(
+                        f"{self.provider}: {what}: {failure.message}; retrying in {delay:.2f} s "
+                        f"(attempt {attempt_no + 2} of {max_retries + 1})"
+                    ),
+                )
+                await wait_cancellable(delay, cancel)
+                attempt_no += 1
+
+    def _transport_failure(self, exc: httpx.TransportError) -> _Transient:
+        if isinstance(exc, httpx.TimeoutException):
+            return _Transient(f"timed out after {self.settings.timeout_s:g} s ({type(exc).__name__})")
+        return _Transient(f"connection failed ({self.scrub(_describe_transport(exc))})")
+
+    async def _read_body(self, response: httpx.Response, limit: int, what: str) -> bytes:
+        if response.status_code >= 300:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= ERROR_BODY_LIMIT:
+                    break
+            return b"".join(chunks)[:ERROR_BODY_LIMIT]
+        announced = self._announced_length(response)
+        if announced is not None and announced > limit:
+            raise self._too_large(what, announced)
+        buffer = bytearray()
+        async for chunk in response.aiter_bytes():
+            buffer += chunk
+            if len(buffer) > limit:
+                raise self._too_large(what)
+        return bytes(buffer)
+
+    # --- requests -------------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        cancel: CancelToken,
+        what: str = "request",
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+        retries: int | None = None,
+    ) -> Reply:
+        """Send a request (retrying transient failures) and return the successful reply, body read.
+
+        Raises `GenerationError` for any failure and `GenerationCancelled` once `cancel` is set.
+        """
+        url = self.url(path_or_url)
+        limit = self.download_limit if max_bytes is None else max_bytes
+
+        async def attempt() -> Reply:
+            request_headers = self._headers(url, headers)
+            try:
+                async with self._client.stream(
+                    method, url, json=json_body, headers=request_headers
+                ) as response:
+                    body = await self._read_body(response, limit, what)
+                    reply = Reply(response.status_code, response.headers, body, str(response.url))
+            except httpx.TransportError as exc:
+                raise self._transport_failure(exc) from None
+            self._check_status(reply, method, what)
+            return reply
+
+        return await self._with_retries(what, cancel, attempt, retries)
+
+    def parse_json(self, reply: Reply, what: str = "request") -> Any:
+        """The reply's JSON body, or a `GenerationError` saying the provider sent malformed JSON."""
+        try:
+            return json.loads(reply.content)
+        except (ValueError, UnicodeDecodeError):
+            kind = reply.content_type or "no content type"
+            raise self.error(
+                f"{what} failed — provider replied with malformed JSON "
+                f"(HTTP {reply.status}, {kind}, {len(reply.content)} bytes)",
+                retryable=True,
+            ) from None
+
+    async def request_json(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        cancel: CancelToken,
+        what: str = "request",
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retries: int | None = None,
+    ) -> dict[str, Any]:
+        """Like `request`, returning the reply's JSON object (a malformed or non-object body is an error)."""
+        reply = await self.request(
+            method,
+            path_or_url,
+            cancel=cancel,
+            what=what,
+            json_body=json_body,
+            headers=headers,
+            # base64 payloads are a third larger than the file they carry
+            max_bytes=self.download_limit * 4 // 3 + _MB,
+            retries=retries,
+        )
+        data = self.parse_json(reply, what)
+        if not isinstance(data, dict):
+            raise self.error(
+                f"{what} failed — provider replied with malformed JSON (expected an object, "
+                f"got {type(data).__name__})",
+                retryable=True,
+            )
+        return data
+
+    # --- downloads ------------------------------------------------------------------------------
+    async def download(
+        self,
+        url: str,
+        *,
+        out_dir: Path,
+        stem: str,
+        cancel: CancelToken,
+        accept: tuple[str, ...],
+        what: str = "download",
+    ) -> Path:
+        """Stream `url` into `out_dir/<stem>.<ext>` atomically, aborting past `max_download_mb`.
+
+        The extension is sniffed from the bytes, else taken from the content type, else from the URL,
+        and must be one of `accept`. `data:` URLs are decoded in place.
+        """
+        if url.startswith("data:"):
+            return self._save_data_url(url, out_dir=out_dir, stem=stem, accept=accept, what=what)
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise self.error(
+                f"{what} failed — the provider gave an unusable URL ({url[:80]})", retryable=False
+            )
+        limit = self.download_limit
+
+        async def attempt() -> Path:
+            tmp = out_dir / f".{stem}.{secrets.token_hex(4)}.part"
+            try:
+                try:
+                    async with self._client.stream("GET", url, headers=self._headers(url, None)) as response:
+                        if not 200 <= response.status_code < 300:
+                            body = await self._read_body(response, limit, what)
+                            reply = Reply(response.status_code, response.headers, body, str(response.url))
+                            self._check_status(reply, "GET", what)
+                        announced = self._announced_length(response)
+                        if announced is not None and announced > limit:
+                            raise self._too_large(what, announced)
+                        size = 0
+                        head = b""
+                        with tmp.open("wb") as fh:
+                            async for chunk in response.aiter_bytes():
+                                size += len(chunk)
+                                if size > limit:
+                                    raise self._too_large(what)
+                                if len(head) < 16:
+                                    head += chunk[:16]
+                                fh.write(chunk)
+                            fh.flush()
+                            os.fsync(fh.fileno())
+                        content_type = response.headers.get("content-type", "")
+                        final_url = str(response.url)
+                except httpx.TransportError as exc:
+                    raise self._transport_failure(exc) from None
+                if size == 0:
+                    raise self.error(f"{what} failed — the provider sent an empty file", retryable=True)
+                ext = choose_extension(head, content_type, final_url, accept)
+                if ext is None:
+                    raise self.error(
+                        f"{what} failed — expected {' or '.join(accept)} but got "
+                        f"{content_type.split(';')[0] or 'data of an unknown type'}",
+                        retryable=False,
+                    )
+                final = out_dir / f"{stem}.{ext}"
+                os.replace(tmp, final)
+                return final.resolve()
+            finally:
+                tmp.unlink(missing_ok=True)
+
+        return await self._with_retries(what, cancel, attempt)
+
+    def _save_data_url(
+        self, url: str, *, out_dir: Path, stem: str, accept: tuple[str, ...], what: str
+    ) -> Path:
+        header, _, payload = url.partition(",")
+        try:
+            if header.endswith(";base64"):
+                data = base64.b64decode(payload, validate=False)
+            else:
+                data = unquote_to_bytes(payload)
+        except (binascii.Error, ValueError):
+            raise self.error(
+                f"{what} failed — the provider sent an invalid data URL", retryable=True
+            ) from None
+        return self.save_bytes(
+            data, out_dir=out_dir, stem=stem, accept=accept, what=what, content_type=header[5:]
+        )
+
+    def save_bytes(
+        self,
+        data: bytes,
+        *,
+        out_dir: Path,
+        stem: str,
+        accept: tuple[str, ...],
+        what: str,
+        content_type: str = "",
+    ) -> Path:
+        """Check size and format of media bytes received inline, then write them atomically."""
+        if len(data) > self.download_limit:
+            raise self._too_large(what)
+        if not data:
+            raise self.error(f"{what} failed — the provider sent an empty file", retryable=True)
+        ext = choose_extension(data[:16], content_type, "", accept)
+        if ext is None:
+            got = content_type.split(";")[0].strip() or "data of an unknown type"
+            raise self.error(f"{what} failed — expected {' or '.join(accept)} but got {got}", retryable=False)
+        return write_atomic(out_dir, f"{stem}.{ext}", data)
+
+
+def new_stem(kind: str) -> str:
+    """A fresh file name stem for a generated asset, e.g. `visual-3f9a1c2e`."""
+    return f"{kind}-{secrets.token_hex(4)}"
