@@ -306,7 +306,7 @@ def _report_run(record: Any, as_json: bool, extra: dict[str, Any] | None = None)
         return
     line = f"{record.id}  {record.kind}  {record.status}"
     preview = extra.get("preview")
-    if preview and preview.get("file"):
+    if preview and preview.get("file") and record.status in ("preview_ready", "accepted"):
         line += f"  {preview['file']}"
     if "revision" in extra:
         line += f"  (lecture revision {extra['revision']})"

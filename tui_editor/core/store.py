@@ -36,6 +36,7 @@ ASSET: dict[str, sa.Table] = {kind: table.__table__ for kind, table in m.ASSET_T
 
 REVISION_SOURCES = ("accept", "restore", "import", "edit")
 Row = Mapping[str, Any] | sa.RowMapping
+NOTIFY_CHANNEL = "tui_editor_events"
 
 
 def asset_json(asset: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,6 +140,18 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def listen_connection(self) -> Any:
+        """PostgreSQL only: a dedicated autocommit connection LISTENing for new events."""
+        import psycopg
+
+        url = self.engine.url.set(drivername="postgresql")
+        options: dict[str, Any] = dict(url.query)
+        url = url.set(query={})
+        conninfo = psycopg.conninfo.make_conninfo(url.render_as_string(hide_password=False), **options)
+        conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return conn
 
     # --- schema --------------------------------------------------------------------------------
     def schema_version(self) -> str | None:
@@ -357,7 +370,10 @@ class Store:
                         "nothing was saved — review the latest version and try again"
                     )
             if run_id is not None:
-                status = conn.execute(sa.select(RUN.c.status).where(RUN.c.id == run_id)).scalar()
+                status_query = sa.select(RUN.c.status).where(RUN.c.id == run_id)
+                if self.is_postgres:  # a concurrent reject must finish first, then we see it
+                    status_query = status_query.with_for_update()
+                status = conn.execute(status_query).scalar()
                 if status != "preview_ready":
                     raise DecisionError(f"run {run_id} is {status or 'unknown'}, not awaiting a decision")
             now = utcnow()
@@ -411,7 +427,10 @@ class Store:
         Committed media files are never overwritten, so the old files are still there to point at.
         """
         with self.write() as conn:
-            current = conn.execute(sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)).scalar()
+            query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)
+            if self.is_postgres:  # serialize with commits, which lock the lecture row too
+                query = query.with_for_update()
+            current = conn.execute(query).scalar()
             if current is None:
                 raise NotFoundError(f"no lecture with id {lecture_id!r}")
             stored = conn.execute(
@@ -536,6 +555,11 @@ class Store:
             )
         )
         event_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        if self.is_postgres:  # wakes LISTENing tails in other processes when this transaction commits
+            conn.execute(
+                sa.text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": NOTIFY_CHANNEL, "payload": str(event_id)},
+            )
         return RunEventData(
             run_id=checked.run_id,
             lecture_id=checked.lecture_id,

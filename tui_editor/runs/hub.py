@@ -8,10 +8,13 @@ one is logged and skipped, and a failing subscriber never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..core.errors import StoreError
 from ..core.events import EventError, RunEventData, parse_event
@@ -39,8 +42,11 @@ class Subscription:
 
 
 class EventHub:
-    def __init__(self, store: Store, *, poll_interval_ms: int = 100, tail: bool = True) -> None:
+    def __init__(
+        self, store: Store, *, poll_interval_ms: int = 100, tail: bool = True, listen: bool = True
+    ) -> None:
         self.store = store
+        self._listen = listen and store.is_postgres
         self.poll_interval_s = poll_interval_ms / 1000
         self._tail_enabled = tail
         self._subs: list[Subscription] = []
@@ -117,6 +123,7 @@ class EventHub:
         return len(rows)
 
     def _tail_loop(self) -> None:
+        listener = self._open_listener()
         while not self._stop.is_set():
             try:
                 while self.poll_once() and not self._stop.is_set():
@@ -125,7 +132,38 @@ class EventHub:
                 log.warning("event tail: %s", exc)
             except Exception:  # noqa: BLE001
                 log.exception("event tail failed; retrying")
-            self._stop.wait(self.poll_interval_s)
+            if listener is None:
+                self._stop.wait(self.poll_interval_s)
+                continue
+            try:  # LISTEN/NOTIFY: wake as soon as another process commits an event; poll as a fallback
+                self._wait_for_notify(listener)
+            except Exception as exc:  # noqa: BLE001 - a broken listener falls back to plain polling
+                log.warning("event listener lost (%s); polling instead", exc)
+                with contextlib.suppress(Exception):
+                    listener.close()
+                listener = None
+        if listener is not None:
+            with contextlib.suppress(Exception):
+                listener.close()
+
+    def _wait_for_notify(self, listener: Any) -> None:
+        """Return on the first notification, after the poll interval, or soon after `stop()`."""
+        deadline = time.monotonic() + self.poll_interval_s
+        while not self._stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for _ in listener.notifies(timeout=min(remaining, 0.25), stop_after=1):
+                return
+
+    def _open_listener(self) -> Any:
+        if not self._listen:
+            return None
+        try:
+            return self.store.listen_connection()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cannot LISTEN for events (%s); polling instead", exc)
+            return None
 
     def stop(self) -> None:
         self._stop.set()

@@ -40,7 +40,10 @@ def open_runtime(settings: Settings, *, background: bool = True) -> Runtime:
     """
     settings.data_path.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.database_url)
-    hub = EventHub(store, poll_interval_ms=settings.events.poll_interval_ms, tail=background)
+    # "memory": events never leave this process; every other transport tails the database's event log.
+    tail = background and settings.events.transport != "memory"
+    listen = settings.events.transport in ("auto", "postgres")  # LISTEN/NOTIFY where the database has it
+    hub = EventHub(store, poll_interval_ms=settings.events.poll_interval_ms, tail=tail, listen=listen)
     if settings.engine.kind != "local":
         store.close()
         from ..core.errors import BadInputError
