@@ -1,0 +1,198 @@
+"""The offline Pillow visual generator: sizes, variety, determinism, progress, cancellation, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from local_support import ProgressLog, files, request
+from PIL import Image
+
+from tui_editor.core.kinds import ASPECT_RATIOS, VISUAL
+from tui_editor.generators import local_visual
+from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
+from tui_editor.generators.local_visual import LocalVisualGenerator, image_size, wrap_text
+
+PROMPT = "A diagram of the water cycle: evaporation, condensation, precipitation"
+
+
+async def _generate(out_dir: Path, *, seed: int = 0, **fields: object) -> tuple[Path, dict[str, object]]:
+    result = await LocalVisualGenerator().generate(
+        request("visual", out_dir, seed=seed, **fields), ProgressLog(), CancelToken()
+    )
+    return result.file, dict(result.fields)
+
+
+def _pixels(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+def test_it_is_a_generator() -> None:
+    generator: Generator = LocalVisualGenerator()
+    assert generator is not None
+
+
+@pytest.mark.parametrize("aspect_ratio", ASPECT_RATIOS)
+async def test_png_size_follows_the_aspect_ratio(tmp_path: Path, aspect_ratio: str) -> None:
+    file, fields = await _generate(tmp_path, prompt=PROMPT, aspect_ratio=aspect_ratio)
+
+    a, b = (int(x) for x in aspect_ratio.split(":"))
+    with Image.open(file) as image:
+        assert image.format == "PNG"
+        width, height = image.size
+    assert max(width, height) == 768
+    assert width / height == pytest.approx(a / b, rel=0.01)
+    assert (fields["width"], fields["height"]) == (width, height)
+    assert fields["aspect_ratio"] == aspect_ratio
+    assert file == (tmp_path / "visual.png").resolve()
+    assert files(tmp_path) == ["visual.png"]
+
+
+async def test_result_fields_are_a_valid_visual_asset(tmp_path: Path) -> None:
+    _, fields = await _generate(tmp_path, prompt=PROMPT)
+    assert fields == {
+        "prompt": PROMPT,
+        "model": "local/pillow",
+        "aspect_ratio": "16:9",
+        "width": 768,
+        "height": 432,
+    }
+    VISUAL.validate_asset(fields)  # every field the kind stores, except `file`, with valid values
+
+    _, fields = await _generate(tmp_path / "m", prompt=PROMPT, model="my/model")
+    assert fields["model"] == "my/model"
+
+
+async def test_requested_size_is_kept_when_it_matches_the_ratio(tmp_path: Path) -> None:
+    _, fields = await _generate(tmp_path / "a", prompt=PROMPT, aspect_ratio="16:9", width=1280, height=720)
+    assert (fields["width"], fields["height"]) == (1280, 720)
+    _, fields = await _generate(tmp_path / "b", prompt=PROMPT, aspect_ratio="16:9", width=1000, height=1000)
+    assert (fields["width"], fields["height"]) == (768, 432)
+    _, fields = await _generate(tmp_path / "c", prompt=PROMPT, aspect_ratio="9:16", width=1280, height=720)
+    assert (fields["width"], fields["height"]) == (432, 768)
+
+
+def test_image_size_table() -> None:
+    assert image_size("1:1") == (768, 768)
+    assert image_size("4:3") == (768, 576)
+    assert image_size("3:4") == (576, 768)
+    assert image_size("21:9") == (768, 329)
+    assert image_size("2:3", 400, 600) == (400, 600)
+    assert image_size("2:3", 400, True) == (512, 768)
+    with pytest.raises(ValueError):
+        image_size("5:4")
+
+
+async def test_different_prompts_look_different(tmp_path: Path) -> None:
+    first, _ = await _generate(tmp_path / "a", prompt="Photosynthesis in plant cells")
+    second, _ = await _generate(tmp_path / "b", prompt="The French Revolution, 1789")
+    a, b = _pixels(first), _pixels(second)
+    assert a.shape == b.shape
+    # Not just different text: the colours differ across the whole picture.
+    assert np.mean(np.abs(a - b)) > 20
+    assert np.abs(a.reshape(-1, 3).mean(axis=0) - b.reshape(-1, 3).mean(axis=0)).max() > 10
+
+
+async def test_same_request_and_seed_give_identical_bytes(tmp_path: Path) -> None:
+    first, _ = await _generate(tmp_path / "a", prompt=PROMPT, aspect_ratio="4:3", seed=7)
+    second, _ = await _generate(tmp_path / "b", prompt=PROMPT, aspect_ratio="4:3", seed=7)
+    other_seed, _ = await _generate(tmp_path / "c", prompt=PROMPT, aspect_ratio="4:3", seed=8)
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes() != other_seed.read_bytes()
+
+
+def _ink(path: Path) -> int:
+    """Pixels painted exactly in one of the two text colours (glyph interiors; panels are blended)."""
+    pixels = _pixels(path)
+    light = (pixels == (248, 248, 242)).all(axis=2)
+    dark = (pixels == (18, 20, 28)).all(axis=2)
+    return int(light.sum() + dark.sum())
+
+
+async def test_prompt_text_is_drawn(tmp_path: Path) -> None:
+    short, _ = await _generate(tmp_path / "a", prompt="Cells", aspect_ratio="1:1")
+    longer, _ = await _generate(tmp_path / "b", prompt="Cells divide by mitosis " * 6, aspect_ratio="1:1")
+    assert _ink(short) > 200
+    assert _ink(longer) > 3 * _ink(short)
+
+
+def test_wrap_text_fits_the_width_and_keeps_every_word() -> None:
+    font = local_visual._font(24)
+    text = "Mitochondria are the powerhouse of the cell\n\nand supercalifragilisticexpialidocious words split"
+    lines = wrap_text(text, font, 200)
+    assert all(font.getlength(line) <= 200 for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+    assert "" in lines  # the blank line between paragraphs survives
+
+
+async def test_long_and_non_ascii_prompts_render(tmp_path: Path) -> None:
+    file, fields = await _generate(tmp_path, prompt="Zellteilung – Mitose und Meiose im Überblick. " * 30)
+    assert fields["prompt"].startswith("Zellteilung")  # stored verbatim, whatever the font could draw
+    with Image.open(file) as image:
+        assert image.size == (768, 432)
+
+
+def test_characters_missing_from_the_font_are_replaced() -> None:
+    from PIL import ImageFont
+
+    bundled = ImageFont.load_default(size=20)  # ASCII-only: exercises the fallback everywhere
+    assert local_visual.displayable("Überblick – 5×3", bundled) == "Uberblick - 5x3"
+    assert local_visual.displayable("東", bundled) == "?"
+
+
+async def test_progress_is_reported_in_order_up_to_the_total(tmp_path: Path) -> None:
+    log = ProgressLog()
+    await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log, CancelToken())
+    log.assert_complete()
+    assert log.steps == [0, 1, 2, 3, 4]
+
+
+async def test_cancel_before_start_raises_and_writes_nothing(tmp_path: Path) -> None:
+    token = CancelToken()
+    token.cancel()
+    log = ProgressLog()
+    with pytest.raises(GenerationCancelled):
+        await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log, token)
+    assert files(tmp_path) == []
+    assert log.calls == []
+
+
+@pytest.mark.parametrize("cancel_at", [0, 1, 2, 3])
+async def test_cancel_mid_generation_raises_and_writes_nothing(tmp_path: Path, cancel_at: int) -> None:
+    log = ProgressLog(cancel_at=cancel_at)
+    with pytest.raises(GenerationCancelled):
+        await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log, log.token)
+    assert files(tmp_path) == []
+    assert log.steps[-1] == cancel_at
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"prompt": "   "}, "prompt is empty"),
+        ({}, "prompt is empty"),
+        ({"prompt": PROMPT, "aspect_ratio": "5:4"}, "Unknown aspect ratio"),
+    ],
+)
+async def test_bad_requests_are_not_retryable(tmp_path: Path, fields: dict[str, str], message: str) -> None:
+    with pytest.raises(GenerationError, match=message) as info:
+        await LocalVisualGenerator().generate(
+            request("visual", tmp_path, **fields), ProgressLog(), CancelToken()
+        )
+    assert info.value.retryable is False
+    assert files(tmp_path) == []
+
+
+async def test_library_failures_become_generation_errors(tmp_path: Path, monkeypatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("decoder exploded")
+
+    monkeypatch.setattr(local_visual, "_shapes", broken)
+    with pytest.raises(GenerationError, match="decoder exploded") as info:
+        await LocalVisualGenerator().generate(
+            request("visual", tmp_path, prompt=PROMPT), ProgressLog(), CancelToken()
+        )
+    assert info.value.retryable is True
+    assert files(tmp_path) == []
