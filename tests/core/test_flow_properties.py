@@ -202,7 +202,7 @@ step_strategy = st.tuples(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(step_strategy, min_size=10, max_size=80))
 def test_long_random_sequences_keep_the_invariants(steps: list[tuple[str, str, int, str, str]]) -> None:
     machine = FlowMachine()

@@ -111,9 +111,10 @@ def add_run(
     kind: str = "visual",
     status: str = "preview_ready",
     base_revision: int = 1,
+    clip_id: str | None = None,
     **extra: Any,
 ) -> str:
-    clip_id, asset_id, _ = COMMITS[kind]
+    default_clip, asset_id, _ = COMMITS[kind]
     run_id = new_id("run")
     now = utcnow()
     with store.write() as conn:
@@ -121,7 +122,7 @@ def add_run(
             conn,
             id=run_id,
             lecture_id=LECTURE_ID,
-            clip_id=clip_id,
+            clip_id=clip_id or default_clip,
             kind=kind,
             request={"fields": {}, "asset_id": asset_id},
             status=status,

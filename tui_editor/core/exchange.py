@@ -114,7 +114,7 @@ def read_lecture_file(path: str | Path) -> dict[str, Any]:
     """Read and validate an export file; every problem is a `BadInputError` naming the file."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # a byte-order mark is fine
     except FileNotFoundError:
         raise BadInputError(f"{file}: no such file") from None
     except IsADirectoryError:
@@ -129,6 +129,10 @@ def read_lecture_file(path: str | Path) -> dict[str, Any]:
         raise BadInputError(
             f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise BadInputError(f"{file}: not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's digit limit
+        raise BadInputError(f"{file}: not valid JSON ({exc})") from None
     try:
         return validate_lecture(data)
     except BadInputError as exc:

@@ -28,14 +28,6 @@ from .kinds import AssetKind
 from .run_record import RunRecord
 
 Phase = Literal["idle", "starting", "generating", "preview_ready", "deciding", "failed"]
-_RANK: dict[str, int] = {
-    "idle": 0,
-    "failed": 0,
-    "starting": 1,
-    "generating": 2,
-    "preview_ready": 3,
-    "deciding": 4,
-}
 
 
 @dataclass(frozen=True)
@@ -159,6 +151,8 @@ class AssetGenerationFlow:
             new = replace(self._state, **changes)
             if new.preview_token < self._state.preview_token:  # the token only grows
                 new = replace(new, preview_token=self._state.preview_token)
+            if new.phase in ("idle", "failed", "starting", "generating"):
+                new = replace(new, preview=None)
             if new.preview is None or new.phase not in ("preview_ready", "deciding"):
                 new = replace(new, is_review_open=False)
             self._state = new
@@ -307,7 +301,7 @@ class AssetGenerationFlow:
     def _apply_record(self, record: RunRecord) -> None:
         status = record.status
         if status in ("queued", "generating"):
-            if _RANK[self._state.phase] <= _RANK["generating"]:
+            if self._state.phase in ("starting", "generating"):
                 progress = self._state.progress
                 stored = record.preview.get("progress") if record.preview else None
                 if isinstance(stored, Mapping):
@@ -319,7 +313,7 @@ class AssetGenerationFlow:
                 self._set(phase="generating", progress=progress)
         elif status == "preview_ready":
             asset = record.preview_asset
-            if asset is not None and _RANK[self._state.phase] < _RANK["preview_ready"]:
+            if asset is not None and self._state.phase in ("starting", "generating"):
                 self._set(
                     phase="preview_ready", preview=dict(asset), preview_token=self._state.preview_token + 1
                 )
@@ -354,10 +348,11 @@ class AssetGenerationFlow:
                 if event.id in self._seen.ids:
                     return
                 self._seen.ids.add(event.id)
-            rank = _RANK[state.phase]
+            running = state.phase in ("starting", "generating")
+            pending = state.phase == "preview_ready"  # while "deciding", our own decision finishes the run
             payload = event.payload
             if event.type == "status":
-                if rank <= _RANK["generating"]:
+                if running:
                     progress = Progress(
                         int(payload["step"]), int(payload["total_steps"]), str(payload.get("message", ""))
                     )
@@ -365,7 +360,7 @@ class AssetGenerationFlow:
                         self._set(phase="generating", progress=progress)
             elif event.type == "preview":
                 asset = self.kind.extract_preview(payload) if "asset" in payload else None
-                if asset is not None and rank < _RANK["preview_ready"]:
+                if asset is not None and running:
                     self._set(
                         phase="preview_ready",
                         preview=asset,
@@ -373,7 +368,7 @@ class AssetGenerationFlow:
                         progress=None,
                     )
             elif event.type == "error":
-                if rank < _RANK["preview_ready"]:
+                if running:
                     self._set(
                         phase="failed",
                         error=str(payload.get("message") or "generation failed"),
@@ -381,14 +376,15 @@ class AssetGenerationFlow:
                         progress=None,
                     )
             elif event.type == "expired":
-                self._set(
-                    phase="failed",
-                    error="the preview expired before a decision",
-                    retryable=True,
-                    progress=None,
-                )
+                if pending:
+                    self._set(
+                        phase="failed",
+                        error="the preview expired before a decision",
+                        retryable=True,
+                        progress=None,
+                    )
             elif event.type == "complete":
-                if state.phase != "deciding":  # our own accept finishes in `_decide`
+                if pending:
                     accepted = state.preview
                     outcome = (
                         Accepted(state.run_id, accepted, int(payload["revision"]))
@@ -396,8 +392,11 @@ class AssetGenerationFlow:
                         else None
                     )
                     self._finish(outcome, notice="Accepted elsewhere")
+                elif running:  # the preview event was lost or reordered: the reload shows the asset
+                    self._finish(None, notice="Accepted elsewhere")
             elif event.type == "rejected":
-                if state.phase != "deciding":
+                if pending:
                     self._finish(None, notice="Preview rejected elsewhere")
             elif event.type == "cancelled":
-                self._finish(None, notice="Generation cancelled")
+                if running:
+                    self._finish(None, notice="Generation cancelled")

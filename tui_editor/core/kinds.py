@@ -172,7 +172,7 @@ class AssetKind:
         allowed = set(self.field_names) | {"id", "updated_at"}
         unknown = set(values) - allowed
         if unknown:
-            raise ValidationError(f"{self.label.lower()} asset has no field {', '.join(sorted(unknown))}")
+            raise ValidationError(f"{sorted(unknown)[0]}: not a field of a {self.label.lower()} asset")
         result: dict[str, Any] = {}
         for spec in self.fields:
             if spec.name in values:

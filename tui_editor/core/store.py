@@ -9,6 +9,7 @@ the lecture row (`FOR UPDATE`).
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -360,6 +361,14 @@ class Store:
             asset_row = conn.execute(sa.select(table).where(table.c.id == asset_id)).mappings().first()
             if asset_row is None:
                 raise NotFoundError(f"no {kind} asset with id {asset_id!r}")
+            # A run decided meanwhile (a racing accept) is a decision error, not a conflict.
+            if run_id is not None:
+                status_query = sa.select(RUN.c.status).where(RUN.c.id == run_id)
+                if self.is_postgres:  # a concurrent reject must finish first, then we see it
+                    status_query = status_query.with_for_update()
+                status = conn.execute(status_query).scalar()
+                if status != "preview_ready":
+                    raise DecisionError(f"run {run_id} is {status or 'unknown'}, not awaiting a decision")
             if current != base_revision:
                 unchanged = base_asset_updated_at is not None and as_utc(asset_row["updated_at"]) == as_utc(
                     base_asset_updated_at
@@ -369,13 +378,6 @@ class Store:
                         f"lecture {lecture_id} changed since revision {base_revision} (now {current}); "
                         "nothing was saved — review the latest version and try again"
                     )
-            if run_id is not None:
-                status_query = sa.select(RUN.c.status).where(RUN.c.id == run_id)
-                if self.is_postgres:  # a concurrent reject must finish first, then we see it
-                    status_query = status_query.with_for_update()
-                status = conn.execute(status_query).scalar()
-                if status != "preview_ready":
-                    raise DecisionError(f"run {run_id} is {status or 'unknown'}, not awaiting a decision")
             now = utcnow()
             conn.execute(table.update().where(table.c.id == asset_id).values(**clean, updated_at=now))
             revision = int(current) + 1
@@ -544,6 +546,11 @@ class Store:
 
     def _append_event(self, conn: Connection, event: RunEventData) -> RunEventData:
         checked = parse_event(event.to_json() | {"id": None})
+        if self.is_postgres:
+            # Ids come from a sequence at insert time but rows become visible at commit. Serialising
+            # event writers until commit makes id order equal commit order, so a tail that has read
+            # id N can never later find a smaller id appear (it would skip it for good).
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(74202)"))
         result = conn.execute(
             EVENT.insert().values(
                 run_id=checked.run_id,
@@ -575,10 +582,27 @@ class Store:
             return int(conn.execute(sa.select(sa.func.max(EVENT.c.id))).scalar() or 0)
 
     def raw_events_after(self, last_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
-        """Stored events newer than `last_id`, oldest first, unvalidated (the caller validates each)."""
-        query = sa.select(EVENT).where(EVENT.c.id > last_id).order_by(EVENT.c.id).limit(limit)
+        """Stored events newer than `last_id`, oldest first, unvalidated (the caller validates each).
+
+        `payload` and `created_at` are decoded row by row, and a value that cannot be decoded is passed
+        on as stored: one malformed row must fail only its own validation, never the whole batch (a
+        batch that always fails would stop every later event from reaching a tail).
+        """
+        raw = {"payload", "created_at"}
+        columns = [sa.type_coerce(c, sa.Text).label(c.name) if c.name in raw else c for c in EVENT.c]
+        query = sa.select(*columns).where(EVENT.c.id > last_id).order_by(EVENT.c.id).limit(limit)
         with self.read() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            if isinstance(row["payload"], str):
+                with contextlib.suppress(ValueError):
+                    row["payload"] = json.loads(row["payload"])
+            if isinstance(row["created_at"], str):
+                with contextlib.suppress(ValueError):
+                    row["created_at"] = datetime.fromisoformat(row["created_at"])
+            if isinstance(row["created_at"], datetime):
+                row["created_at"] = as_utc(row["created_at"])
+        return rows
 
     def events_for_run(self, run_id: str) -> list[RunEventData]:
         query = sa.select(EVENT).where(EVENT.c.run_id == run_id).order_by(EVENT.c.id)

@@ -1,0 +1,237 @@
+"""Core benchmarks (DESIGN.md §7). Prints measurements; asserts nothing.
+
+    .venv/bin/python benchmarks/core_bench.py [--clips N] [--no-postgres]
+
+(a) Refresh coalescing: 100 `complete` events spread evenly over one second, fed to
+    `LectureEditorProvider(..., debounce_ms=150).handle_event`, with a loader that reads the real store.
+    Goal: at most 3 snapshot loads.
+(b) A 10,000-clip lecture: time and peak memory to import it (`create_lecture` of `big_lecture_doc`),
+    load it (`load_snapshot`) and export it (`snapshot_to_export` + JSON), on SQLite and, when it is
+    reachable, PostgreSQL (TUI_EDITOR_TEST_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+    Times come from a run without tracemalloc; Python heap peaks from a second run with it; RSS from
+    /proc/self/status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import secrets
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.factories import big_lecture_doc, lecture_doc  # noqa: E402
+from tui_editor.core.events import RunEventData  # noqa: E402
+from tui_editor.core.exchange import validate_lecture  # noqa: E402
+from tui_editor.core.provider import LectureEditorProvider  # noqa: E402
+from tui_editor.core.store import Store, open_store, snapshot_to_export  # noqa: E402
+
+PG_URL = os.environ.get("TUI_EDITOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MB = 1024 * 1024
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current RSS, peak RSS) of this process in MB, from /proc (0 where unavailable)."""
+    values = {"VmRSS": 0.0, "VmHWM": 0.0}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in values:
+                values[key] = int(rest.split()[0]) / 1024
+    except OSError:
+        pass
+    return values["VmRSS"], values["VmHWM"]
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """A URL on a fresh PostgreSQL schema (dropped afterwards), or None when the server is unreachable."""
+    import sqlalchemy as sa
+
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as exc:
+        print(f"  PostgreSQL at {PG_URL} unreachable ({str(exc.orig).strip().splitlines()[0]}): skipped")
+        admin.dispose()
+        yield None
+        return
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+# --- (a) refresh coalescing ----------------------------------------------------------------------
+
+
+def bench_refresh_coalescing(work: Path, *, events: int = 100, spread_s: float = 1.0) -> None:
+    print(f"(a) {events} complete events over {spread_s:g} s → snapshot loads (goal ≤ 3)")
+    doc = lecture_doc(visuals=6, narrations=6, music=2)
+    store = open_store(f"sqlite:///{work / 'refresh.db'}")
+    try:
+        lecture_id = store.create_lecture(validate_lecture(doc))
+        load_times: list[float] = []
+        lock = threading.Lock()
+        start = time.monotonic()
+
+        def loader() -> Any:
+            snapshot = store.load_snapshot(lecture_id)
+            with lock:
+                load_times.append(time.monotonic() - start)
+            return snapshot
+
+        provider = LectureEditorProvider(store.load_snapshot(lecture_id), loader, debounce_ms=150)
+        try:
+            start = time.monotonic()
+            for i in range(events):
+                target = start + i * spread_s / max(events - 1, 1)
+                delay = target - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                provider.handle_event(
+                    RunEventData(
+                        run_id=f"run_{i}",
+                        lecture_id=lecture_id,
+                        kind=("visual", "narration", "music")[i % 3],
+                        type="complete",
+                        payload={"asset_id": "x", "revision": i + 2},
+                    )
+                )
+            last_event = time.monotonic() - start
+            # Quiet period: longer than debounce and max-wait together, so every pending load has run.
+            quiet = provider.debounce_s + provider.max_wait_s + 0.5
+            time.sleep(quiet)
+        finally:
+            provider.close()
+        with lock:
+            loads = list(load_times)
+        verdict = "OK" if len(loads) <= 3 else "OVER GOAL"
+        print(f"  last event at {last_event * 1000:.0f} ms; loads: {len(loads)} [{verdict}]")
+        print("  load times (ms after first event): " + ", ".join(f"{t * 1000:.0f}" for t in loads))
+        print(f"  provider.load_count = {provider.load_count}")
+    finally:
+        store.close()
+
+
+# --- (b) a 10,000-clip lecture -------------------------------------------------------------------
+
+
+def _phases(store: Store, doc: dict[str, Any]) -> list[tuple[str, Callable[[], Any]]]:
+    state: dict[str, Any] = {}
+
+    def validate() -> None:
+        state["clean"] = validate_lecture(doc)
+
+    def create() -> None:
+        state["id"] = store.create_lecture(state["clean"])
+
+    def load() -> None:
+        state["snapshot"] = store.load_snapshot(state["id"])
+
+    def export() -> None:
+        state["json"] = json.dumps(snapshot_to_export(state["snapshot"]), ensure_ascii=False)
+
+    def export_from_db() -> None:
+        store.export_lecture(state["id"])
+
+    return [
+        ("validate", validate),
+        ("import (create_lecture)", create),
+        ("load (load_snapshot)", load),
+        ("export (to JSON text)", export),
+        ("export_lecture (load+export)", export_from_db),
+    ]
+
+
+def bench_big_lecture(label: str, url_factory: Callable[[str], str], clips: int) -> None:
+    doc = big_lecture_doc(clips)
+    count = sum(len(v) for v in doc["timeline"].values())
+    assets = len(doc["visuals"]) + len(doc["narration"]) + len(doc["music"])
+    gc.collect()
+    print(f"  [{label}] {count} clips, {assets} assets; RSS before: {rss_mb()[0]:.1f} MB")
+
+    # Pass 1: wall time, no tracemalloc (it slows allocation-heavy code several times over).
+    store = open_store(url_factory("timing"))
+    try:
+        timings: dict[str, float] = {}
+        rss: dict[str, tuple[float, float]] = {}
+        for name, step in _phases(store, doc):
+            gc.collect()
+            t0 = time.perf_counter()
+            step()
+            timings[name] = time.perf_counter() - t0
+            rss[name] = rss_mb()
+    finally:
+        store.close()
+
+    # Pass 2: Python heap peak per phase, on a fresh database.
+    store = open_store(url_factory("memory"))
+    peaks: dict[str, float] = {}
+    try:
+        tracemalloc.start()
+        for name, step in _phases(store, doc):
+            gc.collect()
+            tracemalloc.reset_peak()
+            base, _ = tracemalloc.get_traced_memory()
+            step()
+            _, peak = tracemalloc.get_traced_memory()
+            peaks[name] = (peak - base) / MB
+        tracemalloc.stop()
+    finally:
+        store.close()
+
+    print(f"    {'phase':30} {'time':>9} {'heap peak':>10} {'RSS after':>10} {'RSS peak':>9}")
+    for name, _step in _phases(store, doc):
+        current, high = rss[name]
+        print(
+            f"    {name:30} {timings[name] * 1000:7.0f} ms {peaks[name]:8.1f} MB "
+            f"{current:8.1f} MB {high:7.1f} MB"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clips", type=int, default=10_000)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+
+    print(f"tui-editor core benchmarks — Python {sys.version.split()[0]}, pid {os.getpid()}")
+    with tempfile.TemporaryDirectory(prefix="tui-bench-") as tmp:
+        work = Path(tmp)
+        bench_refresh_coalescing(work)
+        print()
+        print(f"(b) a {args.clips:,}-clip lecture: import, load, export")
+        bench_big_lecture("SQLite", lambda name: f"sqlite:///{work / f'big-{name}.db'}", args.clips)
+        if not args.no_postgres:
+            with postgres_schema() as timing_url, postgres_schema() as memory_url:
+                if timing_url and memory_url:
+                    urls = {"timing": timing_url, "memory": memory_url}
+                    bench_big_lecture("PostgreSQL", urls.__getitem__, args.clips)
+    print(f"\nprocess RSS now {rss_mb()[0]:.1f} MB, peak {rss_mb()[1]:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
