@@ -67,6 +67,34 @@ def make_streamed_wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
     return bytes(data)
 
 
+def make_rf64_wav(seconds: float = 0.5, rate: int = 8000, *, streamed: bool = False) -> bytes:
+    """A 16-bit mono RF64 WAV: the 32-bit sizes are 0xFFFFFFFF and the real data size is in `ds64`.
+
+    Unless `streamed`, a LIST chunk follows the samples (only the ds64 size tells where they end);
+    `streamed` leaves the ds64 sizes at 0 too, as a writer that never went back to fill them in does.
+    """
+    pcm = make_wav(seconds, rate)[44:]
+    frames = len(pcm) // 2
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    trailer = b"LIST" + struct.pack("<I", 8) + b"INFOtest"
+    riff_size = 4 + (8 + 28) + (8 + len(fmt)) + (8 + len(pcm)) + len(trailer)
+    sizes = (0, 0, 0) if streamed else (riff_size, len(pcm), frames)
+    return (
+        b"RF64"
+        + struct.pack("<I", 0xFFFFFFFF)
+        + b"WAVE"
+        + b"ds64"
+        + struct.pack("<IQQQI", 28, *sizes, 0)
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", 0xFFFFFFFF)
+        + pcm
+        + (b"" if streamed else trailer)
+    )
+
+
 def make_mp3(frames: int = 100) -> bytes:
     """Constant-bitrate MPEG-1 Layer III frames (128 kbps, 44.1 kHz, silent payload) after an ID3 tag."""
     header = bytes([0xFF, 0xFB, 0x90, 0x44])  # MPEG1 L3, no CRC, 128 kbps, 44100 Hz, joint stereo

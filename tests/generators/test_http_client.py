@@ -33,10 +33,9 @@ from tui_editor.generators.http_client import (
     mp3_duration,
     parse_retry_after,
     provider_message,
-    size_for_ratio,
     sniff_extension,
-    wav_duration,
 )
+from tui_editor.generators.wav import WavError, wav_duration
 
 # --- pure helpers -------------------------------------------------------------------------------
 
@@ -92,20 +91,15 @@ def test_sniffing_and_extension_choice() -> None:
     assert choose_extension(make_wav()[:16], "image/png", "", images) is None
 
 
-def test_size_for_ratio() -> None:
-    assert size_for_ratio("16:9") == (1024, 576)
-    assert size_for_ratio("9:16") == (576, 1024)
-    assert size_for_ratio("1:1") == (1024, 1024)
-    assert size_for_ratio("nonsense") == (1024, 1024)
-
-
 def test_media_headers(tmp_path: Path) -> None:
     wav = tmp_path / "a.wav"
     wav.write_bytes(make_wav(0.75, rate=16000, channels=2))
     assert wav_duration(wav) == pytest.approx(0.75)
+    assert audio_duration(wav) == pytest.approx(0.75)
     streamed = tmp_path / "streamed.wav"
     streamed.write_bytes(make_streamed_wav(0.5))
     assert wav_duration(streamed) == pytest.approx(0.5)
+    assert audio_duration(streamed) == pytest.approx(0.5)
     mp3 = tmp_path / "a.mp3"
     mp3.write_bytes(make_mp3(200))
     assert mp3_duration(mp3) == pytest.approx(mp3_seconds(200), rel=0.01)
@@ -113,7 +107,12 @@ def test_media_headers(tmp_path: Path) -> None:
     png = tmp_path / "a.png"
     png.write_bytes(PNG_BYTES)
     assert image_size(png) == (64, 36)
-    assert wav_duration(png) is None
+    with pytest.raises(WavError):
+        wav_duration(png)
+    not_a_wav = tmp_path / "png.wav"
+    not_a_wav.write_bytes(PNG_BYTES)
+    assert audio_duration(not_a_wav) is None
+    assert audio_duration(tmp_path / "missing.wav") is None
     assert mp3_duration(png) is None
     assert image_size(wav) is None
     assert audio_duration(png) is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import pytest
 from fake_provider import (
@@ -14,16 +13,14 @@ from fake_provider import (
     Progress,
     Reply,
     make_image,
+    make_rf64_wav,
     make_streamed_wav,
 )
+from local_support import files
 
 from tui_editor.core.kinds import NARRATION, VISUAL
 from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
 from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator, image_size_for
-
-
-def _files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
 
 
 def test_they_are_generators(openai_settings, env) -> None:
@@ -81,7 +78,7 @@ async def test_image_from_b64(fake: FakeProvider, openai_settings, env, make_req
     assert set(result.fields) == set(VISUAL.field_names) - {"file"}
     VISUAL.validate_asset(result.fields, partial=True)
     progress.assert_sane()
-    assert _files(request.out_dir) == [result.file.name]
+    assert files(request.out_dir) == [result.file.name]
 
 
 async def test_image_model_other_than_gpt_image_asks_for_b64(
@@ -163,7 +160,7 @@ async def test_image_malformed_replies(
             request, Progress(), CancelToken()
         )
     assert str(caught.value).startswith("OpenAI: image generation failed — ")
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_image_b64_over_the_limit(fake: FakeProvider, openai_settings, env, make_request) -> None:
@@ -173,7 +170,7 @@ async def test_image_b64_over_the_limit(fake: FakeProvider, openai_settings, env
         await OpenAIImageGenerator(openai_settings(max_download_mb=0.2), environ=env).generate(
             request, Progress(), CancelToken()
         )
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_image_url_download_over_the_limit(
@@ -186,7 +183,7 @@ async def test_image_url_download_over_the_limit(
         await OpenAIImageGenerator(openai_settings(), environ=env).generate(
             request, Progress(), CancelToken()
         )
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_image_retries_429_then_succeeds(
@@ -329,6 +326,18 @@ async def test_speech_streamed_wav_duration(fake: FakeProvider, openai_settings,
     assert result.fields["duration_s"] == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_speech_rf64_wav_duration(
+    fake: FakeProvider, openai_settings, env, make_request, streamed: bool
+) -> None:
+    fake.speech_bytes = make_rf64_wav(0.75, streamed=streamed)
+    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
+        make_request("narration", script="Hi."), Progress(), CancelToken()
+    )
+    assert result.file.suffix == ".wav"
+    assert result.fields["duration_s"] == pytest.approx(0.75)
+
+
 async def test_speech_json_instead_of_audio(fake: FakeProvider, openai_settings, env, make_request) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(json={"status": "queued"}))
     fake.script("POST", "/v1/audio/speech", Reply(json={"error": {"message": "model is loading"}}))
@@ -341,7 +350,7 @@ async def test_speech_json_instead_of_audio(fake: FakeProvider, openai_settings,
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
             request, Progress(), CancelToken()
         )
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_speech_oversized_without_content_length(
@@ -359,7 +368,7 @@ async def test_speech_oversized_without_content_length(
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
             request, Progress(), CancelToken()
         )
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_speech_oversized_with_content_length(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fake_provider import (
     JPEG_BYTES,
@@ -15,14 +13,11 @@ from fake_provider import (
     Reply,
     mp3_seconds,
 )
+from local_support import files
 
 from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
 from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
 from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
-
-
-def _files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
 
 
 def test_is_a_generator_and_keeps_the_key_out_of_its_repr(replicate_settings, env) -> None:
@@ -85,7 +80,7 @@ async def test_visual_models(fake: FakeProvider, replicate_settings, env, make_r
     assert progress.calls[1][2] == "Prediction p0001 created on Replicate (starting)"
     assert any("processing — step 1" in message for _s, _t, message in progress.calls)
     assert progress.calls[-1][2] == "Downloading the result…"
-    assert _files(request.out_dir) == [result.file.name]
+    assert files(request.out_dir) == [result.file.name]
 
 
 async def test_narration_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
@@ -290,7 +285,7 @@ async def test_prediction_fails(fake: FakeProvider, replicate_settings, env, mak
         )
     assert str(caught.value) == "Replicate: google/nano-banana failed — NSFW content detected"
     assert caught.value.retryable
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_prediction_canceled_elsewhere(
@@ -321,7 +316,7 @@ async def test_cancel_during_polling(fake: FakeProvider, replicate_settings, env
     assert cancels[0].headers["authorization"] == f"Bearer {SECRET}"
     assert len(fake.received("GET", "/v1/predictions/*")) == 2
     assert fake.received("GET", "/files/*") == []
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_cancel_while_a_poll_is_in_flight(
@@ -498,7 +493,7 @@ async def test_oversized_output(fake: FakeProvider, replicate_settings, env, mak
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
             request, Progress(), CancelToken()
         )
-    assert _files(request.out_dir) == []
+    assert files(request.out_dir) == []
 
 
 async def test_poll_timeout(fake: FakeProvider, replicate_settings, env, make_request) -> None:

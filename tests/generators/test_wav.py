@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import struct
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_provider import make_rf64_wav, make_streamed_wav
 
-from tui_editor.generators import wav
+from tui_editor.generators import files, wav
+from tui_editor.generators.files import atomic_write_bytes
+from tui_editor.generators.http_client import audio_duration
 from tui_editor.generators.wav import (
+    WAVE_FORMAT_EXTENSIBLE,
     WavError,
-    atomic_write_bytes,
+    pcm16_bytes,
     read_wav,
     wav_duration,
     wav_info,
@@ -68,7 +73,7 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path: Path, monkeypat
     def failing_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(wav.os, "replace", failing_replace)
+    monkeypatch.setattr(files.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         write_wav(path, _sine(0.3), 22050)
     assert path.read_bytes() == before  # the old file is untouched
@@ -155,3 +160,160 @@ def test_unreadable_files_raise_wav_error(tmp_path: Path) -> None:
         with pytest.raises(WavError):
             call(tmp_path / "missing.wav")
     assert os.path.exists(bogus)
+
+
+# --- headers that the stdlib `wave` module misreads -----------------------------------------------
+
+# The tail of KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT after its first two bytes (the format code).
+_SUBFORMAT_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")
+
+
+def _chunk(chunk_id: bytes, body: bytes, size: int | None = None) -> bytes:
+    """A RIFF chunk; `size` overrides the declared size (placeholders), odd bodies get a pad byte."""
+    declared = len(body) if size is None else size
+    return chunk_id + struct.pack("<I", declared) + body + (b"\0" if len(body) % 2 else b"")
+
+
+def _fmt(channels: int, rate: int, bits: int, tag: int = 1, subformat: int | None = None) -> bytes:
+    block = channels * bits // 8
+    body = struct.pack("<HHIIHH", tag, channels, rate, rate * block, block, bits)
+    if subformat is not None:
+        body += struct.pack("<HHIH", 22, bits, 0, subformat) + _SUBFORMAT_GUID_TAIL
+    return _chunk(b"fmt ", body)
+
+
+def _riff(*chunks: bytes, riff_size: int | None = None) -> bytes:
+    body = b"WAVE" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body) if riff_size is None else riff_size) + body
+
+
+def _with_placeholders(data: bytes, placeholder: int) -> bytes:
+    """A complete WAV rewritten as a streaming server sends it: RIFF and data sizes are placeholders."""
+    out = bytearray(data)
+    out[4:8] = struct.pack("<I", placeholder)
+    index = out.index(b"data")
+    out[index + 4 : index + 8] = struct.pack("<I", placeholder)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("placeholder", [0xFFFFFFFF, 0])
+def test_streamed_wav_placeholder_sizes_give_the_real_duration(tmp_path: Path, placeholder: int) -> None:
+    path = tmp_path / "streamed.wav"
+    write_wav(path, _sine(0.5, 8000), 8000)
+    path.write_bytes(_with_placeholders(path.read_bytes(), placeholder))
+    if placeholder == 0xFFFFFFFF:  # what the stdlib says: 268,435 s for half a second of audio
+        with wave.open(str(path), "rb") as src:
+            assert src.getnframes() / src.getframerate() > 268_000
+
+    info = wav_info(path)
+    assert (info.sample_rate, info.channels, info.sample_width, info.frames) == (8000, 1, 2, 4000)
+    assert wav_duration(path) == pytest.approx(0.5)
+    assert audio_duration(path) == pytest.approx(0.5)
+    samples, rate = read_wav(path)
+    assert rate == 8000 and samples.shape == (4000, 1)
+    assert np.allclose(samples[:, 0], _sine(0.5, 8000), atol=1e-4)
+    assert waveform(path, 4) == pytest.approx([0.5] * 4, abs=1e-3)
+
+
+def test_the_test_providers_streamed_wav_is_half_a_second(tmp_path: Path) -> None:
+    path = tmp_path / "speech.wav"
+    path.write_bytes(make_streamed_wav(0.5))
+    assert wav_duration(path) == pytest.approx(0.5)
+    assert len(waveform(path, 10)) == 10
+
+
+def test_data_size_beyond_the_end_of_the_file_counts_what_is_there(tmp_path: Path) -> None:
+    """A cut-off download: the header promises a second, the file holds a quarter of it."""
+    path = tmp_path / "cut.wav"
+    write_wav(path, _sine(1.0, 8000), 8000)
+    path.write_bytes(path.read_bytes()[: 44 + 2 * 2000 + 1])  # plus half a frame
+    assert wav_info(path).frames == 2000
+    assert wav_duration(path) == pytest.approx(0.25)
+    samples, _ = read_wav(path)
+    assert samples.shape == (2000, 1)
+    assert sum(waveform(path, 8)) > 0
+
+
+def test_chunks_around_the_samples_are_skipped_and_a_real_data_size_is_honoured(tmp_path: Path) -> None:
+    pcm = pcm16_bytes(_sine(0.25, 8000))
+    path = tmp_path / "chunks.wav"
+    path.write_bytes(
+        _riff(
+            _chunk(b"JUNK", b"odd"),  # an odd size: the pad byte must be skipped too
+            _fmt(1, 8000, 16),
+            _chunk(b"LIST", b"INFOISFT\x06\x00\x00\x00tests\x00"),
+            _chunk(b"data", pcm),
+            _chunk(b"LIST", b"INFO" + bytes(100)),  # after the samples: not audio
+        )
+    )
+    assert wav_info(path).frames == 2000
+    samples, _ = read_wav(path)
+    assert np.allclose(samples[:, 0], _sine(0.25, 8000), atol=1e-4)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_rf64_takes_its_size_from_ds64_or_the_file(tmp_path: Path, streamed: bool) -> None:
+    path = tmp_path / "long.wav"
+    path.write_bytes(make_rf64_wav(0.75, 8000, streamed=streamed))
+    info = wav_info(path)
+    assert (info.sample_rate, info.channels, info.frames) == (8000, 1, 6000)
+    assert wav_duration(path) == pytest.approx(0.75)
+    assert audio_duration(path) == pytest.approx(0.75)
+    samples, _ = read_wav(path)
+    assert samples.shape == (6000, 1)
+    assert np.allclose(samples, 16 / 32768)  # the trailing LIST chunk is not read as samples
+
+
+def test_extensible_pcm_is_read(tmp_path: Path) -> None:
+    """WAVE_FORMAT_EXTENSIBLE (24-bit stereo here), which the stdlib `wave` module of Python 3.11 refuses."""
+    left, right = 0.5, -0.25
+    frame = int(left * (1 << 23)).to_bytes(3, "little", signed=True) + int(right * (1 << 23)).to_bytes(
+        3, "little", signed=True
+    )
+    path = tmp_path / "ext.wav"
+    path.write_bytes(
+        _riff(_fmt(2, 48000, 24, WAVE_FORMAT_EXTENSIBLE, subformat=1), _chunk(b"data", frame * 4800))
+    )
+    info = wav_info(path)
+    assert (info.channels, info.sample_width, info.frames, info.format_tag) == (2, 3, 4800, 1)
+    assert wav_duration(path) == pytest.approx(0.1)
+    samples, rate = read_wav(path)
+    assert rate == 48000 and samples.shape == (4800, 2)
+    assert samples[0].tolist() == pytest.approx([0.5, -0.25], abs=1e-6)
+    assert waveform(path, 2) == pytest.approx([0.5, 0.5], abs=1e-6)
+
+
+@pytest.mark.parametrize("tag, subformat", [(3, None), (WAVE_FORMAT_EXTENSIBLE, 3)])
+def test_float_wav_has_a_duration_but_no_pcm_samples(tmp_path: Path, tag: int, subformat: int | None) -> None:
+    path = tmp_path / "float.wav"
+    path.write_bytes(_riff(_fmt(1, 8000, 32, tag, subformat), _chunk(b"data", bytes(4 * 4000))))
+    assert wav_duration(path) == pytest.approx(0.5)
+    assert audio_duration(path) == pytest.approx(0.5)
+    assert wav_info(path).format_tag == 3
+    with pytest.raises(WavError, match="not integer PCM"):
+        read_wav(path)
+    with pytest.raises(WavError, match="not integer PCM"):
+        waveform(path, 4)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"RIFF\x00\x00\x00\x00WAVE",  # no chunks at all
+        _riff(_chunk(b"data", bytes(8)), _fmt(1, 8000, 16)),  # samples before their format
+        _riff(_fmt(1, 8000, 16)),  # no data chunk
+        _riff(_chunk(b"fmt ", bytes(10)), _chunk(b"data", bytes(8))),  # fmt chunk too short
+        _riff(_fmt(0, 8000, 16), _chunk(b"data", bytes(8))),  # no channels
+        _riff(_fmt(1, 0, 16), _chunk(b"data", bytes(8))),  # no sample rate
+        _riff(_fmt(1, 8000, 0), _chunk(b"data", bytes(8))),  # PCM without a sample width
+        b"RIFX" + bytes(4) + b"WAVE" + _fmt(1, 8000, 16),  # big-endian RIFF is not supported
+    ],
+)
+def test_malformed_headers_raise_wav_error(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "bad.wav"
+    path.write_bytes(data)
+    for call in (wav_info, wav_duration, read_wav, lambda p: waveform(p, 8)):
+        with pytest.raises(WavError, match="cannot read WAV bad.wav"):
+            call(path)
+    assert audio_duration(path) is None

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -80,3 +80,37 @@ class Generator(Protocol):
     async def generate(
         self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
     ) -> GenerationResult: ...
+
+
+class GuardedGenerator:
+    """Base for a generator whose unexpected failures must still reach the user as `GenerationError`.
+
+    `generate` checks the cancel token, runs the subclass's `_generate`, and turns any exception other
+    than `GenerationError` / `GenerationCancelled` into a retryable `GenerationError` saying
+    "<failure>: <exception>" (a library's bare exception must never reach the engine).
+    """
+
+    failure: ClassVar[str] = "Generation failed"
+    """What failed, in the user's words ("Local narration failed")."""
+
+    async def generate(
+        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
+    ) -> GenerationResult:
+        cancel.raise_if_cancelled()
+        try:
+            return await self._generate(request, progress, cancel)
+        except (GenerationError, GenerationCancelled):
+            raise
+        except Exception as exc:
+            raise GenerationError(f"{self.failure}: {exc}", retryable=True) from exc
+
+    async def _generate(
+        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
+    ) -> GenerationResult:
+        raise NotImplementedError
+
+
+def text_field(fields: Mapping[str, Any], name: str) -> str:
+    """A request field as stripped text; "" when it is missing or not a string."""
+    value = fields.get(name)
+    return value.strip() if isinstance(value, str) else ""

@@ -6,8 +6,9 @@ the API key from the environment at call time (never from a file, never stored o
 the run is cancelled, streams downloads into the run's folder under a size limit, and turns every
 failure into a `GenerationError` whose message is readable and never contains the key.
 
-Also here: small file helpers shared by the adapters (atomic writes, sniffing a file's format, image
-size via Pillow, WAV/MP3 durations from the file headers).
+Also here: small file helpers shared by the adapters (sniffing a file's format, image size via Pillow,
+WAV/MP3 durations from the file headers: WAV through `wav.py`, the one WAV reader). Atomic writes live in
+`files.py`, sizes for an aspect ratio in `images.py`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ import httpx
 
 from tui_editor.config import ProviderSettings
 from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError
+from tui_editor.generators.files import AtomicFile, atomic_write_bytes
+from tui_editor.generators.wav import WavError, wav_duration
 
 log = logging.getLogger(__name__)
 
@@ -201,21 +204,6 @@ def choose_extension(head: bytes, content_type: str, url: str, accept: tuple[str
     return None
 
 
-def write_atomic(out_dir: Path, name: str, data: bytes) -> Path:
-    """Write `data` to `out_dir/name` so that the file appears complete or not at all."""
-    final = out_dir / name
-    tmp = out_dir / f".{name}.{secrets.token_hex(4)}.part"
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return final.resolve()
-
-
 def image_size(path: Path) -> tuple[int, int] | None:
     """(width, height) read from the image header with Pillow; None if it is not a readable image."""
     from PIL import Image, UnidentifiedImageError
@@ -226,62 +214,6 @@ def image_size(path: Path) -> tuple[int, int] | None:
     except (OSError, UnidentifiedImageError, ValueError):
         return None
     return int(width), int(height)
-
-
-def size_for_ratio(aspect_ratio: str, long_side: int = 1024, multiple: int = 16) -> tuple[int, int]:
-    """Width and height for an aspect ratio like "16:9" with the longer side `long_side`."""
-    try:
-        w_text, h_text = aspect_ratio.split(":")
-        ratio_w, ratio_h = float(w_text), float(h_text)
-        if ratio_w <= 0 or ratio_h <= 0:
-            raise ValueError
-    except ValueError:
-        ratio_w = ratio_h = 1.0
-    if ratio_w >= ratio_h:
-        width, height = float(long_side), long_side * ratio_h / ratio_w
-    else:
-        width, height = long_side * ratio_w / ratio_h, float(long_side)
-    return (
-        max(multiple, int(round(width / multiple)) * multiple),
-        max(multiple, int(round(height / multiple)) * multiple),
-    )
-
-
-def wav_duration(path: Path) -> float | None:
-    """Seconds of audio in a WAV file, from its header; None if it is not a WAV file.
-
-    Tolerates the placeholder sizes of streamed WAVs (0 or 0xFFFFFFFF in the data chunk) and RF64 by
-    measuring the bytes actually present after the data chunk header.
-    """
-    try:
-        file_size = path.stat().st_size
-        with path.open("rb") as fh:
-            riff = fh.read(12)
-            if len(riff) < 12 or riff[:4] not in (b"RIFF", b"RF64") or riff[8:12] != b"WAVE":
-                return None
-            rate = block_align = 0
-            while True:
-                head = fh.read(8)
-                if len(head) < 8:
-                    return None
-                chunk_id = head[:4]
-                (chunk_size,) = struct.unpack("<I", head[4:])
-                if chunk_id == b"fmt ":
-                    fmt = fh.read(min(chunk_size, 64))
-                    if len(fmt) < 16:
-                        return None
-                    _tag, _channels, rate, _byte_rate, block_align = struct.unpack("<HHIIH", fmt[:14])
-                    fh.seek(chunk_size - len(fmt) + (chunk_size & 1), os.SEEK_CUR)
-                elif chunk_id == b"data":
-                    if rate <= 0 or block_align <= 0:
-                        return None
-                    available = file_size - fh.tell()
-                    size = available if chunk_size in (0, 0xFFFFFFFF) else min(chunk_size, available)
-                    return (max(size, 0) // block_align) / rate
-                else:
-                    fh.seek(chunk_size + (chunk_size & 1), os.SEEK_CUR)
-    except (OSError, struct.error):
-        return None
 
 
 _MP3_BITRATES = {
@@ -346,7 +278,10 @@ def audio_duration(path: Path) -> float | None:
     """Seconds of audio in a WAV or MP3 file, read from its headers; None for other formats."""
     with_suffix = path.suffix.lower()
     if with_suffix == ".wav":
-        return wav_duration(path)
+        try:
+            return wav_duration(path)
+        except WavError:
+            return None
     if with_suffix == ".mp3":
         return mp3_duration(path)
     return None
@@ -731,8 +666,7 @@ class ProviderClient:
         limit = self.download_limit
 
         async def attempt() -> Path:
-            tmp = out_dir / f".{stem}.{secrets.token_hex(4)}.part"
-            try:
+            with AtomicFile(out_dir, stem) as out:
                 try:
                     async with self._client.stream("GET", url, headers=self._headers(url, None)) as response:
                         if not 200 <= response.status_code < 300:
@@ -742,23 +676,18 @@ class ProviderClient:
                         announced = self._announced_length(response)
                         if announced is not None and announced > limit:
                             raise self._too_large(what, announced)
-                        size = 0
                         head = b""
-                        with tmp.open("wb") as fh:
-                            async for chunk in response.aiter_bytes():
-                                size += len(chunk)
-                                if size > limit:
-                                    raise self._too_large(what)
-                                if len(head) < 16:
-                                    head += chunk[:16]
-                                fh.write(chunk)
-                            fh.flush()
-                            os.fsync(fh.fileno())
+                        async for chunk in response.aiter_bytes():
+                            if out.size + len(chunk) > limit:
+                                raise self._too_large(what)
+                            if len(head) < 16:
+                                head += chunk[:16]
+                            out.write(chunk)
                         content_type = response.headers.get("content-type", "")
                         final_url = str(response.url)
                 except httpx.TransportError as exc:
                     raise self._transport_failure(exc) from None
-                if size == 0:
+                if out.size == 0:
                     raise self.error(f"{what} failed — the provider sent an empty file", retryable=True)
                 ext = choose_extension(head, content_type, final_url, accept)
                 if ext is None:
@@ -767,11 +696,7 @@ class ProviderClient:
                         f"{content_type.split(';')[0] or 'data of an unknown type'}",
                         retryable=False,
                     )
-                final = out_dir / f"{stem}.{ext}"
-                os.replace(tmp, final)
-                return final.resolve()
-            finally:
-                tmp.unlink(missing_ok=True)
+                return out.commit(out_dir / f"{stem}.{ext}")
 
         return await self._with_retries(what, cancel, attempt)
 
@@ -811,7 +736,7 @@ class ProviderClient:
         if ext is None:
             got = content_type.split(";")[0].strip() or "data of an unknown type"
             raise self.error(f"{what} failed — expected {' or '.join(accept)} but got {got}", retryable=False)
-        return write_atomic(out_dir, f"{stem}.{ext}", data)
+        return atomic_write_bytes(out_dir / f"{stem}.{ext}", data)
 
 
 def new_stem(kind: str) -> str:

@@ -28,10 +28,10 @@ import numpy.typing as npt
 from tui_editor.core.kinds import MUSIC_KEYS
 from tui_editor.generators.base import (
     CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationRequest,
     GenerationResult,
+    GuardedGenerator,
     ProgressFn,
 )
 from tui_editor.generators.wav import pcm16_bytes, wav_duration, write_wav
@@ -420,19 +420,10 @@ def _settings(fields: Mapping[str, Any], clip_duration: float) -> _Settings:
     )
 
 
-class LocalMusicGenerator:
+class LocalMusicGenerator(GuardedGenerator):
     """A synthesised instrumental loop in the requested key and tempo (`music.wav`)."""
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
-        cancel.raise_if_cancelled()
-        try:
-            return await self._generate(request, progress, cancel)
-        except (GenerationError, GenerationCancelled):
-            raise
-        except Exception as exc:
-            raise GenerationError(f"Local music synthesis failed: {exc}", retryable=True) from exc
+    failure = "Local music synthesis failed"
 
     async def _generate(
         self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken

@@ -32,10 +32,10 @@ from typing import Any
 
 from tui_editor.generators.base import (
     CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationRequest,
     GenerationResult,
+    GuardedGenerator,
     ProgressFn,
 )
 from tui_editor.generators.wav import wav_duration, write_wav
@@ -278,19 +278,10 @@ def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
     )
 
 
-class LocalNarrationGenerator:
+class LocalNarrationGenerator(GuardedGenerator):
     """Speech from espeak-ng, written as 16-bit mono WAV (`narration.wav`) into the run's folder."""
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
-        cancel.raise_if_cancelled()
-        try:
-            return await self._generate(request, progress, cancel)
-        except (GenerationError, GenerationCancelled):
-            raise
-        except Exception as exc:
-            raise GenerationError(f"Local narration failed: {exc}", retryable=True) from exc
+    failure = "Local narration failed"
 
     async def _generate(
         self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken

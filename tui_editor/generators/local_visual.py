@@ -30,13 +30,14 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from tui_editor.core.kinds import ASPECT_RATIOS
 from tui_editor.generators.base import (
     CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationRequest,
     GenerationResult,
+    GuardedGenerator,
     ProgressFn,
 )
-from tui_editor.generators.wav import atomic_write_bytes
+from tui_editor.generators.files import atomic_write_bytes
+from tui_editor.generators.images import size_for_ratio
 
 DEFAULT_MODEL = "local/pillow"
 DEFAULT_ASPECT_RATIO = "16:9"
@@ -64,9 +65,8 @@ def image_size(aspect_ratio: str, width: Any = None, height: Any = None) -> tupl
         and abs((width / height) / (a / b) - 1.0) <= RATIO_TOLERANCE
     ):
         return width, height
-    if a >= b:
-        return LONG_SIDE, max(MIN_SIDE, round(LONG_SIDE * b / a))
-    return max(MIN_SIDE, round(LONG_SIDE * a / b)), LONG_SIDE
+    # Whole pixels; every ratio in ASPECT_RATIOS keeps the short side well above MIN_SIDE.
+    return size_for_ratio(aspect_ratio, LONG_SIDE, multiple=1)
 
 
 @dataclass(frozen=True)
@@ -348,19 +348,10 @@ def _settings(fields: Mapping[str, Any]) -> _Settings:
     )
 
 
-class LocalVisualGenerator:
+class LocalVisualGenerator(GuardedGenerator):
     """A deterministic title-card PNG for the prompt, rendered with Pillow."""
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
-        cancel.raise_if_cancelled()
-        try:
-            return await self._generate(request, progress, cancel)
-        except (GenerationError, GenerationCancelled):
-            raise
-        except Exception as exc:
-            raise GenerationError(f"Local image rendering failed: {exc}", retryable=True) from exc
+    failure = "Local image rendering failed"
 
     async def _generate(
         self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken

@@ -19,6 +19,7 @@ from tui_editor.generators.base import (
     GenerationRequest,
     GenerationResult,
     ProgressFn,
+    text_field,
 )
 from tui_editor.generators.http_client import (
     AUDIO_EXTENSIONS,
@@ -28,8 +29,8 @@ from tui_editor.generators.http_client import (
     image_size,
     new_stem,
     provider_message,
-    size_for_ratio,
 )
+from tui_editor.generators.images import size_for_ratio
 
 PROVIDER = "OpenAI"
 DEFAULT_IMAGE_MODEL = "gpt-image-1"
@@ -39,11 +40,6 @@ DEFAULT_VOICE = "alloy"
 # The sizes OpenAI's own image models accept, by orientation.
 _GPT_IMAGE_SIZES = {"square": "1024x1024", "landscape": "1536x1024", "portrait": "1024x1536"}
 _DALL_E_3_SIZES = {"square": "1024x1024", "landscape": "1792x1024", "portrait": "1024x1792"}
-
-
-def _text(fields: Mapping[str, Any], name: str) -> str:
-    value = fields.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def image_size_for(model: str, aspect_ratio: str) -> str:
@@ -62,25 +58,29 @@ def image_size_for(model: str, aspect_ratio: str) -> str:
     return f"{width}x{height}"
 
 
-class OpenAIImageGenerator:
-    """Images from `POST {base_url}/v1/images/generations` (OpenAI or any compatible server)."""
+class _OpenAIGenerator:
+    """What both OpenAI-compatible generators share: the provider settings and a key-free repr."""
 
     def __init__(self, settings: ProviderSettings, *, environ: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self._environ = environ
 
     def __repr__(self) -> str:
-        return f"OpenAIImageGenerator(base_url={self.settings.base_url!r})"
+        return f"{type(self).__name__}(base_url={self.settings.base_url!r})"
+
+
+class OpenAIImageGenerator(_OpenAIGenerator):
+    """Images from `POST {base_url}/v1/images/generations` (OpenAI or any compatible server)."""
 
     async def generate(
         self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
     ) -> GenerationResult:
         fields = request.fields
-        prompt = _text(fields, "prompt")
+        prompt = text_field(fields, "prompt")
         if not prompt:
             raise GenerationError("visual prompt is empty — write a prompt first", retryable=False)
-        model = _text(fields, "model") or DEFAULT_IMAGE_MODEL
-        aspect_ratio = _text(fields, "aspect_ratio") or str(VISUAL.defaults["aspect_ratio"])
+        model = text_field(fields, "model") or DEFAULT_IMAGE_MODEL
+        aspect_ratio = text_field(fields, "aspect_ratio") or str(VISUAL.defaults["aspect_ratio"])
         size = image_size_for(model, aspect_ratio)
         body: dict[str, Any] = {"model": model, "prompt": prompt, "size": size, "n": 1}
         if not model.startswith("gpt-image"):
@@ -144,25 +144,18 @@ class OpenAIImageGenerator:
         )
 
 
-class OpenAISpeechGenerator:
+class OpenAISpeechGenerator(_OpenAIGenerator):
     """Narration from `POST {base_url}/v1/audio/speech` (OpenAI or any compatible server), as WAV."""
-
-    def __init__(self, settings: ProviderSettings, *, environ: Mapping[str, str] | None = None) -> None:
-        self.settings = settings
-        self._environ = environ
-
-    def __repr__(self) -> str:
-        return f"OpenAISpeechGenerator(base_url={self.settings.base_url!r})"
 
     async def generate(
         self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
     ) -> GenerationResult:
         fields = request.fields
-        script = _text(fields, "script")
+        script = text_field(fields, "script")
         if not script:
             raise GenerationError("narration script is empty — write a script first", retryable=False)
-        model = _text(fields, "model") or DEFAULT_SPEECH_MODEL
-        voice = _text(fields, "voice") or DEFAULT_VOICE
+        model = text_field(fields, "model") or DEFAULT_SPEECH_MODEL
+        voice = text_field(fields, "voice") or DEFAULT_VOICE
         body = {"model": model, "input": script, "voice": voice, "response_format": "wav"}
         what = "speech generation"
         total = 2

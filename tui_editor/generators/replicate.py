@@ -26,6 +26,7 @@ from tui_editor.generators.base import (
     GenerationRequest,
     GenerationResult,
     ProgressFn,
+    text_field,
 )
 from tui_editor.generators.http_client import (
     AUDIO_EXTENSIONS,
@@ -36,9 +37,9 @@ from tui_editor.generators.http_client import (
     new_stem,
     one_line,
     same_origin,
-    size_for_ratio,
     wait_cancellable,
 )
+from tui_editor.generators.images import size_for_ratio
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,6 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
 DEFAULT_MAX_WAIT_S = 1800.0
 
 _MODEL_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)/([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([0-9a-fA-F]{8,}))?$")
-
-
-def _text(fields: Mapping[str, Any], name: str) -> str:
-    value = fields.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _number(value: Any) -> float | None:
@@ -75,19 +71,19 @@ def build_input(kind: AssetKind, request: GenerationRequest) -> dict[str, Any]:
     inputs: dict[str, Any]
     if kind.name == "visual":
         inputs = {
-            "prompt": _text(fields, "prompt"),
-            "aspect_ratio": _text(fields, "aspect_ratio") or str(kind.defaults["aspect_ratio"]),
+            "prompt": text_field(fields, "prompt"),
+            "aspect_ratio": text_field(fields, "aspect_ratio") or str(kind.defaults["aspect_ratio"]),
         }
     elif kind.name == "narration":
         inputs = {
-            "text": _text(fields, "script"),
-            "voice_id": _text(fields, "voice"),
-            "emotion": _text(fields, "emotion"),
+            "text": text_field(fields, "script"),
+            "voice_id": text_field(fields, "voice"),
+            "emotion": text_field(fields, "emotion"),
         }
     else:
         duration = requested_duration(request)
         inputs = {
-            "prompt": _text(fields, "prompt"),
+            "prompt": text_field(fields, "prompt"),
             "duration": max(1, math.ceil(duration - 1e-9)) if duration is not None else None,
         }
     return {name: value for name, value in inputs.items() if value not in (None, "")}
@@ -140,7 +136,7 @@ class ReplicateGenerator:
 
     def _model(self, request: GenerationRequest) -> tuple[str, str]:
         """(model as given, path of the create-prediction endpoint) for a request."""
-        model = _text(request.fields, "model")
+        model = text_field(request.fields, "model")
         if not model:
             model = next((m.id for m in self.kind.models if m.provider == "replicate"), "")
         match = _MODEL_RE.match(model)
@@ -163,7 +159,7 @@ class ReplicateGenerator:
                 f"{PROVIDER}: this generator makes {kind.name} assets, not {request.kind}", retryable=False
             )
         lead = "script" if kind.name == "narration" else "prompt"
-        if not _text(request.fields, lead):
+        if not text_field(request.fields, lead):
             raise GenerationError(
                 f"{kind.label.lower()} {lead} is empty — write a {lead} first", retryable=False
             )
@@ -261,10 +257,10 @@ class ReplicateGenerator:
     def _result_fields(self, request: GenerationRequest, model: str, path: Path) -> dict[str, Any]:
         fields = request.fields
         if self.kind.name == "visual":
-            aspect_ratio = _text(fields, "aspect_ratio") or str(self.kind.defaults["aspect_ratio"])
+            aspect_ratio = text_field(fields, "aspect_ratio") or str(self.kind.defaults["aspect_ratio"])
             size = image_size(path) or size_for_ratio(aspect_ratio)
             return {
-                "prompt": _text(fields, "prompt"),
+                "prompt": text_field(fields, "prompt"),
                 "model": model,
                 "aspect_ratio": aspect_ratio,
                 "width": size[0],
@@ -274,7 +270,7 @@ class ReplicateGenerator:
         if self.kind.name == "narration":
             # A narration's length is whatever the voice takes; a stale `duration_s` is no estimate.
             return {
-                "script": _text(fields, "script"),
+                "script": text_field(fields, "script"),
                 "model": model,
                 "voice": fields.get("voice"),
                 "emotion": fields.get("emotion"),
@@ -282,7 +278,7 @@ class ReplicateGenerator:
                 "duration_s": round(measured, 3) if measured is not None else None,
             }
         return {
-            "prompt": _text(fields, "prompt"),
+            "prompt": text_field(fields, "prompt"),
             "model": model,
             "duration_s": round(measured, 3) if measured is not None else requested_duration(request),
             "bpm": fields.get("bpm"),

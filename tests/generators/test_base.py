@@ -1,0 +1,94 @@
+"""What every generator shares (`base.py`): the failure guard of the local generators, field helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from local_support import ProgressLog, files, request
+
+from tui_editor.generators import local_visual
+from tui_editor.generators.base import (
+    CancelToken,
+    GenerationCancelled,
+    GenerationError,
+    GenerationRequest,
+    GenerationResult,
+    GuardedGenerator,
+    ProgressFn,
+    text_field,
+)
+from tui_editor.generators.local_music import LocalMusicGenerator
+from tui_editor.generators.local_narration import LocalNarrationGenerator
+from tui_editor.generators.local_visual import LocalVisualGenerator
+
+
+class _Scripted(GuardedGenerator):
+    failure = "Local thing failed"
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+        self.calls = 0
+
+    async def _generate(
+        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
+    ) -> GenerationResult:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return GenerationResult(file=request.out_dir / "x", fields={})
+
+
+async def test_library_errors_become_retryable_generation_errors(tmp_path: Path) -> None:
+    generator = _Scripted(RuntimeError("kaput"))
+    with pytest.raises(GenerationError) as caught:
+        await generator.generate(request("visual", tmp_path), ProgressLog(), CancelToken())
+    assert caught.value.message == "Local thing failed: kaput"
+    assert caught.value.retryable is True
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
+@pytest.mark.parametrize("error", [GenerationError("bad prompt", retryable=False), GenerationCancelled()])
+async def test_generation_errors_and_cancellation_pass_through(tmp_path: Path, error: Exception) -> None:
+    with pytest.raises(type(error)) as caught:
+        await _Scripted(error).generate(request("visual", tmp_path), ProgressLog(), CancelToken())
+    assert caught.value is error
+
+
+async def test_a_cancelled_run_never_starts(tmp_path: Path) -> None:
+    generator = _Scripted(None)
+    cancel = CancelToken()
+    cancel.cancel()
+    with pytest.raises(GenerationCancelled):
+        await generator.generate(request("visual", tmp_path), ProgressLog(), cancel)
+    assert generator.calls == 0
+    assert (await generator.generate(request("visual", tmp_path), ProgressLog(), CancelToken())).fields == {}
+
+
+def test_the_local_generators_say_what_failed() -> None:
+    assert LocalVisualGenerator.failure == "Local image rendering failed"
+    assert LocalNarrationGenerator.failure == "Local narration failed"
+    assert LocalMusicGenerator.failure == "Local music synthesis failed"
+
+
+async def test_a_local_rendering_crash_is_reported_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        raise MemoryError("image too large")
+
+    monkeypatch.setattr(local_visual, "_shapes", broken)
+    out_dir = tmp_path / "run"
+    with pytest.raises(GenerationError, match=r"^Local image rendering failed: image too large$"):
+        await LocalVisualGenerator().generate(
+            request("visual", out_dir, prompt="A lighthouse"), ProgressLog(), CancelToken()
+        )
+    assert files(out_dir) == []
+
+
+def test_text_field() -> None:
+    fields = {"prompt": "  a cat  ", "model": 3, "empty": "   "}
+    assert text_field(fields, "prompt") == "a cat"
+    assert text_field(fields, "model") == ""
+    assert text_field(fields, "empty") == ""
+    assert text_field(fields, "missing") == ""
