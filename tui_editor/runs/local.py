@@ -95,9 +95,10 @@ class LocalEngine:
         self._loop_thread: threading.Thread | None = None
         self._housekeeper: threading.Thread | None = None
         self._closed = False
-        self.store.beat(self.process_id, host=self.host, pid=os.getpid())
+        # Every process sweeps once on start, one-shot commands too: `tui-editor runs` right after a
+        # crash must show the dead process's runs as failed, not generating.
+        self.housekeeping()
         if background:
-            self.housekeeping()
             self._housekeeper = threading.Thread(
                 target=self._housekeeping_loop, name="engine-housekeeping", daemon=True
             )
@@ -257,18 +258,21 @@ class LocalEngine:
             extra["rate"] = configured.rate
         loop = asyncio.get_running_loop()
         last_step = [0]
+        progress_lock = threading.Lock()
 
         def progress(step: int, total: int, message: str) -> None:
             # Generators may call this from a worker thread or the loop; either way the write is short.
+            # Writes run in executor threads: check and write under one lock, so steps never go back.
             total = max(1, int(total))
             step = max(0, min(int(step), total))
-            if step < last_step[0]:
-                return
-            last_step[0] = step
-            try:
-                self._progress(run, step, total, message)
-            except StoreError as exc:
-                log.warning("progress of run %s not recorded: %s", run.id, exc)
+            with progress_lock:
+                if step < last_step[0]:
+                    return
+                last_step[0] = step
+                try:
+                    self._progress(run, step, total, message)
+                except StoreError as exc:
+                    log.warning("progress of run %s not recorded: %s", run.id, exc)
 
         def threadsafe_progress(step: int, total: int, message: str) -> None:
             try:
@@ -359,12 +363,29 @@ class LocalEngine:
             raise DecisionError(f"run {run.id} has no preview to accept")
         source = self.data_dir / str(asset["file"])
         if not source.is_file():
+            current = self.store.get_run(run.id).status  # decided meanwhile by someone else?
+            if current != "preview_ready":
+                raise DecisionError(
+                    f"run {run.id} is {current}; only a run with a preview waiting can be decided"
+                )
             raise DecisionError(f"run {run.id}: the preview file {asset['file']} is missing")
         asset_id = str(asset["id"])
         target = (
             self.data_dir / "media" / run.kind / asset_id / f"{run.id}-{secrets.token_hex(3)}{source.suffix}"
         )
-        _promote(source, target)
+        try:
+            _promote(source, target)
+        except OSError as exc:
+            # A racing decision may have removed the preview while we copied it: say so plainly.
+            target.unlink(missing_ok=True)
+            current = self.store.get_run(run.id).status
+            if current != "preview_ready":
+                raise DecisionError(
+                    f"run {run.id} is {current}; only a run with a preview waiting can be decided"
+                ) from None
+            raise TuiEditorError(
+                f"run {run.id}: cannot copy the preview into place: {exc.strerror or exc}"
+            ) from None
         fields = {k: v for k, v in asset.items() if k not in ("id", "updated_at")}
         fields["file"] = self._relative(target)
         try:
@@ -502,8 +523,12 @@ def _promote(source: Path, target: Path) -> None:
     """Copy a preview to its committed place atomically: a reader sees the whole file or nothing."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp")
-    with source.open("rb") as src, temp.open("wb") as dst:
-        shutil.copyfileobj(src, dst)
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(temp, target)
+    try:
+        with source.open("rb") as src, temp.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
