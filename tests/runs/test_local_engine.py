@@ -506,3 +506,30 @@ def test_a_preview_never_overwrites_a_committed_file(make_env: Any) -> None:
     written = {p for p in written if not p.name.startswith("tui-editor.db")}
     assert written and all(p.is_relative_to(env.preview_dir(run_id)) for p in written)
     assert {p: file_state(p) for p in committed} == committed
+
+
+def test_preview_folders_of_decided_or_unknown_runs_are_removed_at_start(make_settings, data_dir) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import seeded_store
+    from tui_editor.core.flow import StartRequest
+    from tui_editor.runs.local import LocalEngine
+    from tui_editor.runs.waiting import wait_for_run
+
+    settings = make_settings()
+    store, lecture_id = seeded_store(settings.database_url, data_dir)
+    engine = LocalEngine(store, settings)
+    pending = engine.start(StartRequest(lecture_id, "clip_v0", "visual", {"prompt": "kept"}))
+    decided = engine.start(StartRequest(lecture_id, "clip_v1", "visual", {"prompt": "decided"}))
+    for run_id in (pending, decided):
+        wait_for_run(engine, run_id, timeout=30)
+    engine.decide(decided, False)
+    engine.close()
+    # What a process killed between a decision and its clean-up leaves behind:
+    leftover = data_dir / "previews" / decided
+    leftover.mkdir(parents=True)
+    (leftover / "visual.png").write_bytes(b"stale")
+    unknown = data_dir / "previews" / "run_never_existed"
+    unknown.mkdir()
+    LocalEngine(store, settings, background=False).close()
+    assert not leftover.exists() and not unknown.exists()
+    assert (data_dir / "previews" / pending).is_dir()  # a pending preview is never touched
+    store.close()

@@ -23,6 +23,7 @@ from ..core.store import Store
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[RunEventData], None]
+_REMEMBERED = 10_000
 
 
 @dataclass(eq=False)
@@ -79,6 +80,9 @@ class EventHub:
                 if event.id <= self._last_id or event.id in self._delivered_local:
                     return
                 self._delivered_local.add(event.id)
+                if self._thread is None and len(self._delivered_local) > 2 * _REMEMBERED:
+                    # No tail prunes this set, so keep only the newest ids (enough to drop repeats).
+                    self._delivered_local = set(sorted(self._delivered_local)[-_REMEMBERED:])
         self._fan_out(event)
 
     def _fan_out(self, event: RunEventData) -> None:

@@ -98,6 +98,7 @@ class LocalEngine:
         # Every process sweeps once on start, one-shot commands too: `tui-editor runs` right after a
         # crash must show the dead process's runs as failed, not generating.
         self.housekeeping()
+        self.remove_stale_previews()
         if background:
             self._housekeeper = threading.Thread(
                 target=self._housekeeping_loop, name="engine-housekeeping", daemon=True
@@ -474,6 +475,23 @@ class LocalEngine:
         for run in self.store.list_runs(statuses=["preview_ready"]):
             if now - run.updated_at > self.decision_timeout:
                 self._expire(run)
+
+    def remove_stale_previews(self) -> None:
+        """Delete preview folders whose run is decided or gone (left by a process killed mid-cleanup)."""
+        root = self.data_dir / "previews"
+        if not root.is_dir():
+            return
+        for folder in root.iterdir():
+            if not folder.is_dir():
+                continue
+            try:
+                status = self.store.get_run(folder.name).status
+            except NotFoundError:
+                status = None
+            except TuiEditorError:
+                continue
+            if status not in ("queued", "generating", "preview_ready"):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _housekeeping_loop(self) -> None:
         while not self._stop.wait(self.heartbeat_interval):
