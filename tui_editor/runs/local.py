@@ -317,17 +317,23 @@ class LocalEngine:
 
     def _fail(self, run_id: str, message: str, retryable: bool) -> None:
         try:
-            run = self.store.get_run(run_id)
-            self._move(
-                run,
-                ["queued", "generating"],
-                "error",
-                {"message": message, "retryable": retryable},
-                status="failed",
-                error=message,
-            )
+            self._fail_run(self.store.get_run(run_id), message, retryable)
         finally:
             self._remove_preview(run_id)
+
+    def _fail_run(self, run: RunRecord, message: str, retryable: bool = True) -> bool:
+        """Move a queued/generating run to `failed` with its `error` event; True if it moved."""
+        moved = self._move(
+            run,
+            ["queued", "generating"],
+            "error",
+            {"message": message, "retryable": retryable},
+            status="failed",
+            error=message,
+        )
+        if moved:
+            self._remove_preview(run.id)
+        return moved
 
     # --- deciding ------------------------------------------------------------------------------
     def decide(self, run_id: str, accept: bool, *, decided_by: str | None = None) -> Decision:
@@ -463,15 +469,7 @@ class LocalEngine:
                 continue
             if run.owner == self.process_id:
                 continue
-            if self._move(
-                run,
-                ["queued", "generating"],
-                "error",
-                {"message": INTERRUPTED, "retryable": True},
-                status="failed",
-                error=INTERRUPTED,
-            ):
-                self._remove_preview(run.id)
+            self._fail_run(run, INTERRUPTED)
         for run in self.store.list_runs(statuses=["preview_ready"]):
             if now - run.updated_at > self.decision_timeout:
                 self._expire(run)
@@ -517,16 +515,7 @@ class LocalEngine:
                 future.result(timeout=5)
         for run_id in tokens:
             with contextlib.suppress(TuiEditorError):
-                run = self.store.get_run(run_id)
-                if self._move(
-                    run,
-                    ["queued", "generating"],
-                    "error",
-                    {"message": INTERRUPTED, "retryable": True},
-                    status="failed",
-                    error=INTERRUPTED,
-                ):
-                    self._remove_preview(run_id)
+                self._fail_run(self.store.get_run(run_id), INTERRUPTED)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._loop_thread is not None:
