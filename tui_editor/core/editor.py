@@ -12,6 +12,7 @@ behaviour so none of them carries flow logic of its own:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -56,6 +57,9 @@ class ClipSession:
             commit_guard=provider.commit_in_flight,
         )
         self._listeners: list[ChangeListener] = []
+        # The draft is changed by the UI thread (typing) and by whichever thread delivers a new
+        # snapshot or an accept; one lock keeps each change whole.
+        self._draft_lock = threading.RLock()
         self._unsubscribe_flow = self.flow.subscribe(self._on_flow)
         self._unsubscribe_provider = provider.subscribe(self._on_snapshot)
         self.closed = False
@@ -84,16 +88,20 @@ class ClipSession:
 
     # --- editing -------------------------------------------------------------------------------
     def set_field(self, name: str, value: Any) -> None:
-        self.draft.set_draft(**{name: value})
+        with self._draft_lock:
+            self.draft.set_draft(**{name: value})
         self._changed()
 
     def revert(self) -> None:
-        self.draft.reset_to_provider(self.asset)
+        with self._draft_lock:
+            self.draft.reset_to_provider(self.asset)
         self._changed()
 
     # --- the flow (blocking: call from a worker thread in a UI) ---------------------------------
     def generate(self) -> str:
-        return self.flow.start(self.draft.draft)
+        with self._draft_lock:
+            fields = self.draft.draft
+        return self.flow.start(fields)
 
     def retry(self) -> str:
         return self.flow.retry()
@@ -124,7 +132,8 @@ class ClipSession:
 
     def leave(self) -> None:
         """The user left the clip: the draft reverts; the run (if any) goes on without us."""
-        self.draft.reset_to_provider(self.asset)
+        with self._draft_lock:
+            self.draft.reset_to_provider(self.asset)
         self.flow.reset()
         self._unsubscribe_flow()
         self._unsubscribe_provider()
@@ -133,7 +142,8 @@ class ClipSession:
     # --- reactions -----------------------------------------------------------------------------
     def _on_flow(self, _state: FlowState, outcome: Accepted | None) -> None:
         if outcome is not None:
-            self.draft.apply_preview(outcome.asset)
+            with self._draft_lock:
+                self.draft.apply_preview(outcome.asset)
             data: Mapping[str, Any] = {k: v for k, v in outcome.asset.items() if k != "id"}
             self.provider.apply_asset_update(
                 self.kind.name, self.clip.asset_id, data, revision=outcome.revision
@@ -147,6 +157,7 @@ class ClipSession:
         self.clip = clip
         asset = snapshot.asset_for(clip)
         committed = {name: (asset or {}).get(name) for name in self.kind.editable_names}
-        if committed != self.draft.baseline:
-            self.draft.rebase(asset)
+        with self._draft_lock:
+            if committed != self.draft.baseline:
+                self.draft.rebase(asset)
         self._changed()

@@ -1,0 +1,262 @@
+"""Support for the clip editor, review and media tests: real runtime, real lecture, a small host App.
+
+`EditorHostApp` provides exactly what the clip editor expects of `TuiEditorApp` (`settings`, `runtime`,
+`provider`, `run_events` published on the main thread, `snapshot_changed`, `open_clip`), with the same
+wiring: one hub subscription whose callback only posts a message; the handler feeds the provider and
+publishes `run_events`. Everything underneath is real: SQLite in the test's tmp dir, `LocalEngine`,
+the local generators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.widgets import Static
+
+from tests.factories import lecture_doc, write_seed_media
+from tui_editor.config import Settings, load_settings
+from tui_editor.core.events import RunEventData
+from tui_editor.core.provider import LectureEditorProvider
+from tui_editor.core.snapshot import LectureSnapshot
+from tui_editor.generators.base import CancelToken, GenerationRequest, GenerationResult, ProgressFn
+from tui_editor.ui.screens.clip_editor import ClipEditorScreen
+
+LECTURE_ID = "lec_test"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings on `data_dir` (SQLite inside it); overrides as `section__key=value`."""
+    environ = {f"TUI_EDITOR__{k.upper()}": str(v) for k, v in overrides.items()}
+    environ.setdefault("TUI_EDITOR__EVENTS__POLL_INTERVAL_MS", "20")
+    environ.setdefault("TUI_EDITOR__EVENTS__REFRESH_DEBOUNCE_MS", "30")
+    environ.setdefault("TUI_EDITOR__UI__IMAGE_PROTOCOL", "halfblock")
+    environ.setdefault("TUI_EDITOR__UI__AUDIO_PLAYER", "none")
+    return load_settings(data_dir=data_dir, db_url=f"sqlite:///{data_dir / 'tui-editor.db'}", environ=environ)
+
+
+@dataclass
+class Env:
+    settings: Settings
+    runtime: Any
+    provider: LectureEditorProvider
+    lecture_id: str
+
+    @property
+    def store(self) -> Any:
+        return self.runtime.store
+
+    @property
+    def engine(self) -> Any:
+        return self.runtime.engine
+
+    def asset(self, clip_id: str) -> Any:
+        snapshot = self.provider.snapshot
+        clip = snapshot.clip(clip_id)
+        assert clip is not None
+        return snapshot.asset_for(clip)
+
+    def stored_asset(self, clip_id: str) -> Any:
+        snapshot = self.store.load_snapshot(self.lecture_id)
+        clip = snapshot.clip(clip_id)
+        assert clip is not None
+        return snapshot.asset_for(clip)
+
+
+@contextlib.contextmanager
+def open_env(
+    data_dir: Path,
+    *,
+    generator_factory: Callable[..., Any] | None = None,
+    **overrides: Any,
+) -> Iterator[Env]:
+    """A real runtime with the fixture lecture (fixed ids and texts, real seed media) and its provider."""
+    from tui_editor.core.exchange import validate_lecture
+    from tui_editor.core.store import open_store
+    from tui_editor.runs.hub import EventHub
+    from tui_editor.runs.local import LocalEngine
+    from tui_editor.runs.runtime import Runtime
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = make_settings(data_dir, **overrides)
+    store = open_store(settings.database_url)
+    hub = EventHub(store, poll_interval_ms=settings.events.poll_interval_ms)
+    engine = LocalEngine(store, settings, hub=hub, generator_factory=generator_factory)
+    hub.start()
+    runtime = Runtime(settings=settings, store=store, hub=hub, engine=engine)
+    doc = lecture_doc()
+    write_seed_media(doc, data_dir)
+    lecture_id = store.create_lecture(validate_lecture(doc) | {"id": doc["id"]}, keep_ids=True)
+    provider = LectureEditorProvider(
+        store.load_snapshot(lecture_id),
+        lambda: store.load_snapshot(lecture_id),
+        debounce_ms=settings.events.refresh_debounce_ms,
+    )
+    try:
+        yield Env(settings, runtime, provider, lecture_id)
+    finally:
+        provider.close()
+        runtime.close()
+
+
+class _RunEvent(Message):
+    def __init__(self, event: RunEventData) -> None:
+        super().__init__()
+        self.event = event
+
+
+class _Snapshot(Message):
+    def __init__(self, snapshot: LectureSnapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class HomeScreen(Screen[None]):
+    """Stands in for the lecture screen underneath the editor."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("lecture", id="home")
+
+
+class EditorHostApp(App[None]):
+    """Hosts the clip editor with the `TuiEditorApp` contract (see module docstring)."""
+
+    def __init__(self, env: Env, *, clip_id: str | None = None, open_review: bool = False) -> None:
+        super().__init__()
+        self.env = env
+        self.settings = env.settings
+        self.runtime = env.runtime
+        self.provider = env.provider
+        self.run_events: Signal[RunEventData] = Signal(self, "run_events")
+        self.snapshot_changed: Signal[LectureSnapshot] = Signal(self, "snapshot_changed")
+        self._start_clip = (clip_id, open_review)
+        self._subscription: Any = None
+        self._unsubscribe_provider: Any = None
+        self.events_seen: list[RunEventData] = []
+        self.editor: ClipEditorScreen | None = None
+        self.prepared_editor: ClipEditorScreen | None = None
+
+    def get_default_screen(self) -> Screen[Any]:
+        return HomeScreen(id="lecture")
+
+    def on_mount(self) -> None:
+        self.set_keymap(dict(self.settings.keymap))
+        self._subscription = self.runtime.hub.subscribe(
+            lambda event: self.post_message(_RunEvent(event)), lecture_id=self.provider.lecture_id
+        )
+
+        def snapshot_published(snapshot: LectureSnapshot) -> None:  # any thread: only post
+            self.post_message(_Snapshot(snapshot))
+
+        self._unsubscribe_provider = self.provider.subscribe(snapshot_published)
+        clip_id, open_review = self._start_clip
+        if self.prepared_editor is not None:
+            self.editor = self.prepared_editor
+            self.push_screen(self.prepared_editor)
+        elif clip_id is not None:
+            self.open_clip(clip_id, open_review=open_review)
+
+    def on_unmount(self) -> None:
+        if self._subscription is not None:
+            self._subscription.close()
+        if self._unsubscribe_provider is not None:
+            self._unsubscribe_provider()
+
+    def on__run_event(self, message: _RunEvent) -> None:
+        self.events_seen.append(message.event)
+        self.provider.handle_event(message.event)
+        self.run_events.publish(message.event)
+
+    def on__snapshot(self, message: _Snapshot) -> None:
+        self.snapshot_changed.publish(message.snapshot)
+
+    def open_clip(self, clip_id: str, open_review: bool = False) -> None:
+        if self.screen.id == "clip-editor":
+            return
+        self.editor = ClipEditorScreen(self.provider, self.runtime.engine, clip_id, open_review=open_review)
+        self.push_screen(self.editor)
+
+
+async def wait_until(
+    pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 15.0, what: str = ""
+) -> Any:
+    """Let the app run until `predicate()` is truthy; fail at the deadline (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or predicate}")
+        await pilot.pause(0.01)
+
+
+def static_text(app: App[Any], selector: str) -> str:
+    """The plain text a `Static` shows now."""
+    widget = app.screen.query_one(selector, Static)
+    return str(widget.render())
+
+
+class GatedGenerator:
+    """A real local generator that first reports progress and waits at a gate — a slow provider.
+
+    The run can be cancelled while it waits (the engine's cancel token is honoured), or the gate opened
+    to let the real generator finish.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.gate_open = False
+        self.waiting = False
+
+    async def generate(
+        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
+    ) -> GenerationResult:
+        progress(1, 3, "Waiting for the model")
+        self.waiting = True
+        try:
+            while not self.gate_open:
+                cancel.raise_if_cancelled()
+                await asyncio.sleep(0.01)
+        finally:
+            self.waiting = False
+        result: GenerationResult = await self.inner.generate(request, progress, cancel)
+        return result
+
+
+def gated_factory() -> tuple[Callable[..., Any], list[GatedGenerator]]:
+    """A generator factory for `LocalEngine` whose generators wait at a gate; and the ones it made."""
+    from tui_editor.generators.registry import generator_for
+
+    made: list[GatedGenerator] = []
+
+    def factory(kind: str, provider: str, settings: Settings) -> Any:
+        generator = GatedGenerator(generator_for(kind, provider, settings))
+        made.append(generator)
+        return generator
+
+    return factory, made
+
+
+def screen_text(app: App[Any]) -> str:
+    """The screen as plain text (what a user reads), for assertions and debugging."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False, color_system=None
+    )
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()

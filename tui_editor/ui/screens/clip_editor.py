@@ -1,0 +1,412 @@
+"""The clip editor: one screen for visual, narration and music clips, a view over `core.editor.ClipSession`.
+
+Everything kind-specific — labels, fields, models, the accept button's wording — comes from the clip's
+`AssetKind`; all flow behaviour (generate, retry, cancel, review, accept, reject, revert, leave) lives in
+the session. This screen only shows the session and forwards keys to it:
+
+- `ctrl+g` generate (retry after an error), `ctrl+t` cancel a generation, `ctrl+o` open the review,
+  `ctrl+r` revert the draft, `escape` back (the draft reverts, the run goes on and is picked up again
+  when the clip is reopened). Binding ids `clip.*` can be remapped in `[keymap]`.
+- Blocking session calls run in thread workers (group "engine"); their errors become notifications.
+- Session listeners and provider callbacks run on any thread: they only `post_message` here.
+- Run events arrive through the App's `run_events` signal (published on the main thread).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from ...core.editor import ClipSession
+from ...core.errors import TuiEditorError
+from ...core.flow import FlowState
+from ...core.kinds import AssetKind
+from ..widgets.fields import FieldEditor, format_value
+
+if TYPE_CHECKING:
+    from ...core.editor import SessionBackend
+    from ...core.events import RunEventData
+    from ...core.provider import LectureEditorProvider
+
+CLIP_EDITOR_BINDINGS: list[BindingType] = [
+    Binding(
+        "ctrl+g",
+        "generate",
+        "Generate",
+        id="clip.generate",
+        tooltip="Generate a new version of this clip from the fields (retries after an error)",
+    ),
+    Binding("ctrl+t", "cancel_run", "Cancel", id="clip.cancel", tooltip="Cancel the running generation"),
+    Binding("ctrl+o", "open_review", "Review", id="clip.review", tooltip="Review the pending preview"),
+    Binding("ctrl+r", "revert", "Revert", id="clip.revert", tooltip="Forget your edits"),
+    Binding("escape", "back", "Back", id="clip.back", tooltip="Back to the lecture (the draft reverts)"),
+]
+"""The clip editor's keys (the help screen lists them through `bindings.effective_bindings`)."""
+
+GENERATE_WORKER = "generate"
+
+DEFAULT_KEYS = {
+    "clip.generate": "ctrl+g",
+    "clip.cancel": "ctrl+t",
+    "clip.review": "ctrl+o",
+    "clip.revert": "ctrl+r",
+}
+
+
+_KEY_NAMES = {"escape": "esc", "question_mark": "?", "slash": "/", "space": "space", "enter": "enter"}
+
+
+def key_for(app: Any, binding_id: str, default: str) -> str:
+    """The key a binding has after the user's `[keymap]` (the first one when several), for display."""
+    settings = getattr(app, "settings", None)
+    keymap: Mapping[str, str] = getattr(settings, "keymap", None) or {}
+    keys = keymap.get(binding_id) or default
+    key = keys.split(",")[0].strip()
+    return _KEY_NAMES.get(key, key)
+
+
+def _fmt_time(seconds: float) -> str:
+    minutes, rest = divmod(max(0.0, float(seconds)), 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+class ClipEditorScreen(Screen[None]):
+    """Edit one clip's asset and drive its generate → review → accept/reject flow."""
+
+    BINDINGS = CLIP_EDITOR_BINDINGS
+    AUTO_FOCUS = ".field-editor Input, .field-editor TextArea, .field-editor Select"
+
+    DEFAULT_CSS = """
+    ClipEditorScreen { layout: vertical; }
+    ClipEditorScreen #clip-header { height: 1; background: $panel; }
+    ClipEditorScreen #clip-title { width: 1fr; text-style: bold; padding: 0 1; }
+    ClipEditorScreen #clip-dirty { width: auto; color: $warning; text-style: bold; padding: 0 1; }
+    ClipEditorScreen #clip-meta { height: 1; color: $text-muted; padding: 0 1; }
+    ClipEditorScreen #clip-committed { height: auto; max-height: 2; padding: 0 1; }
+    ClipEditorScreen #clip-readonly { height: 1; color: $text-muted; padding: 0 1; }
+    ClipEditorScreen #clip-form { height: auto; max-height: 1fr; padding: 0 1; }
+    ClipEditorScreen #clip-field-error { height: auto; color: $error; padding: 0 1; }
+    ClipEditorScreen #clip-status { height: auto; padding: 0 1; }
+    ClipEditorScreen #clip-status.-error { color: $error; text-style: bold; }
+    ClipEditorScreen #clip-status.-ready { color: $success; text-style: bold; }
+    ClipEditorScreen #clip-progress { height: 1; padding: 0 1; }
+    ClipEditorScreen #clip-progress Bar { width: 1fr; }
+    ClipEditorScreen .-hidden { display: none; }
+    """
+
+    class SessionChanged(Message):
+        """The session's draft or flow changed (posted from whichever thread changed it)."""
+
+    class ResumeDone(Message):
+        """`session.resume()` finished (the clip's open run, if any, is attached)."""
+
+    def __init__(
+        self,
+        provider: LectureEditorProvider,
+        engine: SessionBackend,
+        clip_id: str,
+        *,
+        open_review: bool = False,
+        name: str | None = None,
+        id: str | None = "clip-editor",  # noqa: A002
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.provider = provider
+        self.engine = engine
+        self.session = ClipSession(provider, engine, clip_id)
+        self.kind: AssetKind = self.session.kind
+        self._want_review = open_review
+        self._change_pending = threading.Event()
+        self._unsubscribe_session: Any = None
+        self._last_phase: str = self.session.state.phase
+        self._last_dirty: bool | None = None
+        self._draft_at_failure: dict[str, Any] | None = None
+        self._shown: dict[str, str] = {}
+        self._invalid: dict[str, str] = {}
+        #: True once `session.resume()` has finished (the clip's open run, if any, is attached).
+        self.resumed = False
+        self._starting = False
+        self.title = f"{self.kind.label} · {self.session.clip.name}"
+
+    # --- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        session = self.session
+        with Horizontal(id="clip-header"):
+            yield Static(self._title_text(), id="clip-title", markup=False)
+            yield Static("", id="clip-dirty")
+        yield Static(self._meta_text(), id="clip-meta", markup=False)
+        yield Static(self._committed_text(), id="clip-committed", markup=False)
+        yield Static(self._readonly_text(), id="clip-readonly", markup=False)
+        with VerticalScroll(id="clip-form", can_focus=False):
+            draft = session.draft.draft
+            for spec in self.kind.editable_fields:
+                yield FieldEditor(self.kind, spec, draft.get(spec.name))
+        yield Static("", id="clip-field-error", classes="-hidden", markup=False)
+        yield Static("", id="clip-status", markup=False)
+        yield ProgressBar(id="clip-progress", show_eta=False, classes="-hidden")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._unsubscribe_session = self.session.on_change(self._session_changed)
+        signal = getattr(self.app, "run_events", None)
+        if signal is not None:
+            signal.subscribe(self, self._on_run_event)
+        self._refresh_view()
+        self._resume()
+
+    def on_unmount(self) -> None:
+        signal = getattr(self.app, "run_events", None)
+        if signal is not None:
+            signal.unsubscribe(self)
+        if self._unsubscribe_session is not None:
+            self._unsubscribe_session()
+            self._unsubscribe_session = None
+        if not self.session.closed:
+            self.session.leave()
+
+    # --- texts ----------------------------------------------------------------------------------
+    def _key(self, binding_id: str) -> str:
+        return key_for(self.app, binding_id, DEFAULT_KEYS.get(binding_id, ""))
+
+    def _title_text(self) -> str:
+        return f"{self.kind.label} · {self.session.clip.name}"
+
+    def _meta_text(self) -> str:
+        clip = self.session.clip
+        return f"{clip.track} track · starts {_fmt_time(clip.start)} · {clip.duration:.1f} s long"
+
+    def _committed_text(self) -> str:
+        return f"Current: {self.kind.summary(self.session.asset)}"
+
+    def _readonly_text(self) -> str:
+        asset = self.session.asset or {}
+        parts = []
+        for spec in self.kind.fields:
+            if spec.editable:
+                continue
+            value = asset.get(spec.name)
+            if value is None or value == "":
+                continue
+            parts.append(f"{spec.label}: {format_value(spec, value)}")
+        return " · ".join(parts)
+
+    def _status(self, state: FlowState) -> tuple[str, str]:
+        """The status line and its style class for a flow state."""
+        kind = self.kind
+        if state.is_decision_pending:
+            return "Saving decision…", ""
+        if state.is_generating:
+            progress = state.progress
+            text = kind.generating_label
+            if progress is not None:
+                text += f" step {progress.step}/{progress.total_steps}"
+                if progress.message:
+                    text += f" — {progress.message}"
+            if state.run_id is not None:
+                text += f"  ({self._key('clip.cancel')} to cancel)"
+            return text, ""
+        if state.has_preview:
+            text = f"Preview ready — {self._key('clip.review')} to review"
+            if state.error:
+                return f"{text} · ✗ {state.error}", "-error"
+            return text, "-ready"
+        if state.phase == "failed":
+            error = state.error or "generation failed"
+            hint = (
+                f"{self._key('clip.generate')} to retry"
+                if state.retryable
+                else (f"fix the fields and {self._key('clip.generate')} to generate again")
+            )
+            return f"✗ {error} — {hint}", "-error"
+        if state.notice == "Accepted":
+            return f"✓ Accepted — this clip now uses the new {kind.label.lower()}", "-ready"
+        if state.notice:
+            return state.notice, ""
+        return f"{kind.generate_label}: {self._key('clip.generate')}", ""
+
+    # --- keeping the view in step with the session ------------------------------------------------
+    def _session_changed(self, _session: ClipSession) -> None:
+        """Session listener: runs on any thread, so it only posts (one pending message at a time)."""
+        if not self._change_pending.is_set():
+            self._change_pending.set()
+            self.post_message(self.SessionChanged())
+
+    @on(SessionChanged)
+    def _on_session_changed(self, _message: SessionChanged) -> None:
+        self._change_pending.clear()
+        self._refresh_view()
+
+    def _on_run_event(self, event: RunEventData) -> None:
+        if not self.session.closed:
+            self.session.handle_event(event)
+
+    def _update(self, widget_id: str, text: str) -> None:
+        if self._shown.get(widget_id) != text:
+            self._shown[widget_id] = text
+            self.query_one(f"#{widget_id}", Static).update(text)
+
+    def _refresh_view(self) -> None:
+        if not self.is_mounted or self.session.closed:
+            return
+        session = self.session
+        state = session.state
+        # fields follow the draft (accept, revert, rebase) without echoing back
+        draft = session.draft.draft
+        for editor in self.query(FieldEditor):
+            if editor.spec.name in draft and editor.spec.name not in self._invalid:
+                editor.set_value(draft[editor.spec.name])
+        dirty = session.is_dirty or bool(self._invalid)
+        self._update("clip-dirty", "● modified" if dirty else "")
+        self._update("clip-title", self._title_text())
+        self._update("clip-meta", self._meta_text())
+        self._update("clip-committed", self._committed_text())
+        self._update("clip-readonly", self._readonly_text())
+        text, style = self._status(state)
+        status = self.query_one("#clip-status", Static)
+        self._update("clip-status", text)
+        status.set_class(style == "-error", "-error")
+        status.set_class(style == "-ready", "-ready")
+        bar = self.query_one("#clip-progress", ProgressBar)
+        if state.is_generating and state.progress is not None:
+            bar.update(total=max(1, state.progress.total_steps), progress=state.progress.step)
+            bar.remove_class("-hidden")
+        else:
+            bar.add_class("-hidden")
+        if state.phase == "failed" and self._last_phase != "failed":
+            self._draft_at_failure = session.draft.draft
+        if state.phase != self._last_phase or dirty != self._last_dirty:
+            self.refresh_bindings()
+        self._last_phase = state.phase
+        self._last_dirty = dirty
+        if self._want_review and state.has_preview and not state.is_review_open:
+            self._want_review = False
+            self.action_open_review()
+
+    # --- fields -----------------------------------------------------------------------------------
+    @on(FieldEditor.Edited)
+    def _field_edited(self, event: FieldEditor.Edited) -> None:
+        event.stop()
+        if event.error is not None:
+            self._invalid[event.name] = event.error
+        else:
+            self._invalid.pop(event.name, None)
+        errors = self.query_one("#clip-field-error", Static)
+        errors.set_class(not self._invalid, "-hidden")
+        self._update("clip-field-error", "\n".join(f"✗ {msg}" for msg in self._invalid.values()))
+        if self.session.closed:
+            return
+        if event.value != self.session.draft.draft.get(event.name):
+            self.session.set_field(event.name, event.value)
+        else:
+            self._refresh_view()
+
+    # --- actions ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = self.session.state
+        if action == "generate":
+            return state.phase in ("idle", "failed") and not self._starting
+        if action == "cancel_run":
+            return state.is_generating and state.run_id is not None
+        if action == "open_review":
+            return state.has_preview
+        if action == "revert":
+            return self.session.is_dirty or bool(self._invalid)
+        return True
+
+    def action_generate(self) -> None:
+        state = self.session.state
+        if state.phase not in ("idle", "failed") or self._starting:
+            return
+        if self._invalid:
+            name, message = next(iter(self._invalid.items()))
+            self.notify(
+                f"{self.kind.field(name).label}: {message}", title="Fix this field first", severity="error"
+            )
+            return
+        # After an error, ctrl+g re-runs the failed request unless the fields were edited since.
+        retry = (
+            state.phase == "failed"
+            and self.session.flow.can_retry
+            and self._draft_at_failure is not None
+            and self._draft_at_failure == self.session.draft.draft
+        )
+        self._starting = True  # until the worker has handed the request to the engine
+        self.refresh_bindings()
+        self._run_generate(retry)
+
+    @work(thread=True, group="engine", exit_on_error=False, name=GENERATE_WORKER)
+    def _run_generate(self, retry: bool) -> None:
+        if retry:
+            self.session.retry()
+        else:
+            self.session.generate()
+
+    def action_cancel_run(self) -> None:
+        if self.session.state.is_generating:
+            self._run_cancel()
+
+    @work(thread=True, group="engine", exit_on_error=False)
+    def _run_cancel(self) -> None:
+        self.session.cancel()
+
+    def action_revert(self) -> None:
+        self._invalid.clear()
+        self.query_one("#clip-field-error", Static).add_class("-hidden")
+        self._update("clip-field-error", "")
+        self.session.revert()
+
+    def action_open_review(self) -> None:
+        if not self.session.state.has_preview:
+            self.notify(f"No {self.kind.label.lower()} preview to review", severity="warning")
+            return
+        if any(screen.id == "review" for screen in self.app.screen_stack):
+            return
+        from .review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(self.session))
+
+    def action_back(self) -> None:
+        self.session.leave()
+        self.dismiss(None)
+
+    @work(thread=True, group="engine", exit_on_error=False)
+    def _resume(self) -> None:
+        try:
+            self.session.resume()
+        finally:
+            self.post_message(self.ResumeDone())
+
+    @on(ResumeDone)
+    def _resume_done(self, _message: ResumeDone) -> None:
+        self.resumed = True
+        self._refresh_view()
+        state = self.session.state
+        if self._want_review and not state.has_preview and not state.is_generating:
+            self._want_review = False
+            self.notify(f"No pending {self.kind.label.lower()} preview for this clip", severity="warning")
+
+    # --- worker errors ------------------------------------------------------------------------------
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "engine" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        if worker.name == GENERATE_WORKER:
+            self._starting = False
+            self.refresh_bindings()
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        message = error.message if isinstance(error, TuiEditorError) else str(error)
+        self.notify(message or type(error).__name__, title=self.kind.label, severity="error")
+        self._refresh_view()

@@ -1,0 +1,379 @@
+"""The review modal: a clip's pending preview beside its committed asset, and the decision.
+
+`ReviewScreen(session)` wraps the same `ClipSession` as the clip editor. It shows the two assets' fields
+side by side with the differences marked, the media (an image inline, or audio as duration + waveform
+with playback through `[ui] audio_player`), and offers `a` accept & replace, `x` reject, `p` play and
+`escape` close — which keeps the preview pending (`ctrl+o` in the editor reopens it). While a decision is
+being saved it says so and ignores further decisions; conflicts and decision errors show inline. The
+modal closes itself once the session has no preview any more (accepted, rejected, or decided elsewhere).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from ...core.editor import ClipSession
+from ...core.errors import TuiEditorError
+from ...core.flow import FlowError
+from ...core.kinds import AssetKind, FieldSpec
+from ...core.urls import strip_cache_buster
+from ..widgets.fields import format_value
+from ..widgets.media import AudioPlayer, PlayerError, asset_url, is_audio_asset, media_path, media_preview
+from .clip_editor import key_for
+
+REVIEW_BINDINGS: list[BindingType] = [
+    Binding(
+        "a", "accept", "Accept", id="review.accept", tooltip="Accept the preview and replace the clip's asset"
+    ),
+    Binding("x", "reject", "Reject", id="review.reject", tooltip="Reject the preview (your draft is kept)"),
+    Binding("p", "play", "Play", id="review.play", tooltip="Play the preview audio (again to stop)"),
+    Binding("escape", "close", "Close", id="review.close", tooltip="Close; the preview stays pending"),
+]
+"""The review modal's keys (the help screen lists them through `bindings.effective_bindings`)."""
+
+DEFAULT_KEYS = {"review.accept": "a", "review.reject": "x", "review.play": "p", "review.close": "escape"}
+
+
+def _cell(spec: FieldSpec, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if spec.name == "file":
+        return Path(strip_cache_buster(str(value))).name
+    return format_value(spec, value).replace("\n", " ")
+
+
+def _same(spec: FieldSpec, a: Any, b: Any) -> bool:
+    if spec.type == "float" and isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) < 1e-9
+    return bool(a == b)
+
+
+def diff_rows(
+    kind: AssetKind, current: Mapping[str, Any] | None, preview: Mapping[str, Any] | None
+) -> list[tuple[FieldSpec, str, str, bool]]:
+    """(field, current text, preview text, differs) for every field of the kind, in display order."""
+    current = current or {}
+    preview = preview or {}
+    rows = []
+    for spec in kind.fields:
+        before, after = current.get(spec.name), preview.get(spec.name)
+        differs = not _same(spec, before, after)
+        if spec.name == "file":  # a preview always lives in its own file: say so only if the name differs
+            differs = _cell(spec, before) != _cell(spec, after)
+        rows.append((spec, _cell(spec, before), _cell(spec, after), differs))
+    return rows
+
+
+class ReviewScreen(ModalScreen[str | None]):
+    """Preview vs. current asset; accept & replace, reject, or close and keep it pending.
+
+    Dismisses with "accept", "reject" or None (closed, preview still pending).
+    """
+
+    BINDINGS = REVIEW_BINDINGS
+    AUTO_FOCUS = None  # no button has focus, so Enter decides nothing by accident
+
+    DEFAULT_CSS = """
+    ReviewScreen { align: center middle; }
+    ReviewScreen #review-dialog {
+        width: 100%; max-width: 110; height: auto; max-height: 100%;
+        border: round $accent; border-title-style: bold; padding: 0 1; background: $surface;
+    }
+    ReviewScreen #review-body { height: auto; max-height: 1fr; }
+    ReviewScreen #review-fields { height: auto; }
+    ReviewScreen #review-media { height: auto; margin-top: 1; }
+    ReviewScreen .review-side { width: 1fr; height: auto; padding: 0 1 0 0; }
+    ReviewScreen .review-side-title { text-style: bold; height: 1; }
+    ReviewScreen #review-status { height: auto; margin-top: 1; }
+    ReviewScreen #review-status.-empty { display: none; }
+    ReviewScreen #review-status.-error { color: $error; text-style: bold; }
+    ReviewScreen #review-status.-busy { color: $warning; text-style: bold; }
+    ReviewScreen #review-buttons { height: 1; margin-top: 1; }
+    ReviewScreen #review-buttons Button { margin-right: 2; min-width: 0; }
+    """
+
+    class SessionChanged(Message):
+        """The session changed (posted from whichever thread changed it)."""
+
+    def __init__(self, session: ClipSession, *, name: str | None = None, id: str | None = "review") -> None:  # noqa: A002
+        super().__init__(name=name, id=id)
+        self.session = session
+        self.kind: AssetKind = session.kind
+        state = session.state
+        self.preview: Mapping[str, Any] | None = state.preview
+        self.preview_token = state.preview_token
+        self.current: Mapping[str, Any] | None = session.asset
+        self.is_audio = is_audio_asset(self.preview) or is_audio_asset(self.current)
+        self._decision: str | None = None
+        self._deciding = False
+        self._decision_error: str | None = None
+        self._player_message: str | None = None
+        self._player: AudioPlayer | None = None
+        self._dismissing = False
+        self._change_pending = threading.Event()
+        self._unsubscribe: Any = None
+
+    # --- environment ----------------------------------------------------------------------------
+    @property
+    def _settings(self) -> Any:
+        return getattr(self.app, "settings", None)
+
+    @property
+    def data_dir(self) -> Path:
+        settings = self._settings
+        if settings is not None:
+            return Path(settings.data_path)
+        runtime = getattr(self.app, "runtime", None)
+        return Path(getattr(runtime, "data_dir", "."))
+
+    @property
+    def image_protocol(self) -> str:
+        settings = self._settings
+        return str(settings.ui.image_protocol) if settings is not None else "auto"
+
+    @property
+    def audio_setting(self) -> str:
+        settings = self._settings
+        return str(settings.ui.audio_player) if settings is not None else "auto"
+
+    def _key(self, binding_id: str) -> str:
+        return key_for(self.app, binding_id, DEFAULT_KEYS[binding_id])
+
+    # --- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Vertical(id="review-dialog") as dialog:
+            dialog.border_title = self.kind.preview_title
+            dialog.border_subtitle = self.session.clip.name
+            with VerticalScroll(id="review-body", can_focus=False):
+                yield Static(self._fields_table(), id="review-fields")
+                with Horizontal(id="review-media"):
+                    with Vertical(classes="review-side", id="review-current"):
+                        yield Static("Current", classes="review-side-title")
+                        yield media_preview(
+                            self.current,
+                            data_dir=self.data_dir,
+                            protocol=self.image_protocol,
+                            audio=self.is_audio,
+                        )
+                    with Vertical(classes="review-side", id="review-preview"):
+                        yield Static("Preview", classes="review-side-title")
+                        yield media_preview(
+                            self.preview,
+                            data_dir=self.data_dir,
+                            protocol=self.image_protocol,
+                            preview_token=self.preview_token,
+                            audio=self.is_audio,
+                        )
+            yield Static("", id="review-status", classes="-empty", markup=False)
+            with Horizontal(id="review-buttons"):
+                yield Button(
+                    f"{self.kind.accept_label} ({self._key('review.accept')})",
+                    id="review-accept",
+                    variant="success",
+                    compact=True,
+                )
+                yield Button(
+                    f"{self.kind.reject_label} ({self._key('review.reject')})",
+                    id="review-reject",
+                    variant="error",
+                    compact=True,
+                )
+                if self.is_audio:
+                    yield Button(f"Play ({self._key('review.play')})", id="review-play", compact=True)
+                yield Button(f"Close ({self._key('review.close')})", id="review-close", compact=True)
+        yield Footer()
+
+    def _fields_table(self) -> Table:
+        highlight = "bold"
+        variables = getattr(self.app, "theme_variables", {}) if self.is_attached else {}
+        warning = variables.get("warning") if isinstance(variables, Mapping) else None
+        if warning and not getattr(self.app, "no_color", False):
+            highlight = f"bold {warning}"
+        table = Table(box=None, expand=True, show_edge=False, pad_edge=False, padding=(0, 1))
+        table.add_column("", width=1, no_wrap=True)
+        table.add_column("Field", no_wrap=True, style="dim", min_width=8, max_width=14)
+        table.add_column("Current", ratio=1, no_wrap=True, overflow="ellipsis")
+        table.add_column("Preview", ratio=1, no_wrap=True, overflow="ellipsis")
+        for spec, before, after, differs in diff_rows(self.kind, self.current, self.preview):
+            table.add_row(
+                Text("≠", style=highlight) if differs else Text(""),
+                spec.label,
+                Text(before),
+                Text(after, style=highlight if differs else ""),
+            )
+        return table
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._unsubscribe = self.session.on_change(self._session_changed)
+        try:
+            self.session.open_review()
+        except FlowError as exc:
+            self.notify(exc.message, severity="warning")
+            self._finish(None)
+            return
+        self.query_one("#review-fields", Static).update(self._fields_table())
+        self._refresh_view()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._player is not None:
+            self._player.stop()
+        if self.session.state.is_review_open and not self.session.closed:
+            self.session.close_review()
+
+    def _session_changed(self, _session: ClipSession) -> None:
+        if not self._change_pending.is_set():
+            self._change_pending.set()
+            self.post_message(self.SessionChanged())
+
+    @on(SessionChanged)
+    def _on_session_changed(self, _message: SessionChanged) -> None:
+        self._change_pending.clear()
+        self._refresh_view()
+
+    def _finish(self, result: str | None) -> None:
+        if self._dismissing:
+            return
+        self._dismissing = True
+        if self._player is not None:
+            self._player.stop()
+        self.dismiss(result)
+
+    def _refresh_view(self) -> None:
+        if self._dismissing or not self.is_mounted:
+            return
+        state = self.session.state
+        if not state.has_preview or self.session.closed:
+            # decided here or elsewhere, cancelled, expired: nothing left to review
+            if self._decision == "accept" and state.notice == "Accepted":
+                self.notify(
+                    f"{self.kind.label} replaced — lecture revision {self.session.provider.snapshot.revision}"
+                )
+            elif state.notice and self._decision is None:
+                self.notify(state.notice)
+            self._finish(self._decision)
+            return
+        pending = state.is_decision_pending or self._deciding
+        status = self.query_one("#review-status", Static)
+        error = self._decision_error or state.error
+        if pending:
+            text, style = "Saving decision…", "-busy"
+        elif error:
+            text, style = f"✗ {error}", "-error"
+        elif self._player_message:
+            text, style = self._player_message, ""
+        else:
+            text, style = "", ""
+        status.update(text)
+        status.set_class(not text, "-empty")
+        status.set_class(style == "-error", "-error")
+        status.set_class(style == "-busy", "-busy")
+        for button_id in ("#review-accept", "#review-reject"):
+            self.query_one(button_id, Button).disabled = pending
+        self.refresh_bindings()
+
+    # --- actions ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("accept", "reject"):
+            state = self.session.state
+            if not state.has_preview:
+                return False
+            return None if (state.is_decision_pending or self._deciding) else True
+        if action == "play":
+            return self.is_audio
+        return True
+
+    def action_accept(self) -> None:
+        self._decide_start("accept")
+
+    def action_reject(self) -> None:
+        self._decide_start("reject")
+
+    def _decide_start(self, decision: str) -> None:
+        state = self.session.state
+        if self._deciding or state.is_decision_pending or not state.has_preview or self._dismissing:
+            return
+        self._deciding = True
+        self._decision = decision
+        self._decision_error = None
+        self._refresh_view()
+        self._run_decision(decision == "accept")
+
+    @work(thread=True, group="engine", exit_on_error=False)
+    def _run_decision(self, accept: bool) -> None:
+        if accept:
+            self.session.accept()
+        else:
+            self.session.reject()
+
+    def action_close(self) -> None:
+        self.session.close_review()
+        self._finish(None)
+
+    def action_play(self) -> None:
+        if not self.is_audio:
+            return
+        if self._player is None:
+            self._player = AudioPlayer(self.audio_setting)
+        player = self._player
+        if player.is_playing:
+            player.stop()
+            self._player_message = "Stopped"
+        else:
+            url = asset_url(self.preview, preview_token=self.preview_token)
+            try:
+                if not url:
+                    raise PlayerError("The preview has no audio file")
+                command = player.play(media_path(self.data_dir, url))
+            except PlayerError as exc:
+                self._player_message = str(exc)
+                self.notify(str(exc), severity="warning")
+            else:
+                self._player_message = (
+                    f"Playing preview with {Path(command[0]).name}… ({self._key('review.play')} to stop)"
+                )
+        self._refresh_view()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        event.stop()
+        actions = {
+            "review-accept": self.action_accept,
+            "review-reject": self.action_reject,
+            "review-play": self.action_play,
+            "review-close": self.action_close,
+        }
+        action = actions.get(event.button.id or "")
+        if action is not None:
+            action()
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "engine" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self._deciding = False
+        if event.state == WorkerState.ERROR:
+            error = worker.error
+            self._decision_error = error.message if isinstance(error, TuiEditorError) else str(error)
+            self._decision = None
+            if not self.session.state.has_preview:  # decided elsewhere / expired: the modal closes
+                self.notify(self._decision_error, title=self.kind.label, severity="error")
+        self._refresh_view()
