@@ -7,13 +7,13 @@ palette read the bindings through `effective_bindings`, so a remap shows everywh
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingsMap, BindingType
 
 APP_BINDINGS: list[BindingType] = [
-    Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit from anywhere"),
+    Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False, tooltip="Quit from anywhere"),
     Binding("f1,question_mark", "help", "Help", id="app.help", tooltip="Show every key"),
     Binding(
         "ctrl+p",
@@ -33,15 +33,17 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("pageup", "page_up", "Page up", id="lecture.page_up", show=False),
     Binding("home", "first", "First clip", id="lecture.home", show=False),
     Binding("end", "last", "Last clip", id="lecture.end", show=False),
-    Binding("enter", "open", "Open", id="lecture.open", tooltip="Open the clip editor"),
+    Binding("enter", "open", "Open clip", id="lecture.open", tooltip="Open the clip editor"),
 ]
 
 LECTURE_BINDINGS: list[BindingType] = [
     Binding("slash", "filter", "Filter", id="lecture.filter", tooltip="Filter clips by name or summary"),
-    Binding("escape", "clear_filter", "Clear filter", id="lecture.clear_filter", show=False),
+    Binding("escape", "clear_filter", "Clear filter", id="lecture.clear_filter"),
     Binding("r", "review_queue", "Review queue", id="lecture.review_queue", tooltip="Pending previews"),
     Binding("h", "history", "History", id="lecture.history", tooltip="The lecture's revisions"),
-    Binding("o", "switch_lecture", "Lectures", id="lecture.switch", tooltip="Open another lecture"),
+    Binding(
+        "o", "switch_lecture", "Lectures", id="lecture.switch", show=False, tooltip="Open another lecture"
+    ),
     Binding("q", "quit_screen", "Quit", id="lecture.quit"),
 ]
 
@@ -107,3 +109,45 @@ def effective_bindings(bindings: Iterable[BindingType], keymap: Mapping[str, str
     original = [b.id or b.action for b in Binding.make_bindings(bindings)]
     position = {ident: i for i, ident in reversed(list(enumerate(original)))}
     return sorted((rows[i] for i in order), key=lambda r: position.get(r.id or r.action, 1_000))
+
+
+def keymap_clashes(
+    contexts: Mapping[str, Sequence[Sequence[BindingType]]], keymap: Mapping[str, str]
+) -> list[str]:
+    """Keys that the keymap gave to two actions active at once (one of them silently loses).
+
+    `contexts` maps a screen name to the binding lists active together there (widget, screen, app).
+    Only clashes the keymap caused are reported; Textual itself only reports a subset of them.
+    """
+    if not keymap:
+        return []
+    problems: list[str] = []
+    seen: set[tuple[str, frozenset[str]]] = set()
+    for context, layers in contexts.items():
+        owners: dict[str, list[KeyRow]] = {}
+        for layer in layers:
+            for row in effective_bindings(layer, {}):
+                if row.id in keymap:
+                    continue
+                for key in row.keys:
+                    owners.setdefault(key, []).append(row)
+        for layer in layers:
+            for row in effective_bindings(layer, {}):
+                if not row.id or row.id not in keymap:
+                    continue
+                for key in _normalized_keys(keymap[row.id]):
+                    others = [o for o in owners.get(key, []) if o.id != row.id and o.action != row.action]
+                    if not others:
+                        continue
+                    ids = frozenset({row.id, *(o.id or o.action for o in others)})
+                    if (key, ids) in seen:
+                        continue
+                    seen.add((key, ids))
+                    lost = ", ".join(sorted(o.id or o.action for o in others))
+                    problems.append(f"{key!r} is mapped to {row.id} but also used by {lost} ({context})")
+    return problems
+
+
+def _normalized_keys(keys: str) -> list[str]:
+    """The keys of a keymap entry (already normalized by the App: `?` is `question_mark`)."""
+    return [key.strip() for key in keys.split(",") if key.strip()]

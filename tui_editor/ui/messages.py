@@ -44,6 +44,13 @@ class LectureLoaded(Message):
 
 
 @dataclass
+class LoadingNoted(Message):
+    """What the startup worker is doing (shown while no lecture is open)."""
+
+    text: str
+
+
+@dataclass
 class StartupFailed(Message):
     """Opening the database or the lecture failed; `message` is fit for the user."""
 

@@ -1,0 +1,531 @@
+"""`TuiEditorApp`: owns the runtime, the lecture's provider, the run board and the one event subscription.
+
+Startup: the first frame is the lecture screen's "Loading…" skeleton. Only after it is on screen does a
+thread worker import and open the runtime (database, engine, event hub: sqlalchemy and friends cost
+~0.5 s to import), create the demo lecture on an empty database, resolve the lecture (or ask with the
+picker), load its snapshot and open runs, and build the `LectureEditorProvider`.
+
+Live updates: the process has ONE hub subscription (made here, never by a screen, so closing a screen
+never drops it). Its callback runs on background threads and only posts `RunEventReceived`; the handler
+(main thread) feeds the provider (completions refresh it, debounced), updates the `RunBoard` and
+publishes `run_events`. The provider's listener posts `SnapshotChanged`; its handler publishes
+`snapshot_changed`. Screens subscribe to these signals; no thread ever touches a widget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState
+
+from ..config import Settings
+from ..core.errors import TuiEditorError
+from ..core.events import RunEventData
+from ..core.provider import LectureEditorProvider
+from ..core.run_record import RunRecord
+from ..core.snapshot import LectureSnapshot
+from .bindings import APP_BINDINGS
+from .messages import (
+    LectureChoiceNeeded,
+    LectureLoaded,
+    LoadingNoted,
+    ProviderFailed,
+    RunEventReceived,
+    RunsResolved,
+    RuntimeOpened,
+    SnapshotChanged,
+    StartupFailed,
+)
+from .runboard import RunBoard
+from .screens.lecture import LectureScreen
+
+if TYPE_CHECKING:
+    from ..runs.hub import Subscription
+    from ..runs.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+#: Run statuses whose state the timeline shows at load.
+BOARD_STATUSES = ("queued", "generating", "preview_ready", "failed")
+DEFAULT_THEME = "textual-dark"
+
+
+def _optional_screen(module: str, name: str) -> Any:
+    """A screen class from a module that may not exist yet (owned by another engineer)."""
+    import importlib
+
+    full = f"{__package__}.screens.{module}"
+    try:
+        return getattr(importlib.import_module(full), name)
+    except ModuleNotFoundError as exc:
+        if exc.name == full:
+            return None
+        raise
+
+
+def load_clip_editor() -> Any:
+    return _optional_screen("clip_editor", "ClipEditorScreen")
+
+
+def load_review_screen() -> Any:
+    return _optional_screen("review", "ReviewScreen")
+
+
+class TuiEditorApp(App[int]):
+    """The terminal editor."""
+
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses elsewhere still find it
+    TITLE = "tui-editor"
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
+
+    def __init__(self, settings: Settings, lecture_ref: str | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.lecture_ref = lecture_ref
+        self.runtime: Runtime | None = None
+        self.provider: LectureEditorProvider | None = None
+        self.board: RunBoard | None = None
+        self.startup_error: str | None = None
+        #: Every run event of this process's one hub subscription, on the main thread.
+        self.run_events: Signal[RunEventData] = Signal(self, "run_events")
+        #: Every snapshot the provider publishes, on the main thread.
+        self.snapshot_changed: Signal[LectureSnapshot] = Signal(self, "snapshot_changed")
+        #: Clips whose run status changed (an empty set: everything may have changed).
+        self.runs_changed: Signal[set[str]] = Signal(self, "runs_changed")
+        self.normalized_keymap: dict[str, str] = {}
+        self.lecture_screen = LectureScreen()
+        self._subscription: Subscription | None = None
+        self._close_lock = threading.Lock()
+        self._runtime_closed = False
+        self._early_events: list[RunEventData] = []
+        self._loading = True  # a lecture is being loaded: keep its events for the new board
+        self._clashes_seen: set[frozenset[tuple[str, str]]] = set()
+        self._retired_providers: list[LectureEditorProvider] = []
+
+    @property
+    def lecture_shown(self) -> bool:
+        """True once a lecture is on the lecture screen (tests and benchmarks wait for it)."""
+        return self.board is not None and self.lecture_screen.timeline.snapshot is not None
+
+    # --- startup -------------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return self.lecture_screen
+
+    def on_mount(self) -> None:
+        self._apply_theme()
+        self.normalized_keymap = dict(self._normalize_keymap(dict(self.settings.keymap)))
+        self.set_keymap(dict(self.settings.keymap))
+
+    def on_ready(self) -> None:
+        # The first frame is on screen: now pay for the database stack, in a thread.
+        self._open_runtime()
+        self._report_keymap_clashes()
+
+    def _apply_theme(self) -> None:
+        name = self.settings.ui.theme
+        if name in self.available_themes:
+            self.theme = name
+            return
+        self.theme = DEFAULT_THEME
+        self.notify(
+            f"Unknown theme {name!r} in [ui] theme; using {DEFAULT_THEME}. "
+            f"Available: {', '.join(sorted(self.available_themes))}",
+            title="Theme",
+            severity="warning",
+            timeout=8,
+        )
+
+    def _post(self, message: Message) -> None:
+        """Post from any thread; quietly drop it once the App is gone."""
+        with contextlib.suppress(RuntimeError):  # the event loop closed under us
+            self.post_message(message)
+
+    @work(thread=True, group="runtime", exit_on_error=False, name="open runtime")
+    def _open_runtime(self) -> None:
+        from ..runs.runtime import open_runtime  # deferred: sqlalchemy, sqlmodel, alembic ~0.5 s
+
+        try:
+            runtime = open_runtime(self.settings)
+        except TuiEditorError as exc:
+            self._post(StartupFailed(exc.message))
+            return
+        with self._close_lock:
+            if self._runtime_closed:
+                runtime.close()
+                return
+            self.runtime = runtime
+            # The process's one event subscription: forward everything to the main thread.
+            self._subscription = runtime.hub.subscribe(self._forward_hub_event)
+        self._post(RuntimeOpened(runtime))
+        try:
+            lectures = runtime.store.list_lectures()
+            if not lectures:
+                from ..core.demo import ensure_demo
+
+                self._post(LoadingNoted("Creating the demo lecture…"))
+                ensure_demo(runtime.store, self.settings.data_path)
+                lectures = runtime.store.list_lectures()
+            if self.lecture_ref:
+                lecture_id = runtime.store.resolve_lecture(self.lecture_ref)
+            elif len(lectures) == 1:
+                lecture_id = lectures[0]["id"]
+            else:
+                self._loading = False
+                self._post(LectureChoiceNeeded(lectures))
+                return
+            self._load_lecture_blocking(runtime, lecture_id)
+        except TuiEditorError as exc:
+            self._post(StartupFailed(exc.message))
+
+    def _forward_hub_event(self, event: RunEventData) -> None:
+        """Hub callback (any thread)."""
+        self._post(RunEventReceived(event))
+
+    def _load_lecture_blocking(self, runtime: Runtime, lecture_id: str) -> None:
+        store = runtime.store
+
+        def load() -> LectureSnapshot:
+            snapshot = store.load_snapshot(lecture_id)
+            for track in ("visual", "voice", "music"):
+                snapshot.track(track)  # sort the tracks here, not on the UI thread (100k clips: ~0.1 s)
+            return snapshot
+
+        snapshot = load()
+        runs = runtime.engine.list(lecture_id=lecture_id, statuses=list(BOARD_STATUSES))
+        provider = LectureEditorProvider(
+            snapshot,
+            loader=load,
+            debounce_ms=self.settings.events.refresh_debounce_ms,
+            on_error=lambda exc: self._post(ProviderFailed(str(getattr(exc, "message", exc)))),
+        )
+        provider.subscribe(lambda snap: self._post(SnapshotChanged(snap)))
+        with self._close_lock:
+            if self._runtime_closed:
+                provider.close()
+                return
+        self._post(LectureLoaded(provider, tuple(runs)))
+
+    @work(thread=True, group="lecture", exit_on_error=False, name="load lecture")
+    def _load_lecture(self, lecture_id: str) -> None:
+        runtime = self.runtime
+        if runtime is None:
+            return
+        try:
+            self._load_lecture_blocking(runtime, lecture_id)
+        except TuiEditorError as exc:
+            self._post(StartupFailed(exc.message))
+
+    @on(LoadingNoted)
+    def _loading_noted(self, message: LoadingNoted) -> None:
+        if self.provider is None:
+            self.lecture_screen.show_message(message.text)
+
+    @on(RuntimeOpened)
+    def _runtime_opened(self, message: RuntimeOpened) -> None:
+        self.runtime = message.runtime
+        self.lecture_screen.refresh_bindings()
+        if self.provider is None:
+            self.lecture_screen.show_message("Opening the lecture…")
+
+    @on(LectureChoiceNeeded)
+    def _choose_lecture(self, message: LectureChoiceNeeded) -> None:
+        from .screens.picker import PickerScreen
+
+        if self.screen.id == "picker":
+            return
+        if self.provider is None:
+            self.lecture_screen.show_message("Choose a lecture")
+        current = self.provider.lecture_id if self.provider else None
+        self.push_screen(PickerScreen(message.lectures, current=current), self._lecture_chosen)
+
+    def _lecture_chosen(self, lecture_id: str | None) -> None:
+        if lecture_id is None:
+            if self.provider is None:
+                self.exit(0)
+            return
+        if self.provider is not None and lecture_id == self.provider.lecture_id:
+            return
+        if self.provider is None:
+            self.lecture_screen.show_message("Opening the lecture…")
+        else:
+            self.notify("Opening the lecture…", timeout=2)
+        self._loading = True
+        self._load_lecture(lecture_id)
+
+    @on(LectureLoaded)
+    async def _lecture_loaded(self, message: LectureLoaded) -> None:
+        provider = message.provider
+        if self._runtime_closed:
+            provider.close()
+            return
+        old = self.provider
+        self.provider = provider
+        self.startup_error = None
+        board = RunBoard(provider.lecture_id, message.runs)
+        early, self._early_events = self._early_events, []
+        self._loading = False
+        for event in early:  # events that arrived while the lecture was loading
+            if event.lecture_id != board.lecture_id:
+                continue
+            if board.apply_event(event) is None and board.needs_lookup(event.run_id):
+                self._lookup_runs([event.run_id])
+        self.board = board
+        if old is not None:
+            self._retire_provider(old)
+        await self.lecture_screen.show_lecture(provider.snapshot)
+        self.snapshot_changed.publish(provider.snapshot)
+        self.runs_changed.publish(set())
+
+    @on(StartupFailed)
+    def _startup_failed(self, message: StartupFailed) -> None:
+        self.report_startup_error(message.message)
+
+    def report_startup_error(self, text: str) -> None:
+        self._loading = False
+        self._early_events = []
+        if self.provider is not None:  # switching lectures failed: keep the open one
+            self.notify(text, title="Cannot open the lecture", severity="error", timeout=10)
+            return
+        self.startup_error = text
+        self.lecture_screen.show_error(text)
+        self.notify(text, title="Cannot open", severity="error", timeout=15)
+
+    # --- live updates --------------------------------------------------------------------------
+    @on(RunEventReceived)
+    def _run_event(self, message: RunEventReceived) -> None:
+        event = message.event
+        provider = self.provider
+        if provider is not None:
+            provider.handle_event(event)
+        board = self.board
+        if self._loading and len(self._early_events) < 10_000:
+            self._early_events.append(event)
+        if board is not None and board.lecture_id == event.lecture_id:
+            changed = board.apply_event(event)
+            if changed is None:
+                if board.needs_lookup(event.run_id):
+                    self._lookup_runs([event.run_id])
+            elif changed:
+                self.runs_changed.publish(changed)
+        self.run_events.publish(event)
+
+    @work(thread=True, group="runs", exit_on_error=False, name="look up runs")
+    def _lookup_runs(self, run_ids: list[str]) -> None:
+        from ..core.errors import NotFoundError
+
+        runtime = self.runtime
+        if runtime is None:
+            return
+        records: list[RunRecord] = []
+        missing: list[str] = []
+        for run_id in run_ids:
+            try:
+                records.append(runtime.engine.get(run_id))
+            except NotFoundError:
+                missing.append(run_id)
+        self._post(RunsResolved(records, missing))
+
+    @on(RunsResolved)
+    def _runs_resolved(self, message: RunsResolved) -> None:
+        board = self.board
+        if board is None:
+            return
+        changed: set[str] = set()
+        for record in message.records:
+            changed |= board.apply_record(record)
+        for run_id in message.missing:
+            board.forget(run_id)
+        if changed:
+            self.runs_changed.publish(changed)
+
+    @on(SnapshotChanged)
+    def _snapshot_changed(self, message: SnapshotChanged) -> None:
+        provider = self.provider
+        if provider is None or message.snapshot.id != provider.lecture_id:
+            return
+        if message.snapshot is not provider.snapshot:
+            return  # a newer snapshot is already on its way: publish only the newest of a burst
+        self.snapshot_changed.publish(message.snapshot)
+
+    @on(ProviderFailed)
+    def _provider_failed(self, message: ProviderFailed) -> None:
+        self.notify(f"Reloading the lecture failed: {message.message}", severity="warning", timeout=6)
+
+    # --- workers -------------------------------------------------------------------------------
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.report_worker_error(event.worker.group, event.worker.error)
+
+    def report_worker_error(self, group: str, error: BaseException | None) -> None:
+        """The one place a failed worker is reported, by worker group."""
+        if isinstance(error, TuiEditorError):
+            text = error.message
+        else:
+            text = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+            log.error("worker group %s failed", group, exc_info=error)
+        if group in ("runtime", "lecture"):
+            self.report_startup_error(text)
+        elif group == "runs":
+            log.warning("run lookup failed: %s", text)
+        else:
+            self.notify(text, title=f"{group.capitalize()} failed", severity="error", timeout=8)
+
+    # --- navigation ----------------------------------------------------------------------------
+    def open_clip(self, clip_id: str, open_review: bool = False) -> None:
+        """Push the clip editor for `clip_id` (with its review open, from the review queue)."""
+        if self.provider is None or self.runtime is None:
+            self.notify("The lecture is still loading.", severity="warning")
+            return
+        editor = load_clip_editor()
+        if editor is None:
+            self.notify("The clip editor is not available in this build.", severity="error")
+            return
+        if self.screen.id == "clip-editor":
+            return
+        try:
+            screen = editor(self.provider, self.runtime.engine, clip_id, open_review=open_review)
+        except TuiEditorError as exc:  # the clip is gone (deleted elsewhere), ...
+            self.notify(exc.message, title="Cannot open the clip", severity="error")
+            return
+        self.push_screen(screen)
+
+    def action_review_queue(self) -> None:
+        if self.provider is None or self.screen.id == "review-queue":
+            return
+        from .screens.queue import QueueScreen
+
+        self.push_screen(QueueScreen())
+
+    def action_history(self) -> None:
+        if self.provider is None or self.screen.id == "history":
+            return
+        from .screens.history import HistoryScreen
+
+        self.push_screen(HistoryScreen())
+
+    def action_help(self) -> None:
+        if self.screen.id == "help":
+            self.pop_screen()
+            return
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_switch_lecture(self) -> None:
+        if self.runtime is None or self.screen.id == "picker":
+            return
+        self._list_lectures()
+
+    @work(thread=True, group="lecture-list", exit_on_error=False, name="list lectures")
+    def _list_lectures(self) -> None:
+        runtime = self.runtime
+        if runtime is not None:
+            self._post(LectureChoiceNeeded(runtime.store.list_lectures()))
+
+    # --- keys and commands ---------------------------------------------------------------------
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: Any) -> None:
+        key = frozenset((b.id or b.action, b.key) for b in clashed_bindings)
+        if key in self._clashes_seen:
+            return
+        self._clashes_seen.add(key)
+        names = ", ".join(sorted(f"{b.id or b.action} ({b.key})" for b in clashed_bindings))
+        self.notify(
+            f"Key clash from [keymap]: {names} lost its key to another binding.",
+            title="Keymap",
+            severity="warning",
+            timeout=8,
+        )
+
+    def _report_keymap_clashes(self) -> None:
+        from .bindings import (
+            HELP_BINDINGS,
+            HISTORY_BINDINGS,
+            LECTURE_BINDINGS,
+            PICKER_BINDINGS,
+            QUEUE_BINDINGS,
+            TIMELINE_BINDINGS,
+            keymap_clashes,
+        )
+
+        if not self.normalized_keymap:
+            return
+        contexts: dict[str, list[list[BindingType]]] = {
+            "lecture screen": [TIMELINE_BINDINGS, LECTURE_BINDINGS, APP_BINDINGS],
+            "review queue": [QUEUE_BINDINGS, APP_BINDINGS],
+            "history": [HISTORY_BINDINGS, APP_BINDINGS],
+            "lecture picker": [PICKER_BINDINGS, APP_BINDINGS],
+            "help": [HELP_BINDINGS, APP_BINDINGS],
+        }
+        for name, screen_class in (("clip editor", load_clip_editor()), ("review", load_review_screen())):
+            if screen_class is not None:
+                contexts[name] = [list(getattr(screen_class, "BINDINGS", [])), APP_BINDINGS]
+        for problem in keymap_clashes(contexts, self.normalized_keymap):
+            self.notify(f"Key clash in [keymap]: {problem}.", title="Keymap", severity="warning", timeout=10)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[tuple[int, str]] = set()
+        titles: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.action in ("command_palette", "quit") or not binding.description:
+                continue
+            ident = (id(active.node), binding.action)
+            if ident in seen or not active.enabled:
+                continue
+            seen.add(ident)
+            titles.add(binding.description)
+            help_text = f"key {self.get_key_display(binding.with_key(key))}  {binding.tooltip}".strip()
+            yield SystemCommand(
+                binding.description, help_text, partial(self._run_bound, active.node, binding)
+            )
+        extras = [
+            ("Help", "Show every key", self.action_help),
+            ("Review queue", "Previews waiting for a decision", self.action_review_queue),
+            ("History", "The lecture's revisions", self.action_history),
+            ("Lectures", "Open another lecture", self.action_switch_lecture),
+        ]
+        for title, help_text, callback in extras:
+            if title not in titles:
+                yield SystemCommand(title, help_text, callback)
+
+    async def _run_bound(self, node: Any, binding: Binding) -> None:
+        await self.run_action(binding.action, node)
+
+    # --- shutdown ------------------------------------------------------------------------------
+    def _retire_provider(self, provider: LectureEditorProvider) -> None:
+        threading.Thread(target=provider.close, name="provider-close", daemon=True).start()
+
+    def close_runtime(self) -> None:
+        """Stop the subscription, the provider and the runtime (idempotent, any thread)."""
+        with self._close_lock:
+            if self._runtime_closed:
+                return
+            self._runtime_closed = True
+            subscription, self._subscription = self._subscription, None
+            provider, runtime = self.provider, self.runtime
+        if subscription is not None:
+            subscription.close()
+        if provider is not None:
+            provider.close()
+        if runtime is not None:
+            try:
+                runtime.close()
+            except Exception:  # noqa: BLE001 - closing must never raise at exit
+                log.exception("closing the runtime failed")
+
+    async def on_unmount(self) -> None:
+        self.close_runtime()

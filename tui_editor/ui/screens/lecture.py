@@ -1,0 +1,206 @@
+"""The lecture screen: a header, an incremental filter and the virtual three-track timeline.
+
+It is the App's default screen, so it is on the first frame before the database is even open. That
+first frame is a light skeleton (header, "Loading…", footer); the filter field and the timeline are
+mounted when the App calls `show_lecture`, so their cost (scrollbars, styles) is paid after the first
+paint. From then on the screen follows the App's `snapshot_changed` and `runs_changed` signals.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from ...core.snapshot import LectureSnapshot
+from ..bindings import LECTURE_BINDINGS
+from ..widgets.timeline import Timeline
+
+if TYPE_CHECKING:
+    from ..app import TuiEditorApp
+
+#: Above this many clips the filter waits for a pause in typing before it searches.
+LARGE_LECTURE = 20_000
+
+
+class LectureScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = LECTURE_BINDINGS
+    AUTO_FOCUS = "Timeline"
+
+    def __init__(self) -> None:
+        super().__init__(id="lecture")
+        self._filter_timer: Timer | None = None
+        self.error: str | None = None
+        #: Built now, mounted with the first lecture (not on the first frame).
+        self.timeline = Timeline(id="timeline")
+        self.filter_input = Input(
+            placeholder="Filter clips by name or summary (Esc clears)", id="lecture-filter"
+        )
+
+    @property
+    def editor_app(self) -> TuiEditorApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("tui-editor · Loading…"), id="lecture-header")
+        yield Static(Text("  Loading…"), id="lecture-message", classes="empty-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.editor_app
+        app.snapshot_changed.subscribe(self, self._on_snapshot)
+        app.runs_changed.subscribe(self, self._on_runs)
+
+    # --- what the App tells us -----------------------------------------------------------------
+    async def show_lecture(self, snapshot: LectureSnapshot) -> None:
+        self.error = None
+        if not self.timeline.is_attached:
+            footer = self.query_one(Footer)
+            await self.mount(self.filter_input, self.timeline, before=footer)
+            self.query_one("#lecture-message").display = False
+        self.timeline.set_snapshot(snapshot, self.editor_app.board)
+        self.timeline.set_empty_message("This lecture has no clips.")
+        self.update_header()
+        self.refresh_bindings()
+        if self.focused is None or self.focused is not self.filter_input:
+            self.timeline.focus()
+
+    def _show_note(self, text: Text) -> None:
+        note = self.query_one("#lecture-message", Static)
+        note.update(text)
+        if not self.timeline.is_attached:
+            note.display = True
+
+    def show_message(self, message: str) -> None:
+        """A state before any lecture is shown (loading, choosing a lecture)."""
+        self.query_one("#lecture-header", Static).update(Text(f"tui-editor · {message}"))
+        self._show_note(Text(f"  {message}"))
+        self.timeline.set_empty_message(message)
+
+    def show_error(self, message: str) -> None:
+        self.error = message
+        header = Text("tui-editor · ")
+        header.append("cannot open", style="bold red")
+        self.query_one("#lecture-header", Static).update(header)
+        self._show_note(Text(f"  Error: {message}  —  press q to quit"))
+        self.timeline.set_empty_message(f"Error: {message}  —  press q to quit")
+
+    def _on_snapshot(self, snapshot: LectureSnapshot) -> None:
+        self.timeline.set_snapshot(snapshot, self.editor_app.board)
+        self.update_header()
+
+    def _on_runs(self, clip_ids: set[str]) -> None:
+        timeline = self.timeline
+        timeline.board = self.editor_app.board
+        if clip_ids:
+            timeline.refresh_clips(clip_ids)
+        else:
+            timeline.refresh()
+        self.update_header()
+
+    def update_header(self) -> None:
+        snapshot = self.timeline.snapshot
+        if snapshot is None:
+            return
+        width = self.size.width or 100
+        text = self._header_text(snapshot, compact=False)
+        if text.cell_len > width - 2:
+            text = self._header_text(snapshot, compact=True)
+        self.query_one("#lecture-header", Static).update(text)
+
+    def _header_text(self, snapshot: LectureSnapshot, *, compact: bool) -> Text:
+        text = Text()
+        text.append(snapshot.title, style="bold")
+        text.append(f" · rev {snapshot.revision}", style="dim")
+        text.append(f" · {len(snapshot.clips)} clips")
+        board = self.editor_app.board
+        if board is not None:
+            runs = board.counts()
+            labels = ("gen", "to review", "failed") if compact else ("generating", "to review", "failed")
+            for icon, key, label in zip(
+                "◐●✗", ("generating", "preview_ready", "failed"), labels, strict=True
+            ):
+                if runs[key]:
+                    text.append(f" · {icon} {runs[key]} {label}", style="bold")
+        if self.timeline.filter_text:
+            text.append(f" · filter “{self.timeline.filter_text}”", style="italic")
+        return text
+
+    def on_resize(self) -> None:
+        if self.timeline.is_attached:
+            self.update_header()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what cannot apply yet (no lecture open) and Esc when there is no filter."""
+        if action in ("filter", "review_queue", "history") and self.timeline.snapshot is None:
+            return False
+        if action == "switch_lecture" and self.editor_app.runtime is None:
+            return False
+        if action == "clear_filter":
+            return self.filter_input.has_class("-shown") or bool(self.timeline.filter_text)
+        return True
+
+    # --- filter --------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        field = self.filter_input
+        field.add_class("-shown")
+        field.focus()
+        self.refresh_bindings()
+
+    def action_clear_filter(self) -> None:
+        field = self.filter_input
+        if not field.has_class("-shown") and not self.timeline.filter_text:
+            return
+        field.value = ""
+        field.remove_class("-shown")
+        self._apply_filter("")
+        self.timeline.focus()
+        self.refresh_bindings()
+
+    @on(Input.Changed, "#lecture-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        snapshot = self.timeline.snapshot
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if snapshot is not None and len(snapshot.clips) > LARGE_LECTURE:
+            value = event.value
+            self._filter_timer = self.set_timer(0.15, lambda: self._apply_filter(value))
+        else:
+            self._apply_filter(event.value)
+
+    @on(Input.Submitted, "#lecture-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        self._apply_filter(event.value)
+        if not event.value.strip():
+            self.filter_input.remove_class("-shown")
+        self.timeline.focus()
+        self.refresh_bindings()
+
+    def _apply_filter(self, value: str) -> None:
+        self.timeline.set_filter(value)
+        self.update_header()
+
+    # --- navigation ----------------------------------------------------------------------------
+    @on(Timeline.ClipSelected)
+    def _open_clip(self, event: Timeline.ClipSelected) -> None:
+        self.editor_app.open_clip(event.clip_id)
+
+    def action_review_queue(self) -> None:
+        self.editor_app.action_review_queue()
+
+    def action_history(self) -> None:
+        self.editor_app.action_history()
+
+    def action_switch_lecture(self) -> None:
+        self.editor_app.action_switch_lecture()
+
+    def action_quit_screen(self) -> None:
+        code = 1 if self.error else 0
+        self.editor_app.exit(code, return_code=code)

@@ -1,0 +1,69 @@
+"""The lecture picker: shown when several lectures exist and none was named (or on `o`)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ..bindings import PICKER_BINDINGS
+
+
+class PickerScreen(Screen[str | None]):
+    """Dismisses with the chosen lecture id, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = PICKER_BINDINGS
+    AUTO_FOCUS = "DataTable"
+
+    def __init__(self, lectures: list[dict[str, Any]], *, current: str | None = None) -> None:
+        super().__init__(id="picker")
+        self.lectures = list(lectures)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        count = len(self.lectures)
+        yield Static(
+            Text.assemble(("Open a lecture", "bold"), f"  ·  {count} lecture{'s' if count != 1 else ''}"),
+            id="picker-header",
+            classes="screen-title",
+        )
+        table: DataTable[str] = DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
+        table.add_column("Title", key="title")
+        table.add_column("Clips", key="clips")
+        table.add_column("Revision", key="revision")
+        for lecture in self.lectures:
+            table.add_row(
+                str(lecture["title"]), str(lecture["clips"]), str(lecture["revision"]), key=lecture["id"]
+            )
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.current is not None:
+            ids = [lecture["id"] for lecture in self.lectures]
+            if self.current in ids:
+                self.query_one(DataTable).move_cursor(row=ids.index(self.current), animate=False)
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if 0 <= table.cursor_row < len(self.lectures):
+            self.dismiss(self.lectures[table.cursor_row]["id"])
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
