@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_repository_config_toml_documents_exactly_the_defaults() -> None:
     settings = load_settings(REPO / "config.toml", environ={})
-    assert settings.model_dump() == Settings().model_dump()
+    assert settings.as_dict() == Settings().as_dict()
 
 
 def test_defaults_use_xdg_data_dir(tmp_path: Path) -> None:
@@ -24,7 +24,9 @@ def test_defaults_use_xdg_data_dir(tmp_path: Path) -> None:
 def test_layers_file_then_environment_then_flags(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text(
-        '[database]\nurl = "sqlite:///file.db"\n[events]\npoll_interval_ms = 250\n[engine]\ndecision_timeout = 60\n'
+        '[database]\nurl = "sqlite:///file.db"\n'
+        "[events]\npoll_interval_ms = 250\n"
+        "[engine]\ndecision_timeout = 60\n"
     )
     settings = load_settings(config, environ={})
     assert settings.database.url == "sqlite:///file.db" and settings.events.poll_interval_ms == 250

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+import types
 from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 ENV_PREFIX = "TUI_EDITOR__"
 
@@ -29,108 +29,125 @@ class ConfigError(Exception):
         self.message = message
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+# Settings are plain dataclasses checked by the small validator below. (pydantic did this before,
+# but importing it cost ~80 ms of the editor's first frame.) A field's bounds live in its metadata.
 
 
-class DatabaseSettings(_Section):
+def _opt(default: Any, *, gt: float | None = None, ge: float | None = None, le: float | None = None) -> Any:
+    return field(default=default, metadata={"gt": gt, "ge": ge, "le": le})
+
+
+@dataclass
+class DatabaseSettings:
     url: str = ""
     """SQLAlchemy URL. Empty: SQLite file `tui-editor.db` in the data directory."""
 
 
-class StorageSettings(_Section):
+@dataclass
+class StorageSettings:
     data_dir: str = ""
     """Where media and the default database live. Empty: the XDG data directory."""
 
 
-class TemporalSettings(_Section):
+@dataclass
+class TemporalSettings:
     address: str = "127.0.0.1:7233"
     namespace: str = "default"
     task_queue: str = "tui-editor"
 
 
-class EngineSettings(_Section):
+@dataclass
+class EngineSettings:
     kind: Literal["local", "temporal"] = "local"
-    decision_timeout: float = Field(default=1800.0, gt=0)
+    decision_timeout: float = _opt(1800.0, gt=0)
     """Seconds a preview waits for accept/reject before it expires."""
-    heartbeat_interval: float = Field(default=2.0, gt=0)
+    heartbeat_interval: float = _opt(2.0, gt=0)
     """Seconds between a process's liveness heartbeats for the runs it owns."""
-    temporal: TemporalSettings = TemporalSettings()
+    temporal: TemporalSettings = field(default_factory=TemporalSettings)
 
 
-class EventSettings(_Section):
+@dataclass
+class EventSettings:
     transport: Literal["auto", "memory", "poll", "postgres"] = "auto"
-    poll_interval_ms: int = Field(default=100, ge=5, le=60_000)
-    refresh_debounce_ms: int = Field(default=150, ge=0, le=60_000)
+    poll_interval_ms: int = _opt(100, ge=5, le=60_000)
+    refresh_debounce_ms: int = _opt(150, ge=0, le=60_000)
 
 
-class GeneratorSettings(_Section):
+@dataclass
+class GeneratorSettings:
     provider: Literal["local", "openai", "replicate"] = "local"
     """Adapter for models that are not in the kind's built-in catalogue."""
     model: str = ""
     """Model for new generations when the request names none. Empty: the kind's default."""
 
 
+@dataclass
 class NarrationGeneratorSettings(GeneratorSettings):
     voice: str = "en-us"
     """Default voice of the offline speech engine."""
-    rate: int = Field(default=165, ge=80, le=450)
+    rate: int = _opt(165, ge=80, le=450)
     """Speaking rate of the offline speech engine, words per minute."""
 
 
-class GeneratorsSettings(_Section):
-    visual: GeneratorSettings = GeneratorSettings()
-    narration: NarrationGeneratorSettings = NarrationGeneratorSettings()
-    music: GeneratorSettings = GeneratorSettings()
+@dataclass
+class GeneratorsSettings:
+    visual: GeneratorSettings = field(default_factory=GeneratorSettings)
+    narration: NarrationGeneratorSettings = field(default_factory=NarrationGeneratorSettings)
+    music: GeneratorSettings = field(default_factory=GeneratorSettings)
 
 
-class ProviderSettings(_Section):
+@dataclass
+class ProviderSettings:
     base_url: str
     api_key_env: str
     """Name of the environment variable that holds the API key (never the key itself)."""
-    timeout_s: float = Field(default=60.0, gt=0)
-    max_retries: int = Field(default=3, ge=0, le=10)
-    backoff_s: float = Field(default=1.0, ge=0)
-    poll_interval_s: float = Field(default=1.0, gt=0)
-    max_download_mb: float = Field(default=100.0, gt=0)
+    timeout_s: float = _opt(60.0, gt=0)
+    max_retries: int = _opt(3, ge=0, le=10)
+    backoff_s: float = _opt(1.0, ge=0)
+    poll_interval_s: float = _opt(1.0, gt=0)
+    max_download_mb: float = _opt(100.0, gt=0)
 
 
-class ProvidersSettings(_Section):
-    openai: ProviderSettings = ProviderSettings(
-        base_url="https://api.openai.com", api_key_env="OPENAI_API_KEY"
+@dataclass
+class ProvidersSettings:
+    openai: ProviderSettings = field(
+        default_factory=lambda: ProviderSettings(
+            base_url="https://api.openai.com", api_key_env="OPENAI_API_KEY"
+        )
     )
-    replicate: ProviderSettings = ProviderSettings(
-        base_url="https://api.replicate.com", api_key_env="REPLICATE_API_TOKEN"
+    replicate: ProviderSettings = field(
+        default_factory=lambda: ProviderSettings(
+            base_url="https://api.replicate.com", api_key_env="REPLICATE_API_TOKEN"
+        )
     )
 
 
-class UISettings(_Section):
+@dataclass
+class UISettings:
     theme: str = "textual-dark"
     image_protocol: Literal["auto", "sixel", "kitty", "halfblock", "none"] = "auto"
     audio_player: str = "auto"
     """Command that plays a WAV file (`{file}` is replaced), `auto` to look for one, or `none`."""
 
 
-class Settings(_Section):
-    database: DatabaseSettings = DatabaseSettings()
-    storage: StorageSettings = StorageSettings()
-    engine: EngineSettings = EngineSettings()
-    events: EventSettings = EventSettings()
-    generators: GeneratorsSettings = GeneratorsSettings()
-    providers: ProvidersSettings = ProvidersSettings()
-    ui: UISettings = UISettings()
-    keymap: dict[str, str] = {}
+@dataclass
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    events: EventSettings = field(default_factory=EventSettings)
+    generators: GeneratorsSettings = field(default_factory=GeneratorsSettings)
+    providers: ProvidersSettings = field(default_factory=ProvidersSettings)
+    ui: UISettings = field(default_factory=UISettings)
+    keymap: dict[str, str] = field(default_factory=dict)
     """Binding id → key(s). An entry replaces the default key of that binding."""
 
-    config_file: str | None = Field(default=None, exclude=True)
+    config_file: str | None = field(default=None, compare=False, metadata={"internal": True})
 
-    @field_validator("keymap")
-    @classmethod
-    def _keys_not_empty(cls, value: dict[str, str]) -> dict[str, str]:
-        for binding_id, keys in value.items():
-            if not keys.strip():
-                raise ValueError(f"{binding_id}: key must not be empty")
-        return value
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting as plain data (the shape of config.toml)."""
+        result: dict[str, Any] = _as_dict(self)
+        return result
 
     # --- resolved locations -------------------------------------------------------------------
     @property
@@ -148,18 +165,95 @@ class Settings(_Section):
         return f"sqlite:///{self.data_path / 'tui-editor.db'}"
 
 
+def _as_dict(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _as_dict(getattr(obj, f.name)) for f in fields(obj) if not f.metadata.get("internal")}
+    if isinstance(obj, dict):
+        return {k: _as_dict(v) for k, v in obj.items()}
+    return obj
+
+
+class _Invalid(Exception):
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"'{where}': {problem}")
+        self.text = f"'{where}': {problem}"
+
+
+def _check_value(hint: Any, value: Any, where: str, meta: Mapping[str, Any]) -> Any:
+    origin = get_origin(hint)
+    if is_dataclass(hint):
+        return _build(hint, value, where)  # type: ignore[arg-type]
+    if origin is Literal:
+        choices = get_args(hint)
+        if value not in choices:
+            raise _Invalid(where, f"must be one of {', '.join(repr(c) for c in choices)}, not {value!r}")
+        return value
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(hint) if a is not type(None)]
+        return None if value is None else _check_value(options[0], value, where, meta)
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise _Invalid(where, 'must be a table of key = "value" entries')
+        for key, item in value.items():
+            if not isinstance(item, str) or not item.strip():
+                raise _Invalid(f"{where}.{key}", "must be a non-empty string")
+        return dict(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise _Invalid(where, f"must be a string, not {type(value).__name__}")
+        return value
+    if hint in (int, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if hint is int and ok and isinstance(value, float) and not value.is_integer():
+            ok = False
+        if not ok:
+            raise _Invalid(where, f"must be {'a whole number' if hint is int else 'a number'}, not {value!r}")
+        number = hint(value)
+        if meta.get("gt") is not None and not number > meta["gt"]:
+            raise _Invalid(where, f"must be greater than {meta['gt']}")
+        if meta.get("ge") is not None and not number >= meta["ge"]:
+            raise _Invalid(where, f"must be at least {meta['ge']}")
+        if meta.get("le") is not None and not number <= meta["le"]:
+            raise _Invalid(where, f"must be at most {meta['le']}")
+        return number
+    raise TypeError(f"unsupported setting type {hint!r}")  # a programming error, not user input
+
+
+def _build(cls: type[Any], data: Any, where: str = "") -> Any:
+    """An instance of settings dataclass `cls` from `data`, or `_Invalid` naming the first problem."""
+    if not isinstance(data, Mapping):
+        raise _Invalid(where or "(top level)", "must be a table")
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
+    for key in data:
+        if key not in known:
+            raise _Invalid(f"{where}.{key}" if where else key, "unknown key")
+    values: dict[str, Any] = {}
+    for name, spec in known.items():
+        path = f"{where}.{name}" if where else name
+        if name in data:
+            values[name] = _check_value(hints[name], data[name], path, spec.metadata)
+        elif spec.default is MISSING and spec.default_factory is MISSING:
+            raise _Invalid(path, "is required")
+    return cls(**values)
+
+
+def parse_settings(data: Mapping[str, Any]) -> Settings:
+    """Settings from config-shaped data; raises `ConfigError` naming the key and the problem."""
+    try:
+        settings: Settings = _build(Settings, data)
+    except _Invalid as exc:
+        text = exc.text
+        if text.endswith(": unknown key"):
+            text = f"unknown key {text.removesuffix(': unknown key')}"
+        raise ConfigError(text) from None
+    return settings
+
+
 def default_config_path() -> Path:
     import platformdirs
 
     return platformdirs.user_config_path("tui-editor") / "config.toml"
-
-
-def _describe(error: Mapping[str, Any]) -> str:
-    where = ".".join(str(p) for p in error.get("loc", ()))
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return f"unknown key '{where}'"
-    return f"'{where}': {error.get('msg', 'invalid value')}"
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -226,9 +320,9 @@ def load_settings(
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(exc.errors()[0])}") from None
+        parse_settings(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc.message}") from None
 
     overrides = _env_overrides(env)
     flags: dict[str, Any] = {}
@@ -238,8 +332,8 @@ def load_settings(
         flags.setdefault("database", {})["url"] = db_url
     merged = _deep_merge(_deep_merge(data, overrides), flags)
     try:
-        settings = Settings.model_validate(merged)
-    except ValidationError as exc:
-        raise ConfigError(f"environment or flags: {_describe(exc.errors()[0])}") from None
+        settings = parse_settings(merged)
+    except ConfigError as exc:
+        raise ConfigError(f"environment or flags: {exc.message}") from None
     settings.config_file = str(path) if source != "defaults" else None
     return settings

@@ -3,6 +3,7 @@ reordering — against the flow and the draft, checking the seed's invariants af
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from hypothesis import given, settings
@@ -51,10 +52,8 @@ class FlowMachine(RuleBasedStateMachine):
 
     @rule()
     def generate(self) -> None:
-        try:
+        with contextlib.suppress(TuiEditorError):
             self.flow.start(self.draft.draft)
-        except TuiEditorError:
-            pass
 
     @rule()
     def retry(self) -> None:
@@ -93,18 +92,14 @@ class FlowMachine(RuleBasedStateMachine):
     @rule()
     def reject(self) -> None:
         draft_before = self.draft.draft
-        try:
+        with contextlib.suppress(TuiEditorError):
             self.flow.reject()
-        except TuiEditorError:
-            pass
         assert self.draft.draft == draft_before  # reject never touches the draft
 
     @rule()
     def cancel(self) -> None:
-        try:
+        with contextlib.suppress(TuiEditorError):
             self.flow.cancel()
-        except TuiEditorError:
-            pass
 
     @rule()
     def leave_clip(self) -> None:

@@ -415,7 +415,7 @@ async def test_script_area_grows_with_its_text_but_stays_small(env: Env) -> None
             await pilot.press("enter", "x")
         await pilot.pause()
         assert area.size.height == 6  # at most six rows of text, whatever the length
-        assert area.outer_size.height == 8
+        assert area.outer_size.height == 6  # no border: each keystroke repaints only text rows
 
 
 # --- inside the real App ----------------------------------------------------------------------------------

@@ -55,11 +55,12 @@ class PromptArea(TextArea):
     DEFAULT_CSS = f"""
     PromptArea {{
         height: auto;
-        max-height: {MAX_TEXT_ROWS + 2};
-        min-height: 3;
-        border: round $border-blurred;
+        max-height: {MAX_TEXT_ROWS};
+        min-height: 1;
+        border: none;
         padding: 0 1;
-        &:focus {{ border: round $border; }}
+        background: $boost;
+        &:focus {{ border: none; background: $boost; }}
     }}
     """
 
@@ -77,7 +78,6 @@ class FieldEditor(Horizontal):
     FieldEditor.-invalid > .field-label { color: $error; text-style: bold; }
     FieldEditor > Input, FieldEditor > Select { width: 1fr; }
     FieldEditor.-multiline { height: auto; }
-    FieldEditor.-multiline > .field-label { display: none; }
     FieldEditor > PromptArea { width: 1fr; }
     """
 
@@ -135,7 +135,7 @@ class FieldEditor(Horizontal):
                 tab_behavior="focus",
                 show_line_numbers=False,
             )
-            area.border_title = self.spec.label
+            # No border: every keystroke repaints the whole widget, and over SSH each row costs bytes.
             return area
         if self.is_model or self.spec.choices:
             options = self._model_options(value) if self.is_model else self._choice_options(value)
