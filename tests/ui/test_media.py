@@ -272,3 +272,14 @@ def test_player_refuses_a_missing_file(tmp_path: Path) -> None:
     player = AudioPlayer("auto", path=str(tmp_path / "bin"))
     with pytest.raises(PlayerError, match="Audio file missing"):
         player.play(tmp_path / "nothing.wav")
+
+
+def test_auto_only_asks_terminals_that_may_draw_images() -> None:
+    from tui_editor.ui.widgets.media import terminal_may_draw_images
+
+    assert terminal_may_draw_images({"TERM": "xterm-kitty"})
+    assert terminal_may_draw_images({"TERM": "xterm-256color", "TERM_PROGRAM": "WezTerm"})
+    assert terminal_may_draw_images({"TERM": "xterm-256color", "KITTY_WINDOW_ID": "1"})
+    assert not terminal_may_draw_images({"TERM": "xterm-256color"})
+    assert not terminal_may_draw_images({"TERM": "tmux-256color", "TERM_PROGRAM": "tmux"})
+    assert not terminal_may_draw_images({"TERM": "xterm-kitty", "TMUX": "/tmp/tmux-0/default,1,0"})

@@ -336,8 +336,25 @@ def prepare_terminal_graphics(protocol: str) -> None:
     Costs one import (Pillow + textual-image) and up to ~0.2 s of terminal round trips, so only the
     protocols that need detection pay it.
     """
+    if protocol == "auto" and not terminal_may_draw_images():
+        return  # plain terminals, tmux, most SSH sessions: half-blocks, and no startup cost
     if protocol in ("auto", "sixel", "kitty") and _stdout_is_tty():
         import textual_image.widget  # noqa: F401 - deferred: queries the terminal on import
+
+
+# Terminals known to draw sixel or kitty graphics announce themselves in the environment.
+_GRAPHIC_TERMS = ("kitty", "wezterm", "ghostty", "foot", "mlterm", "contour", "konsole", "iterm")
+
+
+def terminal_may_draw_images(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether `auto` should ask the terminal about graphics (only worth it where it may say yes)."""
+    env = os.environ if environ is None else environ
+    if env.get("TMUX") or env.get("TERM", "").startswith(("screen", "tmux")):
+        return False  # tmux passes neither protocol through by default
+    if env.get("KITTY_WINDOW_ID") or env.get("WEZTERM_PANE") or env.get("GHOSTTY_RESOURCES_DIR"):
+        return True
+    names = (env.get("TERM", "") + " " + env.get("TERM_PROGRAM", "")).lower()
+    return any(term in names for term in _GRAPHIC_TERMS)
 
 
 def textual_image_usable() -> bool:
