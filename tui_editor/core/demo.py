@@ -8,6 +8,7 @@ the repository ships no binaries. `ensure_demo` is idempotent: an existing lectu
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,53 +18,26 @@ from .clock import new_id
 from .store import Store
 
 DEMO_TITLE = "Photosynthesis"
-DEMO_SUMMARY = "How plants turn light, water and carbon dioxide into sugar and oxygen — a one-minute primer."
 
-SECTIONS: tuple[tuple[str, str, str], ...] = (
-    (
-        "Intro",
-        "A sunlit green leaf close-up, morning light through the veins",
-        "Every green leaf is a tiny factory powered by sunlight. Today we look at how it works.",
-    ),
-    (
-        "Ingredients",
-        "Diagram of a plant taking in water from roots and carbon dioxide from air",
-        "Plants need three things: light from the sun, water from the soil, and carbon dioxide from the air.",
-    ),
-    (
-        "Chloroplasts",
-        "Cutaway of a plant cell showing green chloroplasts stacked with thylakoids",
-        "Inside each leaf cell, chloroplasts hold chlorophyll, the pigment that captures light energy.",
-    ),
-    (
-        "Light reactions",
-        "Sunlight striking a thylakoid membrane, water molecules splitting into oxygen",
-        "In the light reactions, that energy splits water and releases oxygen into the air we breathe.",
-    ),
-    (
-        "Calvin cycle",
-        "A circular cycle diagram turning carbon dioxide into glucose molecules",
-        "In the Calvin cycle, the plant uses the stored energy to build sugar from carbon dioxide.",
-    ),
-    (
-        "Summary",
-        "A forest canopy from above with arrows for oxygen out and carbon dioxide in",
-        "So light plus water plus carbon dioxide becomes sugar and oxygen. That is photosynthesis.",
-    ),
-)
-SECTION_SECONDS = 10.0
-MUSIC: tuple[tuple[str, str, int, str], ...] = (
-    ("Opening bed", "Gentle hopeful piano with soft pads, morning mood", 84, "C major"),
-    ("Closing bed", "Warm reflective strings, calm resolution", 76, "A minor"),
-)
+
+def _definition() -> dict[str, Any]:
+    """The demo's texts and timing, from `assets/demo_lecture.json` (installed as tui_editor.assets)."""
+    from importlib.resources import files
+
+    text = files("tui_editor.assets").joinpath("demo_lecture.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
 def _plan() -> dict[str, Any]:
     """The demo lecture as an import document (ids fresh, files filled in by `_render`)."""
+    definition = _definition()
+    seconds = float(definition["section_seconds"])
     visuals, narration, music = [], [], []
     timeline: dict[str, list[dict[str, Any]]] = {"visual": [], "voice": [], "music": []}
-    for index, (name, prompt, script) in enumerate(SECTIONS):
-        start = index * SECTION_SECONDS
+    for index, section in enumerate(definition["sections"]):
+        name, prompt, script = section["name"], section["prompt"], section["script"]
+        start = index * seconds
         visual_id, narration_id = new_id("vis"), new_id("nar")
         visuals.append({"id": visual_id, "prompt": prompt, "model": "local/pillow", "aspect_ratio": "16:9"})
         narration.append(
@@ -81,7 +55,7 @@ def _plan() -> dict[str, Any]:
                 "id": new_id("clip"),
                 "name": f"{name} visual",
                 "start": start,
-                "duration": SECTION_SECONDS,
+                "duration": seconds,
                 "asset_id": visual_id,
             }
         )
@@ -90,12 +64,13 @@ def _plan() -> dict[str, Any]:
                 "id": new_id("clip"),
                 "name": f"{name} narration",
                 "start": start,
-                "duration": SECTION_SECONDS,
+                "duration": seconds,
                 "asset_id": narration_id,
             }
         )
-    half = len(SECTIONS) * SECTION_SECONDS / 2
-    for index, (name, prompt, bpm, key) in enumerate(MUSIC):
+    half = len(definition["sections"]) * seconds / 2
+    for index, bed in enumerate(definition["music"]):
+        name, prompt, bpm, key = bed["name"], bed["prompt"], bed["bpm"], bed["key"]
         music_id = new_id("mus")
         music.append(
             {
@@ -118,8 +93,8 @@ def _plan() -> dict[str, Any]:
         )
     return {
         "id": new_id("lec"),
-        "title": DEMO_TITLE,
-        "summary": DEMO_SUMMARY,
+        "title": definition["title"],
+        "summary": definition["summary"],
         "assets": {"visual": visuals, "narration": narration, "music": music},
         "clips": [dict(c, track=track) for track, clips in timeline.items() for c in clips],
     }
