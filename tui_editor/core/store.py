@@ -125,7 +125,7 @@ class Store:
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
-        except sa.exc.OperationalError as exc:
+        except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
             raise StoreError(f"database {_safe_url(self.url)} is unavailable: {_first_line(exc)}") from None
 
     @contextlib.contextmanager
@@ -136,7 +136,7 @@ class Store:
                 conn = conn.execution_options(tui_write=True)
                 with conn.begin():
                     yield conn
-        except sa.exc.OperationalError as exc:
+        except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
             raise StoreError(f"database {_safe_url(self.url)} is unavailable: {_first_line(exc)}") from None
 
     def close(self) -> None:

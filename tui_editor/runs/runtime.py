@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..core.errors import StoreError
 from ..core.store import Store, open_store
 from .engine import RunEngine
 from .hub import EventHub
@@ -38,7 +39,10 @@ def open_runtime(settings: Settings, *, background: bool = True) -> Runtime:
     `background=False` skips the event tail and the engine's housekeeping threads (one-shot commands
     that only read).
     """
-    settings.data_path.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data directory {settings.data_path}: {exc.strerror}") from None
     store = open_store(settings.database_url)
     # "memory": events never leave this process; every other transport tails the database's event log.
     tail = background and settings.events.transport != "memory"
