@@ -7,6 +7,19 @@ import wave
 from pathlib import Path
 from typing import Any
 
+EXPORT_KEYS = {
+    "id",
+    "title",
+    "summary",
+    "revision",
+    "updated_at",
+    "visuals",
+    "narration",
+    "music",
+    "timeline",
+}
+"""The top-level keys of an exported lecture document."""
+
 
 def lecture_doc(
     *,

@@ -16,21 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.factories import lecture_doc
+from tests.factories import EXPORT_KEYS, lecture_doc
 
 TUI = Path(sys.executable).parent / "tui-editor"
 RUN_KEYS = {"id", "lecture_id", "clip_id", "kind", "status", "error", "created_at", "updated_at"}
-EXPORT_KEYS = {
-    "id",
-    "title",
-    "summary",
-    "revision",
-    "updated_at",
-    "visuals",
-    "narration",
-    "music",
-    "timeline",
-}
 UNREACHABLE_PG = "postgresql+psycopg://postgres@127.0.0.1:1/test"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import lecture_doc, write_seed_media
+from tests.factories import EXPORT_KEYS, lecture_doc, write_seed_media
 from tui_editor.core.errors import BadInputError
 from tui_editor.core.exchange import read_lecture_file, validate_lecture
 from tui_editor.core.store import open_store
@@ -269,16 +269,6 @@ def test_export_then_import_gives_an_equal_lecture(db_url: str, data_dir: Path, 
     # New ids everywhere; the shared asset is still shared.
     assert not {a["id"] for a in again["visuals"]} & {a["id"] for a in exported["visuals"]}
     assert again["timeline"]["visual"][0]["asset_id"] == again["timeline"]["visual"][2]["asset_id"]
-    assert set(exported) == {
-        "id",
-        "title",
-        "summary",
-        "revision",
-        "updated_at",
-        "visuals",
-        "narration",
-        "music",
-        "timeline",
-    }
+    assert set(exported) == EXPORT_KEYS
     assert set(exported["timeline"]) == {"visual", "voice", "music"}
     assert set(exported["timeline"]["voice"][0]) == {"id", "name", "start", "duration", "asset_id"}

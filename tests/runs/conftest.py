@@ -62,10 +62,25 @@ def media_files(data_dir: Path, kind: str, asset_id: str) -> set[str]:
 # --- stand-in generators -----------------------------------------------------------------------------
 
 
-def _png(path: Path, size: tuple[int, int]) -> None:
+def _png_result(
+    request: GenerationRequest, name: str, size: tuple[int, int], aspect_ratio: str
+) -> GenerationResult:
+    """Writes a small real PNG `name` into the run's folder; the visual fields that go with it."""
     from PIL import Image
 
-    Image.new("RGB", size, (200, 40, 40)).save(path)
+    target = request.out_dir / name
+    Image.new("RGB", size, (200, 40, 40)).save(target)
+    width, height = size
+    return GenerationResult(
+        file=target,
+        fields={
+            "prompt": request.fields["prompt"],
+            "model": request.fields["model"],
+            "aspect_ratio": aspect_ratio,
+            "width": width,
+            "height": height,
+        },
+    )
 
 
 class GatedGenerator:
@@ -94,19 +109,9 @@ class GatedGenerator:
                 if self.honour_cancel:
                     cancel.raise_if_cancelled()
                 await asyncio.sleep(0.005)
-            target = request.out_dir / "visual.png"
-            _png(target, (32, 32))
+            result = _png_result(request, "visual.png", (32, 32), "1:1")
             progress(3, 3, "Saved")
-            return GenerationResult(
-                file=target,
-                fields={
-                    "prompt": request.fields["prompt"],
-                    "model": request.fields["model"],
-                    "aspect_ratio": "1:1",
-                    "width": 32,
-                    "height": 32,
-                },
-            )
+            return result
         finally:
             self.finished.set()
 
@@ -135,19 +140,9 @@ class ProviderStandIn:
         self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
     ) -> GenerationResult:
         self.requests.append(request)
-        target = request.out_dir / "remote.png"
-        _png(target, (48, 27))
+        result = _png_result(request, "remote.png", (48, 27), "16:9")
         progress(1, 1, "Downloaded")
-        return GenerationResult(
-            file=target,
-            fields={
-                "prompt": request.fields["prompt"],
-                "model": request.fields["model"],
-                "aspect_ratio": "16:9",
-                "width": 48,
-                "height": 27,
-            },
-        )
+        return result
 
 
 @dataclass

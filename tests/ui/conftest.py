@@ -1,5 +1,6 @@
 """Shared fixtures of the UI tests: real settings on a tmp SQLite, a real runtime, the demo lecture.
 
+- `env`: the clip editor tests' real runtime with the fixture lecture (`editor_support.open_env`).
 - `settings`: a tmp data dir (SQLite inside), an empty config file (no user config is read), a short
   event poll and refresh debounce so cross-process updates arrive quickly.
 - `runtime`: `open_runtime(settings)` (the real LocalEngine), closed after the test.
@@ -15,11 +16,14 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tui_editor.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from tests.ui.editor_support import Env
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +68,14 @@ def runtime(settings: Settings) -> Iterator[Any]:
         yield rt
     finally:
         rt.close()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    from tests.ui.editor_support import open_env
+
+    with open_env(tmp_path / "data") as environment:
+        yield environment
 
 
 @pytest.fixture(scope="session")

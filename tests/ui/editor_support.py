@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+import shutil
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from textual.signal import Signal
 from textual.widgets import Static
 
 from tests.factories import lecture_doc, write_seed_media
+from tests.ui.conftest import wait_until as pump_until
 from tui_editor.config import Settings, load_settings
 from tui_editor.core.events import RunEventData
 from tui_editor.core.provider import LectureEditorProvider
@@ -190,15 +192,18 @@ class EditorHostApp(App[None]):
 async def wait_until(
     pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 15.0, what: str = ""
 ) -> Any:
-    """Let the app run until `predicate()` is truthy; fail at the deadline (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what or predicate}")
-        await pilot.pause(0.01)
+    """`conftest.wait_until` with the longer default deadline these tests need (real generators run)."""
+    return await pump_until(pilot, predicate, timeout, what)
+
+
+def fake_player(bin_dir: Path, name: str, record: Path) -> Path:
+    """A tiny real player program: records its arguments, then plays for a while (sleeps)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = bin_dir / name
+    sleep = shutil.which("sleep") or "/bin/sleep"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\nexec {sleep} 30\n', encoding="utf-8")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return script
 
 
 def static_text(app: App[Any], selector: str) -> str:

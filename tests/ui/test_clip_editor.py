@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +24,6 @@ from tui_editor.ui.screens.review import ReviewScreen
 from tui_editor.ui.widgets.media import HalfBlockImage
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    with open_env(tmp_path / "data") as environment:
-        yield environment
 
 
 def editor_of(app: App[Any]) -> ClipEditorScreen:

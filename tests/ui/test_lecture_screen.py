@@ -64,7 +64,13 @@ async def test_run_from_another_process_shows_live(settings: Settings, other_pro
         await wait_until(
             pilot, lambda: "preview ready" in row_text(app, clip.id), 30, "preview ready on the row"
         )
-        assert "to review" in str(app.lecture_screen.query_one("#lecture-header").render())
+        # The header is refreshed separately from the row: wait for it too, don't race it.
+        await wait_until(
+            pilot,
+            lambda: "to review" in str(app.lecture_screen.query_one("#lecture-header").render()),
+            10,
+            "the header to count the pending preview",
+        )
         # The review queue lists it, and follows a decision made elsewhere.
         await pilot.press("r")
         await wait_until(pilot, lambda: app.screen.id == "review-queue", 5)
@@ -81,7 +87,14 @@ async def test_run_from_another_process_shows_live(settings: Settings, other_pro
         new_duration = f"{decision.asset['duration_s']:.1f}s"
         await wait_until(pilot, lambda: new_duration in row_text(app, clip.id), 5, "the new duration")
         assert "idle" in row_text(app, clip.id)
-        assert f"rev {decision.revision}" in str(app.lecture_screen.query_one("#lecture-header").render())
+        await wait_until(
+            pilot,
+            lambda: (
+                f"rev {decision.revision}" in str(app.lecture_screen.query_one("#lecture-header").render())
+            ),
+            10,
+            "the header to show the new revision",
+        )
 
 
 async def test_generating_status_shows_step(settings: Settings, demo_data_dir: Any) -> None:

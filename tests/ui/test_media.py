@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import shutil
-import stat
 import struct
 import time
 import wave
@@ -15,6 +13,7 @@ import pytest
 from PIL import Image
 from textual.app import App, ComposeResult
 
+from tests.ui.editor_support import fake_player
 from tui_editor.ui.widgets import media
 from tui_editor.ui.widgets.media import (
     NO_PLAYER_MESSAGE,
@@ -47,16 +46,6 @@ def write_ramp_wav(path: Path, seconds: float = 1.0, rate: int = 8000) -> Path:
         out.setframerate(rate)
         out.writeframes(b"".join(struct.pack("<h", s) for s in samples))
     return path
-
-
-def make_program(bin_dir: Path, name: str, record: Path) -> Path:
-    """A tiny real program that records the arguments it was called with, then keeps 'playing'."""
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    program = bin_dir / name
-    sleep = shutil.which("sleep") or "/bin/sleep"
-    program.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\nexec {sleep} 30\n', encoding="utf-8")
-    program.chmod(program.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return program
 
 
 def wait_for_file(path: Path, timeout: float = 5.0) -> str:
@@ -213,7 +202,7 @@ def test_urls_key_previews_by_token_and_committed_assets_by_time(tmp_path: Path)
 
 def test_auto_finds_the_first_known_player_on_path(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
-    make_program(bin_dir, "ffplay", tmp_path / "r")
+    fake_player(bin_dir, "ffplay", tmp_path / "r")
     assert resolve_player("auto", path=str(bin_dir)) == [
         str(bin_dir / "ffplay"),
         "-nodisp",
@@ -222,12 +211,12 @@ def test_auto_finds_the_first_known_player_on_path(tmp_path: Path) -> None:
         "quiet",
         "{file}",
     ]
-    make_program(bin_dir, "paplay", tmp_path / "r")  # paplay comes first in the search order
+    fake_player(bin_dir, "paplay", tmp_path / "r")  # paplay comes first in the search order
     assert resolve_player("auto", path=str(bin_dir)) == [str(bin_dir / "paplay"), "{file}"]
 
 
 def test_custom_commands_and_none(tmp_path: Path) -> None:
-    program = make_program(tmp_path / "bin", "myplayer", tmp_path / "r")
+    program = fake_player(tmp_path / "bin", "myplayer", tmp_path / "r")
     path = str(tmp_path / "bin")
     assert resolve_player("myplayer --gain 3 {file}", path=path) == [str(program), "--gain", "3", "{file}"]
     assert resolve_player("myplayer", path=path) == [str(program), "{file}"]  # {file} appended
@@ -243,7 +232,7 @@ def test_custom_commands_and_none(tmp_path: Path) -> None:
 
 def test_player_runs_a_real_process_with_the_file_and_stops_it(tmp_path: Path) -> None:
     record = tmp_path / "played.txt"
-    make_program(tmp_path / "bin", "aplay", record)
+    fake_player(tmp_path / "bin", "aplay", record)
     audio = write_ramp_wav(tmp_path / "clip.wav")
     player = AudioPlayer("auto", path=str(tmp_path / "bin"))
     assert player.available
@@ -268,7 +257,7 @@ def test_no_player_found_is_a_clear_message(tmp_path: Path) -> None:
 
 
 def test_player_refuses_a_missing_file(tmp_path: Path) -> None:
-    make_program(tmp_path / "bin", "paplay", tmp_path / "r")
+    fake_player(tmp_path / "bin", "paplay", tmp_path / "r")
     player = AudioPlayer("auto", path=str(tmp_path / "bin"))
     with pytest.raises(PlayerError, match="Audio file missing"):
         player.play(tmp_path / "nothing.wav")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
-import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from textual.widgets import Button
 from tests.ui.editor_support import (
     EditorHostApp,
     Env,
+    fake_player,
     open_env,
     screen_text,
     static_text,
@@ -27,12 +25,6 @@ from tui_editor.ui.screens.review import ReviewScreen, diff_rows
 from tui_editor.ui.widgets.media import NO_PLAYER_MESSAGE, HalfBlockImage, ImagePreview, WaveformView
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    with open_env(tmp_path / "data") as environment:
-        yield environment
 
 
 async def open_review(pilot: Any, app: EditorHostApp) -> ReviewScreen:
@@ -48,16 +40,6 @@ async def open_review(pilot: Any, app: EditorHostApp) -> ReviewScreen:
     review = app.screen
     assert isinstance(review, ReviewScreen)
     return review
-
-
-def fake_player(bin_dir: Path, name: str, record: Path) -> Path:
-    """A tiny real player program: records its arguments, then plays for a while (sleeps)."""
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    script = bin_dir / name
-    sleep = shutil.which("sleep") or "/bin/sleep"
-    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{record}"\nexec {sleep} 30\n', encoding="utf-8")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return script
 
 
 # --- what the modal shows ---------------------------------------------------------------------------------

@@ -11,25 +11,17 @@ from __future__ import annotations
 import math
 import struct
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PIL import Image
 from textual.widgets import Input, TextArea
 
-from tests.ui.editor_support import EditorHostApp, Env, open_env, wait_until
+from tests.ui.editor_support import EditorHostApp, Env, wait_until
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
 from tui_editor.ui.screens.review import ReviewScreen
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    with open_env(tmp_path / "data") as environment:
-        yield environment
 
 
 def insert_run(env: Env, run_id: str, clip_id: str, status: str, **values: Any) -> None:
@@ -88,6 +80,13 @@ async def settle(pilot: Any) -> None:
             if isinstance(widget, Input | TextArea):
                 widget.cursor_blink = False
     await pilot.pause()
+    await pilot.pause()
+
+
+async def review_open(pilot: Any) -> None:
+    """`settle`, then wait for the review modal the editor opens."""
+    await settle(pilot)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen), what="the review")
     await pilot.pause()
 
 
@@ -152,13 +151,7 @@ def test_review_modal_narration(snap_compare: Any, env: Env) -> None:
     }
     insert_run(env, "run_snap_nar", "clip_n0", "preview_ready", preview={"asset": preview})
     app = EditorHostApp(env, clip_id="clip_n0", open_review=True)
-
-    async def run_before(pilot: Any) -> None:
-        await settle(pilot)
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen), what="the review")
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=review_open)
 
 
 def test_review_modal_visual(snap_compare: Any, env: Env) -> None:
@@ -175,10 +168,4 @@ def test_review_modal_visual(snap_compare: Any, env: Env) -> None:
     }
     insert_run(env, "run_snap_vis", "clip_v0", "preview_ready", preview={"asset": preview})
     app = EditorHostApp(env, clip_id="clip_v0", open_review=True)
-
-    async def run_before(pilot: Any) -> None:
-        await settle(pilot)
-        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen), what="the review")
-        await pilot.pause()
-
-    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+    assert snap_compare(app, terminal_size=(100, 30), run_before=review_open)

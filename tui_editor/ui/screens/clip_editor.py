@@ -14,7 +14,6 @@ the session. This screen only shows the session and forwards keys to it:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from ...core.errors import TuiEditorError
 from ...core.flow import FlowState
 from ...core.kinds import AssetKind
 from ..widgets.fields import FieldEditor, format_value
+from .session_view import SessionView
 
 if TYPE_CHECKING:
     from ...core.editor import SessionBackend
@@ -80,7 +80,7 @@ def _fmt_time(seconds: float) -> str:
     return f"{int(minutes)}:{rest:04.1f}"
 
 
-class ClipEditorScreen(Screen[None]):
+class ClipEditorScreen(SessionView, Screen[None]):
     """Edit one clip's asset and drive its generate → review → accept/reject flow."""
 
     BINDINGS = CLIP_EDITOR_BINDINGS
@@ -104,9 +104,6 @@ class ClipEditorScreen(Screen[None]):
     ClipEditorScreen .-hidden { display: none; }
     """
 
-    class SessionChanged(Message):
-        """The session's draft or flow changed (posted from whichever thread changed it)."""
-
     class ResumeDone(Message):
         """`session.resume()` finished (the clip's open run, if any, is attached)."""
 
@@ -126,7 +123,6 @@ class ClipEditorScreen(Screen[None]):
         self.session = ClipSession(provider, engine, clip_id)
         self.kind: AssetKind = self.session.kind
         self._want_review = open_review
-        self._change_pending = threading.Event()
         self._unsubscribe_session: Any = None
         self._last_phase: str = self.session.state.phase
         self._last_dirty: bool | None = None
@@ -235,17 +231,6 @@ class ClipEditorScreen(Screen[None]):
         return f"{kind.generate_label}: {self._key('clip.generate')}", ""
 
     # --- keeping the view in step with the session ------------------------------------------------
-    def _session_changed(self, _session: ClipSession) -> None:
-        """Session listener: runs on any thread, so it only posts (one pending message at a time)."""
-        if not self._change_pending.is_set():
-            self._change_pending.set()
-            self.post_message(self.SessionChanged())
-
-    @on(SessionChanged)
-    def _on_session_changed(self, _message: SessionChanged) -> None:
-        self._change_pending.clear()
-        self._refresh_view()
-
     def _on_run_event(self, event: RunEventData) -> None:
         if not self.session.closed:
             self.session.handle_event(event)

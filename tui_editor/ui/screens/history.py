@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from ...core.snapshot import LectureSnapshot
 from ..bindings import HISTORY_BINDINGS
-
-if TYPE_CHECKING:
-    from ..app import TuiEditorApp
+from .table_screen import TableScreen
 
 
 def format_time(value: str) -> str:
@@ -29,9 +26,8 @@ def format_time(value: str) -> str:
         return str(value)
 
 
-class HistoryScreen(Screen[None]):
+class HistoryScreen(TableScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = HISTORY_BINDINGS
-    AUTO_FOCUS = "DataTable"
 
     class Loaded(Message):
         def __init__(self, lecture_id: str, revisions: list[dict[str, Any]]) -> None:
@@ -45,20 +41,9 @@ class HistoryScreen(Screen[None]):
         self._loaded_revision: int | None = None
         self.loads = 0
 
-    @property
-    def editor_app(self) -> TuiEditorApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
-        yield Static(Text("History"), id="history-header", classes="screen-title")
-        table: DataTable[str] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Revision", key="revision")
-        table.add_column("Source", key="source")
-        table.add_column("Run", key="run")
-        table.add_column("Time", key="time")
-        yield table
-        yield Static("Loading…", id="history-empty", classes="empty-note")
-        yield Footer()
+        columns = [("Revision", "revision"), ("Source", "source"), ("Run", "run"), ("Time", "time")]
+        yield from self.compose_table("history", "History", columns, empty="Loading…")
 
     def on_mount(self) -> None:
         self.editor_app.snapshot_changed.subscribe(self, self._on_snapshot)
@@ -112,12 +97,6 @@ class HistoryScreen(Screen[None]):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.editor_app.report_worker_error(event.worker.group, event.worker.error)
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -8,17 +8,16 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..bindings import PICKER_BINDINGS
+from .table_screen import TableScreen
 
 
-class PickerScreen(Screen[str | None]):
+class PickerScreen(TableScreen[str | None]):
     """Dismisses with the chosen lecture id, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = PICKER_BINDINGS
-    AUTO_FOCUS = "DataTable"
 
     def __init__(self, lectures: list[dict[str, Any]], *, current: str | None = None) -> None:
         super().__init__(id="picker")
@@ -58,12 +57,6 @@ class PickerScreen(Screen[str | None]):
         table = self.query_one(DataTable)
         if 0 <= table.cursor_row < len(self.lectures):
             self.dismiss(self.lectures[table.cursor_row]["id"])
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -2,47 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...core.kinds import get_kind
 from ...core.snapshot import LectureSnapshot
 from ..bindings import QUEUE_BINDINGS
 from ..widgets.timeline import format_duration, format_start
-
-if TYPE_CHECKING:
-    from ..app import TuiEditorApp
+from .table_screen import TableScreen
 
 
-class QueueScreen(Screen[None]):
+class QueueScreen(TableScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = QUEUE_BINDINGS
-    AUTO_FOCUS = "DataTable"
 
     def __init__(self) -> None:
         super().__init__(id="review-queue")
         self._run_ids: list[str] = []
 
-    @property
-    def editor_app(self) -> TuiEditorApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
-        yield Static(Text("Review queue"), id="queue-header", classes="screen-title")
-        table: DataTable[str | Text] = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
-        table.add_column("Clip", key="clip")
-        table.add_column("Track", key="track")
-        table.add_column("Start", key="start")
-        table.add_column("Dur", key="dur")
-        table.add_column("Preview", key="preview")
-        yield table
-        yield Static("No previews are waiting for review.", id="queue-empty", classes="empty-note")
-        yield Footer()
+        columns = [
+            ("Clip", "clip"),
+            ("Track", "track"),
+            ("Start", "start"),
+            ("Dur", "dur"),
+            ("Preview", "preview"),
+        ]
+        yield from self.compose_table(
+            "queue", "Review queue", columns, empty="No previews are waiting for review."
+        )
 
     def on_mount(self) -> None:
         app = self.editor_app
@@ -121,12 +113,6 @@ class QueueScreen(Screen[None]):
         if run_id is None or board is None or run_id not in board.runs:
             return
         self.editor_app.open_clip(board.runs[run_id].clip_id, open_review=True)
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
 
     def action_back(self) -> None:
         self.dismiss()

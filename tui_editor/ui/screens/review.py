@@ -10,7 +10,6 @@ modal closes itself once the session has no preview any more (accepted, rejected
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
 from textual.worker import Worker, WorkerState
@@ -34,6 +32,7 @@ from ...core.urls import strip_cache_buster
 from ..widgets.fields import format_value
 from ..widgets.media import AudioPlayer, PlayerError, asset_url, is_audio_asset, media_path, media_preview
 from .clip_editor import key_for
+from .session_view import SessionView
 
 REVIEW_BINDINGS: list[BindingType] = [
     Binding(
@@ -78,7 +77,7 @@ def diff_rows(
     return rows
 
 
-class ReviewScreen(ModalScreen[str | None]):
+class ReviewScreen(SessionView, ModalScreen[str | None]):
     """Preview vs. current asset; accept & replace, reject, or close and keep it pending.
 
     Dismisses with "accept", "reject" or None (closed, preview still pending).
@@ -106,9 +105,6 @@ class ReviewScreen(ModalScreen[str | None]):
     ReviewScreen #review-buttons Button { margin-right: 2; min-width: 0; }
     """
 
-    class SessionChanged(Message):
-        """The session changed (posted from whichever thread changed it)."""
-
     def __init__(self, session: ClipSession, *, name: str | None = None, id: str | None = "review") -> None:  # noqa: A002
         super().__init__(name=name, id=id)
         self.session = session
@@ -124,7 +120,6 @@ class ReviewScreen(ModalScreen[str | None]):
         self._player_message: str | None = None
         self._player: AudioPlayer | None = None
         self._dismissing = False
-        self._change_pending = threading.Event()
         self._unsubscribe: Any = None
 
     # --- environment ----------------------------------------------------------------------------
@@ -237,16 +232,6 @@ class ReviewScreen(ModalScreen[str | None]):
             self._player.stop()
         if self.session.state.is_review_open and not self.session.closed:
             self.session.close_review()
-
-    def _session_changed(self, _session: ClipSession) -> None:
-        if not self._change_pending.is_set():
-            self._change_pending.set()
-            self.post_message(self.SessionChanged())
-
-    @on(SessionChanged)
-    def _on_session_changed(self, _message: SessionChanged) -> None:
-        self._change_pending.clear()
-        self._refresh_view()
 
     def _finish(self, result: str | None) -> None:
         if self._dismissing:

@@ -1,0 +1,45 @@
+"""What the list screens (review queue, history, lecture picker) share: a title, one table, `j`/`k`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+if TYPE_CHECKING:
+    from ..app import TuiEditorApp
+
+ResultT = TypeVar("ResultT")
+
+
+class TableScreen(Screen[ResultT]):
+    """A screen around one row-cursor `DataTable`; the cursor keys move it."""
+
+    AUTO_FOCUS = "DataTable"
+
+    @property
+    def editor_app(self) -> TuiEditorApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose_table(
+        self, prefix: str, title: str, columns: Sequence[tuple[str, str]], empty: str
+    ) -> ComposeResult:
+        """`#{prefix}-header` saying `title`, `#{prefix}-table` with (label, key) `columns`, then
+        `#{prefix}-empty` saying `empty` and the footer."""
+        yield Static(Text(title), id=f"{prefix}-header", classes="screen-title")
+        table: DataTable[Any] = DataTable(id=f"{prefix}-table", cursor_type="row", zebra_stripes=True)
+        for label, key in columns:
+            table.add_column(label, key=key)
+        yield table
+        yield Static(empty, id=f"{prefix}-empty", classes="empty-note")
+        yield Footer()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
