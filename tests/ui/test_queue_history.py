@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 
 from tui_editor.config import Settings
 from tui_editor.core.flow import StartRequest
-from tui_editor.ui.app import TuiEditorApp, load_clip_editor
+from tui_editor.ui.app import TuiEditorApp
 
 from .conftest import wait_loaded, wait_until
 
@@ -49,12 +49,9 @@ async def test_queue_lists_pending_previews_live_and_opens_the_review(
         await wait_until(pilot, lambda: queue.run_ids == [second], 10, "the rejected run to leave")
         # Enter opens that clip's editor with its review.
         await pilot.press("enter")
-        if load_clip_editor() is None:
-            assert any("not available" in n.message for n in app._notifications)
-        else:
-            await wait_until(pilot, lambda: app.screen.id in ("clip-editor", "review"), 10, "the editor")
-            editor = next(s for s in app.screen_stack if s.id == "clip-editor")
-            assert editor.session.clip.id == clip_id
+        await wait_until(pilot, lambda: app.screen.id in ("clip-editor", "review"), 10, "the editor")
+        editor = next(s for s in app.screen_stack if s.id == "clip-editor")
+        assert editor.session.clip.id == clip_id
 
 
 async def test_queue_back_keys(settings: Settings, demo_data_dir: Any) -> None:

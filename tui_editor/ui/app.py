@@ -54,6 +54,8 @@ from .screens.lecture import LectureScreen
 if TYPE_CHECKING:
     from ..runs.hub import Subscription
     from ..runs.runtime import Runtime
+    from .screens.clip_editor import ClipEditorScreen
+    from .screens.review import ReviewScreen
 
 log = logging.getLogger(__name__)
 
@@ -62,25 +64,16 @@ BOARD_STATUSES = ("queued", "generating", "preview_ready", "failed")
 DEFAULT_THEME = "textual-dark"
 
 
-def _optional_screen(module: str, name: str) -> Any:
-    """A screen class from a module that may not exist yet (owned by another engineer)."""
-    import importlib
+def load_clip_editor() -> type[ClipEditorScreen]:
+    from .screens.clip_editor import ClipEditorScreen  # deferred: not needed for the first frame
 
-    full = f"{__package__}.screens.{module}"
-    try:
-        return getattr(importlib.import_module(full), name)
-    except ModuleNotFoundError as exc:
-        if exc.name == full:
-            return None
-        raise
+    return ClipEditorScreen
 
 
-def load_clip_editor() -> Any:
-    return _optional_screen("clip_editor", "ClipEditorScreen")
+def load_review_screen() -> type[ReviewScreen]:
+    from .screens.review import ReviewScreen  # deferred: not needed for the first frame
 
-
-def load_review_screen() -> Any:
-    return _optional_screen("review", "ReviewScreen")
+    return ReviewScreen
 
 
 class TuiEditorApp(App[int]):
@@ -390,9 +383,6 @@ class TuiEditorApp(App[int]):
             self.notify("The lecture is still loading.", severity="warning")
             return
         editor = load_clip_editor()
-        if editor is None:
-            self.notify("The clip editor is not available in this build.", severity="error")
-            return
         if self.screen.id == "clip-editor":
             return
         try:
@@ -470,8 +460,7 @@ class TuiEditorApp(App[int]):
             "help": [HELP_BINDINGS, APP_BINDINGS],
         }
         for name, screen_class in (("clip editor", load_clip_editor()), ("review", load_review_screen())):
-            if screen_class is not None:
-                contexts[name] = [list(getattr(screen_class, "BINDINGS", [])), APP_BINDINGS]
+            contexts[name] = [list(screen_class.BINDINGS), APP_BINDINGS]
         for problem in keymap_clashes(contexts, self.normalized_keymap):
             self.notify(f"Key clash in [keymap]: {problem}.", title="Keymap", severity="warning", timeout=10)
 

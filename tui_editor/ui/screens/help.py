@@ -34,17 +34,13 @@ if TYPE_CHECKING:
 
 
 def editor_sections() -> list[tuple[str, Sequence[BindingType]]]:
-    """The clip editor's and review modal's bindings (their modules may not exist yet)."""
-    sections: list[tuple[str, Sequence[BindingType]]] = []
+    """The clip editor's and review modal's bindings."""
     from ..app import load_clip_editor, load_review_screen
 
-    editor = load_clip_editor()
-    if editor is not None:
-        sections.append(("Clip editor", list(getattr(editor, "BINDINGS", []))))
-    review = load_review_screen()
-    if review is not None:
-        sections.append(("Review", list(getattr(review, "BINDINGS", []))))
-    return sections
+    return [
+        ("Clip editor", list(load_clip_editor().BINDINGS)),
+        ("Review", list(load_review_screen().BINDINGS)),
+    ]
 
 
 def help_sections() -> list[tuple[str, Sequence[BindingType]]]:
