@@ -276,6 +276,8 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
             engine.cancel(run_id)
             print(f"cancelled {run_id}", file=sys.stderr)
             return 1
+        from .core.store import asset_json
+
         extra: dict[str, Any] = {"preview": dict(record.preview_asset or {}) or None}
         if record.status != "preview_ready":
             _report_run(record, args.json, extra)
@@ -288,12 +290,9 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
         if args.accept or args.reject:
             decision = engine.decide(run_id, args.accept)
             record = engine.get(run_id)
-            if decision.accepted:
+            if decision.accepted:  # the preview as committed: its file now lives under media/
                 extra["revision"] = decision.revision
-                extra["preview"] = dict(decision.asset or {}) | {"file": (decision.asset or {}).get("file")}
-                extra["preview"] = {
-                    k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in extra["preview"].items()
-                }
+                extra["preview"] = asset_json(decision.asset or {})
         _report_run(record, args.json, extra)
         return 0
     finally:
@@ -443,7 +442,8 @@ def _fail(message: str, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL) if hasattr(signal, "SIGPIPE") else None
+    if hasattr(signal, "SIGPIPE"):  # `tui-editor runs | head` ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         global_args, rest = _split(argv)
         options = _global_parser().parse_args(global_args)

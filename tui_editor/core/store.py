@@ -163,12 +163,8 @@ class Store:
 
     def ensure_schema(self) -> None:
         """Create or upgrade the schema to the newest version (cheap when already current)."""
-        try:
-            if self.schema_version() == m.SCHEMA_HEAD:
-                return
-        except StoreError:
-            raise
-        self.migrate(m.SCHEMA_HEAD)
+        if self.schema_version() != m.SCHEMA_HEAD:
+            self.migrate(m.SCHEMA_HEAD)
 
     def migrate(self, target: str = "head") -> None:
         from .migrations import upgrade  # deferred: alembic costs ~100 ms to import
