@@ -227,10 +227,6 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_json(record: Any) -> dict[str, Any]:
-    return record.to_json()
-
-
 def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
     from .core.errors import BadInputError
     from .core.flow import StartRequest
@@ -302,7 +298,7 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
 def _report_run(record: Any, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     extra = extra or {}
     if as_json:
-        _print_json(_run_json(record) | extra)
+        _print_json(record.to_json() | extra)
         return
     line = f"{record.id}  {record.kind}  {record.status}"
     preview = extra.get("preview")

@@ -14,9 +14,7 @@ from typing import Any
 
 from .clock import as_utc
 from .errors import BadInputError
-from .kinds import KINDS, TRACK_NAMES, ValidationError, kind_for_track
-
-ASSET_LISTS = {"visual": "visuals", "narration": "narration", "music": "music"}
+from .kinds import EXPORT_LIST_OF_KIND, KINDS, TRACK_NAMES, ValidationError, kind_for_track
 
 
 def _number(value: Any, where: str, *, minimum: float = 0.0) -> float:
@@ -41,7 +39,7 @@ def validate_lecture(data: Any) -> dict[str, Any]:
     summary = _text(data.get("summary", ""), "summary", required=False)
     assets: dict[str, list[dict[str, Any]]] = {}
     known: dict[str, set[str]] = {}
-    for kind, key in ASSET_LISTS.items():
+    for kind, key in EXPORT_LIST_OF_KIND.items():
         items = data.get(key, [])
         if not isinstance(items, list):
             raise BadInputError(f"{key}: expected a list")

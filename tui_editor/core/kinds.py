@@ -18,6 +18,8 @@ KIND_NAMES: tuple[KindName, ...] = ("visual", "narration", "music")
 TRACK_NAMES: tuple[TrackName, ...] = ("visual", "voice", "music")
 TRACK_OF_KIND: dict[KindName, TrackName] = {"visual": "visual", "narration": "voice", "music": "music"}
 KIND_OF_TRACK: dict[TrackName, KindName] = {v: k for k, v in TRACK_OF_KIND.items()}
+#: The key of each kind's asset list in the export JSON.
+EXPORT_LIST_OF_KIND: dict[str, str] = {"visual": "visuals", "narration": "narration", "music": "music"}
 
 ASPECT_RATIOS: tuple[str, ...] = ("1:1", "4:3", "3:4", "16:9", "9:16", "21:9", "3:2", "2:3")
 MUSIC_KEYS: tuple[str, ...] = tuple(

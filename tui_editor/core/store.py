@@ -23,7 +23,7 @@ from . import models as m
 from .clock import as_utc, new_id, utcnow
 from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, StoreError
 from .events import RunEventData, parse_event
-from .kinds import KINDS, get_kind, kind_for_track
+from .kinds import EXPORT_LIST_OF_KIND, KINDS, get_kind, kind_for_track
 from .run_record import RunRecord
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
 
@@ -71,9 +71,7 @@ def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
         "summary": snapshot.summary,
         "revision": snapshot.revision,
         "updated_at": snapshot.updated_at.isoformat(),
-        "visuals": assets_of("visual"),
-        "narration": assets_of("narration"),
-        "music": assets_of("music"),
+        **{key: assets_of(kind) for kind, key in EXPORT_LIST_OF_KIND.items()},
         "timeline": {
             track: [clip_json(c) for c in snapshot.track(track)] for track in ("visual", "voice", "music")
         },
@@ -439,7 +437,7 @@ class Store:
             if stored is None or not stored.snapshot:
                 raise NotFoundError(f"lecture {lecture_id} has no revision {revision}")
             now = utcnow()
-            for kind, key in (("visual", "visuals"), ("narration", "narration"), ("music", "music")):
+            for kind, key in EXPORT_LIST_OF_KIND.items():
                 table = ASSET[kind]
                 for asset in stored.snapshot.get(key, []):
                     values = {n: asset[n] for n in KINDS[kind].field_names if n in asset}
