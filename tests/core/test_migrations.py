@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
 
 from tui_editor.core import migrations
 from tui_editor.core import models as m
@@ -264,3 +267,54 @@ def test_stores_opening_one_fresh_sqlite_file_at_once_all_succeed(tmp_path: Path
 def test_stores_opening_one_fresh_postgres_schema_at_once_all_succeed(pg_url: str) -> None:
     assert _open_concurrently(pg_url, 4) == [m.SCHEMA_HEAD] * 4
     _check_opened_by(pg_url, 4)
+
+
+def _sql_literal(default: str | None) -> str | None:
+    """A column default as SQL text, without the wrapping each database adds ("('')", "'0'::integer")."""
+    if default is None:
+        return None
+    text = default.strip()
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    text = text.split("::", 1)[0]
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
+
+
+def _defaults_differ(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_default: str | None,
+    metadata_default: Any,
+    rendered_metadata_default: str | None,
+) -> bool:
+    return _sql_literal(inspected_default) != _sql_literal(rendered_metadata_default)
+
+
+def _schema_drift(store: Store, metadata: sa.MetaData) -> list[Any]:
+    """What Alembic's autogenerate would change to make the database match `metadata`."""
+    options = {"compare_type": True, "compare_server_default": _defaults_differ}
+    with store.read() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn, opts=options), metadata))
+
+
+def test_a_freshly_migrated_database_matches_the_tables(db_url: str) -> None:
+    """The migrations create exactly the tables the models (and the kinds' fields) describe."""
+    store = open_store(db_url)
+    try:
+        assert store.schema_version() == m.SCHEMA_HEAD
+        assert _schema_drift(store, SQLModel.metadata) == []
+
+        # The comparison sees drift when there is some: a column default, a column and a table.
+        drifted = sa.MetaData()
+        for table in SQLModel.metadata.sorted_tables:
+            table.to_metadata(drifted)
+        drifted.tables["music_asset"].c.bpm.server_default = sa.DefaultClause("96")
+        sa.Table("music_asset", drifted, sa.Column("mood", sa.String(), nullable=False), extend_existing=True)
+        sa.Table("subtitle_asset", drifted, sa.Column("id", sa.String(), primary_key=True))
+        changes = [str(change) for change in _schema_drift(store, drifted)]
+        assert any("'bpm'" in change and "modify_default" in change for change in changes), changes
+        assert any("'add_column'" in change and "mood" in change for change in changes), changes
+        assert any("'add_table'" in change and "subtitle_asset" in change for change in changes), changes
+    finally:
+        store.close()

@@ -1,18 +1,23 @@
 """One spec per asset kind: the only place where visual, narration and music differ.
 
 Everything that drives a generation (the draft, the flow, the engine, the editors) is written once
-against `AssetKind`; a kind contributes its fields, validation, user-facing strings, the models it
-can be generated with and how to pull its asset out of a preview payload.
+against `AssetKind`. A kind declares its fields (types, limits, defaults, column defaults, command-line
+flags), its media type and the file extensions it accepts, its one-line summary, the models it can be
+generated with, the generator each provider builds for it and the options of those generators. The
+store's tables (`core.models`), the generator registry, the generators' defaults, the settings'
+`[generators.<kind>]` sections and the `regenerate` command's flags are all made from it.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 KindName = Literal["visual", "narration", "music"]
 TrackName = Literal["visual", "voice", "music"]
+ProviderName = Literal["local", "openai", "replicate"]
 
 KIND_NAMES: tuple[KindName, ...] = ("visual", "narration", "music")
 TRACK_NAMES: tuple[TrackName, ...] = ("visual", "voice", "music")
@@ -20,6 +25,12 @@ TRACK_OF_KIND: dict[KindName, TrackName] = {"visual": "visual", "narration": "vo
 KIND_OF_TRACK: dict[TrackName, KindName] = {v: k for k, v in TRACK_OF_KIND.items()}
 #: The key of each kind's asset list in the export JSON.
 EXPORT_LIST_OF_KIND: dict[str, str] = {"visual": "visuals", "narration": "narration", "music": "music"}
+#: How a provider is named in messages ("the OpenAI-compatible provider cannot generate music").
+PROVIDER_LABELS: dict[ProviderName, str] = {
+    "local": "local",
+    "openai": "OpenAI-compatible",
+    "replicate": "Replicate",
+}
 
 ASPECT_RATIOS: tuple[str, ...] = ("1:1", "4:3", "3:4", "16:9", "9:16", "21:9", "3:2", "2:3")
 MUSIC_KEYS: tuple[str, ...] = tuple(
@@ -38,6 +49,8 @@ FieldType = Literal["text", "str", "int", "float", "choice"]
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """One stored field of a kind's asset: its column in the asset table and, if editable, its flag."""
+
     name: str
     label: str
     type: FieldType
@@ -47,6 +60,35 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     required: bool = False
+    default: Any = None
+    """The value a new generation starts from when the asset has none (the draft's starting value)."""
+    column_default: Any = None
+    """What the asset table stores when a row leaves the field out; None: the column has no default."""
+    nullable: bool = False
+    """Whether the asset table's column accepts NULL."""
+    help: str = ""
+    """What the field means, for the command line's help (limits and choices are added from the spec)."""
+    flag: str = ""
+    """The command-line option that sets the field (editable fields only); empty: `--<name>` with dashes."""
+
+    @property
+    def option(self) -> str:
+        """The command-line option for this field, e.g. `--aspect-ratio`."""
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def limits(self) -> str:
+        """The accepted values in words ("30–300", "one of 1:1, 4:3"), empty when anything goes."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return f"{low:g}–{high:g}"
+        if low is not None:
+            return f"at least {low:g}"
+        if high is not None:
+            return f"at most {high:g}"
+        return ""
 
     def coerce(self, value: Any) -> Any:
         """Return `value` converted to this field's type, or raise `ValidationError`."""
@@ -91,8 +133,95 @@ class ModelChoice:
     """A model a kind can be generated with, and the provider that serves it."""
 
     id: str
-    provider: Literal["local", "openai", "replicate"]
+    provider: ProviderName
     label: str
+
+
+@dataclass(frozen=True)
+class MediaType:
+    """What a kind's files are: images or audio, and the file extensions (no dot) a provider may send."""
+
+    name: Literal["image", "audio"]
+    extensions: tuple[str, ...]
+
+    @property
+    def is_audio(self) -> bool:
+        return self.name == "audio"
+
+
+IMAGE = MediaType("image", ("png", "jpg", "webp"))
+AUDIO = MediaType("audio", ("wav", "mp3"))
+
+
+@dataclass(frozen=True)
+class SummaryPart:
+    """One bracketed part of an asset's one-line summary: a field, formatted by `template`.
+
+    A part is left out when the field is empty; a `number` part is shown whenever the field holds a
+    number (zero too) and never otherwise.
+    """
+
+    field: str
+    template: str = "{}"
+    number: bool = False
+
+    def render(self, asset: Mapping[str, Any]) -> str:
+        value = asset.get(self.field)
+        if self.number:
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            return self.template.format(value) if is_number else ""
+        return self.template.format(value) if value else ""
+
+
+@dataclass(frozen=True)
+class ProviderInput:
+    """One input of a provider's request, read from a request field.
+
+    `convert`: "text" (stripped text), "text_or_default" (stripped text, else the field's default),
+    "whole_seconds" (the requested duration rounded up to whole seconds, at least 1).
+    """
+
+    name: str
+    field: str
+    convert: Literal["text", "text_or_default", "whole_seconds"] = "text"
+
+
+@dataclass(frozen=True)
+class GeneratorFactory:
+    """Where a provider's generator for a kind lives: `module:attribute`, imported only when first used.
+
+    `arguments` names what the attribute is called with, in order: the kind's name and/or the
+    provider's settings (`[providers.<provider>]`). `inputs` maps request fields to the provider's
+    request inputs, for providers whose models all take one shape per kind.
+    """
+
+    path: str
+    arguments: tuple[Literal["kind", "provider_settings"], ...] = ()
+    inputs: tuple[ProviderInput, ...] = ()
+
+
+@dataclass(frozen=True)
+class GeneratorOption:
+    """A setting of a kind's generators in `[generators.<kind>]` (besides `provider` and `model`).
+
+    An option with a `request_field` fills that field when a request leaves it empty; any other option
+    reaches the generator as `GenerationRequest.extra[<name>]`.
+    """
+
+    name: str
+    type: Literal["str", "int"]
+    default: str | int
+    help: str
+    minimum: int | None = None
+    maximum: int | None = None
+    request_field: str | None = None
+
+    @property
+    def python_type(self) -> builtins.type[str] | builtins.type[int]:
+        return str if self.type == "str" else int
+
+
+_REPLICATE = "tui_editor.generators.replicate:ReplicateGenerator"
 
 
 @dataclass(frozen=True)
@@ -101,11 +230,23 @@ class AssetKind:
     track: TrackName
     label: str  # "Narration"
     fields: tuple[FieldSpec, ...]
+    media: MediaType
     models: tuple[ModelChoice, ...]
     default_model: str
+    generators: Mapping[ProviderName, GeneratorFactory]
     preview_key: str  # where a run's preview payload keeps this kind's asset
     summary_field: str  # the field a one-line summary leads with
-    defaults: Mapping[str, Any] = field(default_factory=dict)
+    summary_parts: tuple[SummaryPart, ...] = ()
+    generator_options: tuple[GeneratorOption, ...] = ()
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The fields' starting values for a new generation (fields without one are left out)."""
+        return {f.name: f.default for f in self.fields if f.default is not None}
+
+    @property
+    def table_name(self) -> str:
+        return f"{self.name}_asset"
 
     # --- strings (asset-specific wording, one behaviour) -------------------------------------
     @property
@@ -203,18 +344,7 @@ class AssetKind:
         if not asset:
             return "(no asset)"
         lead = str(asset.get(self.summary_field) or "").replace("\n", " ").strip()
-        extras: list[str] = []
-        if self.name == "visual":
-            extras.append(str(asset.get("aspect_ratio") or ""))
-        else:
-            duration = asset.get("duration_s")
-            if isinstance(duration, int | float):
-                extras.append(f"{duration:.1f}s")
-            if self.name == "narration" and asset.get("voice"):
-                extras.append(str(asset["voice"]))
-            if self.name == "music" and asset.get("bpm"):
-                extras.append(f"{asset['bpm']} bpm")
-        extra = " · ".join(e for e in extras if e)
+        extra = " · ".join(text for part in self.summary_parts if (text := part.render(asset)))
         return f"{lead} [{extra}]" if extra else lead
 
     def model_choice(self, model_id: str) -> ModelChoice | None:
@@ -223,19 +353,52 @@ class AssetKind:
                 return choice
         return None
 
+    def provider_default_model(self, provider: ProviderName) -> str:
+        """The provider's first catalogued model for this kind ("" when it has none)."""
+        return next((choice.id for choice in self.models if choice.provider == provider), "")
+
+    def generator_option(self, name: str) -> GeneratorOption:
+        for option in self.generator_options:
+            if option.name == name:
+                return option
+        raise KeyError(name)
+
+    def apply_generator_options(
+        self, fields: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The request's fields with empty ones filled from the configured options, and the extras."""
+        filled = dict(fields)
+        extra: dict[str, Any] = {}
+        for option in self.generator_options:
+            value = options.get(option.name, option.default)
+            if option.request_field is None:
+                extra[option.name] = value
+            else:
+                filled[option.request_field] = filled.get(option.request_field) or value
+        return filled, extra
+
 
 VISUAL = AssetKind(
     name="visual",
     track="visual",
     label="Visual",
     fields=(
-        FieldSpec("prompt", "Prompt", "text", multiline=True, required=True),
-        FieldSpec("model", "Model", "str"),
-        FieldSpec("aspect_ratio", "Aspect ratio", "choice", choices=ASPECT_RATIOS),
-        FieldSpec("width", "Width", "int", editable=False, minimum=16, maximum=8192),
-        FieldSpec("height", "Height", "int", editable=False, minimum=16, maximum=8192),
-        FieldSpec("file", "File", "str", editable=False),
+        FieldSpec("prompt", "Prompt", "text", multiline=True, required=True, help="what to generate"),
+        FieldSpec("model", "Model", "str", help="the model to generate with"),
+        FieldSpec(
+            "aspect_ratio",
+            "Aspect ratio",
+            "choice",
+            choices=ASPECT_RATIOS,
+            default="16:9",
+            column_default="16:9",
+            help="the image's aspect ratio",
+        ),
+        FieldSpec("width", "Width", "int", editable=False, minimum=16, maximum=8192, column_default=0),
+        FieldSpec("height", "Height", "int", editable=False, minimum=16, maximum=8192, column_default=0),
+        FieldSpec("file", "File", "str", editable=False, column_default=""),
     ),
+    media=IMAGE,
     models=(
         ModelChoice("local/pillow", "local", "Local renderer (offline)"),
         ModelChoice("bytedance/seedream-4", "replicate", "Seedream 4 (Replicate)"),
@@ -244,9 +407,23 @@ VISUAL = AssetKind(
         ModelChoice("gpt-image-1", "openai", "gpt-image-1 (OpenAI-compatible)"),
     ),
     default_model="local/pillow",
+    generators={
+        "local": GeneratorFactory("tui_editor.generators.local_visual:LocalVisualGenerator"),
+        "openai": GeneratorFactory(
+            "tui_editor.generators.openai_compat:OpenAIImageGenerator", ("provider_settings",)
+        ),
+        "replicate": GeneratorFactory(
+            _REPLICATE,
+            ("kind", "provider_settings"),
+            (
+                ProviderInput("prompt", "prompt"),
+                ProviderInput("aspect_ratio", "aspect_ratio", "text_or_default"),
+            ),
+        ),
+    },
     preview_key="visual_asset",
     summary_field="prompt",
-    defaults={"aspect_ratio": "16:9"},
+    summary_parts=(SummaryPart("aspect_ratio"),),
 )
 
 NARRATION = AssetKind(
@@ -254,23 +431,60 @@ NARRATION = AssetKind(
     track="voice",
     label="Narration",
     fields=(
-        FieldSpec("script", "Script", "text", multiline=True, required=True),
-        FieldSpec("model", "Model", "str"),
-        FieldSpec("voice", "Voice", "str"),
-        FieldSpec("emotion", "Emotion", "str"),
-        FieldSpec("language", "Language", "str"),
-        FieldSpec("duration_s", "Duration (s)", "float", editable=False, minimum=0),
-        FieldSpec("file", "File", "str", editable=False),
+        FieldSpec("script", "Script", "text", multiline=True, required=True, help="the words to speak"),
+        FieldSpec("model", "Model", "str", help="the model to generate with"),
+        FieldSpec(
+            "voice", "Voice", "str", default="en-us", column_default="", help="the voice to speak with"
+        ),
+        FieldSpec(
+            "emotion", "Emotion", "str", default="neutral", column_default="", help="the tone of voice"
+        ),
+        FieldSpec("language", "Language", "str", default="en", column_default="", help="the language spoken"),
+        FieldSpec("duration_s", "Duration (s)", "float", editable=False, minimum=0, column_default=0.0),
+        FieldSpec("file", "File", "str", editable=False, column_default=""),
     ),
+    media=AUDIO,
     models=(
         ModelChoice("local/espeak", "local", "espeak-ng (offline)"),
         ModelChoice("minimax/speech-02-hd", "replicate", "MiniMax Speech 02 HD (Replicate)"),
         ModelChoice("tts-1", "openai", "tts-1 (OpenAI-compatible)"),
     ),
     default_model="local/espeak",
+    generators={
+        "local": GeneratorFactory("tui_editor.generators.local_narration:LocalNarrationGenerator"),
+        "openai": GeneratorFactory(
+            "tui_editor.generators.openai_compat:OpenAISpeechGenerator", ("provider_settings",)
+        ),
+        "replicate": GeneratorFactory(
+            _REPLICATE,
+            ("kind", "provider_settings"),
+            (
+                ProviderInput("text", "script"),
+                ProviderInput("voice_id", "voice"),
+                ProviderInput("emotion", "emotion"),
+            ),
+        ),
+    },
     preview_key="narration_asset",
     summary_field="script",
-    defaults={"voice": "en-us", "emotion": "neutral", "language": "en"},
+    summary_parts=(SummaryPart("duration_s", "{:.1f}s", number=True), SummaryPart("voice")),
+    generator_options=(
+        GeneratorOption(
+            "voice",
+            "str",
+            "en-us",
+            "Default voice of the offline speech engine.",
+            request_field="voice",
+        ),
+        GeneratorOption(
+            "rate",
+            "int",
+            165,
+            "Speaking rate of the offline speech engine, words per minute.",
+            minimum=80,
+            maximum=450,
+        ),
+    ),
 )
 
 MUSIC = AssetKind(
@@ -278,21 +492,47 @@ MUSIC = AssetKind(
     track="music",
     label="Music",
     fields=(
-        FieldSpec("prompt", "Prompt", "text", multiline=True, required=True),
-        FieldSpec("model", "Model", "str"),
-        FieldSpec("duration_s", "Duration (s)", "float", minimum=1, maximum=600),
-        FieldSpec("bpm", "BPM", "int", minimum=30, maximum=300),
-        FieldSpec("key", "Key", "choice", choices=MUSIC_KEYS),
-        FieldSpec("file", "File", "str", editable=False),
+        FieldSpec("prompt", "Prompt", "text", multiline=True, required=True, help="what to generate"),
+        FieldSpec("model", "Model", "str", help="the model to generate with"),
+        FieldSpec(
+            "duration_s",
+            "Duration (s)",
+            "float",
+            minimum=1,
+            maximum=600,
+            column_default=0.0,
+            help="length in seconds",
+            flag="--duration",
+        ),
+        FieldSpec("bpm", "BPM", "int", minimum=30, maximum=300, default=96, column_default=0, help="tempo"),
+        FieldSpec(
+            "key",
+            "Key",
+            "choice",
+            choices=MUSIC_KEYS,
+            default="C major",
+            column_default="",
+            help='musical key, e.g. "A minor"',
+        ),
+        FieldSpec("file", "File", "str", editable=False, column_default=""),
     ),
+    media=AUDIO,
     models=(
         ModelChoice("local/synth", "local", "Local synthesiser (offline)"),
         ModelChoice("stability-ai/stable-audio-2.5", "replicate", "Stable Audio 2.5 (Replicate)"),
     ),
     default_model="local/synth",
+    generators={
+        "local": GeneratorFactory("tui_editor.generators.local_music:LocalMusicGenerator"),
+        "replicate": GeneratorFactory(
+            _REPLICATE,
+            ("kind", "provider_settings"),
+            (ProviderInput("prompt", "prompt"), ProviderInput("duration", "duration_s", "whole_seconds")),
+        ),
+    },
     preview_key="music_asset",
     summary_field="prompt",
-    defaults={"bpm": 96, "key": "C major"},
+    summary_parts=(SummaryPart("duration_s", "{:.1f}s", number=True), SummaryPart("bpm", "{} bpm")),
 )
 
 KINDS: dict[str, AssetKind] = {"visual": VISUAL, "narration": NARRATION, "music": MUSIC}
@@ -309,3 +549,37 @@ def kind_for_track(track: str) -> AssetKind:
     if track not in KIND_OF_TRACK:
         raise ValidationError(f"unknown track {track!r} (expected visual, voice or music)")
     return KINDS[KIND_OF_TRACK[track]]
+
+
+@dataclass(frozen=True)
+class RequestFlag:
+    """A command-line option of `regenerate` that sets one editable field, for every kind that has it."""
+
+    option: str
+    field: str
+    type: FieldType
+    help: str
+    kinds: tuple[str, ...]
+
+
+def request_flags(kinds: Mapping[str, AssetKind] | None = None) -> tuple[RequestFlag, ...]:
+    """One flag per editable field name across `kinds` (all kinds by default), in declaration order.
+
+    A field name shared by several kinds (prompt, model) is one flag; its help names the kinds and, for
+    each kind with limits or choices, what it accepts.
+    """
+    specs: dict[str, list[tuple[str, FieldSpec]]] = {}
+    for kind in (KINDS if kinds is None else kinds).values():
+        for spec in kind.editable_fields:
+            specs.setdefault(spec.name, []).append((kind.name, spec))
+    flags: list[RequestFlag] = []
+    for name, owners in specs.items():
+        first = owners[0][1]
+        clashing = {(spec.option, spec.type) for _kind, spec in owners}
+        if len(clashing) > 1:
+            raise ValueError(f"field {name!r} has different flags or types across kinds: {sorted(clashing)}")
+        limits = sorted({spec.limits for _kind, spec in owners if spec.limits})
+        words = [first.help or first.label.lower(), *limits]
+        help_text = f"{'; '.join(words)} ({', '.join(kind for kind, _spec in owners)})"
+        flags.append(RequestFlag(first.option, name, first.type, help_text, tuple(k for k, _s in owners)))
+    return tuple(flags)

@@ -1,4 +1,5 @@
-"""Database tables (SQLModel). SQLite by default, PostgreSQL for teams.
+"""Database tables (SQLModel; the asset tables are made from the kinds' fields). SQLite by default,
+PostgreSQL for teams.
 
 Times are stored as UTC and always come back timezone-aware. Schema changes go through Alembic
 (`core/migrations`); `SCHEMA_HEAD` names the newest revision.
@@ -14,6 +15,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from .clock import as_utc, utcnow
+from .kinds import KINDS, AssetKind, FieldType
 
 SCHEMA_HEAD = "0002_run_ownership"
 
@@ -42,12 +44,17 @@ def _json(**kw: Any) -> Any:
     return Field(default=None, sa_type=sa.JSON, **kw)
 
 
+def _with_server_default(value: str | int) -> Any:
+    """A plain column whose default the database also knows (as the migrations created it)."""
+    return Field(default=value, sa_column_kwargs={"server_default": str(value)})
+
+
 class Lecture(SQLModel, table=True):
     __tablename__ = "lecture"
     id: str = Field(primary_key=True)
     title: str = Field(index=True)
-    summary: str = ""
-    revision: int = 1
+    summary: str = _with_server_default("")
+    revision: int = _with_server_default(1)
     updated_at: datetime = _time()
 
 
@@ -62,48 +69,45 @@ class Clip(SQLModel, table=True):
     asset_id: str = Field(index=True)
 
 
-class VisualAsset(SQLModel, table=True):
-    __tablename__ = "visual_asset"
-    id: str = Field(primary_key=True)
-    prompt: str
-    model: str
-    aspect_ratio: str = "16:9"
-    width: int = 0
-    height: int = 0
-    file: str = ""
-    updated_at: datetime = _time()
-
-
-class NarrationAsset(SQLModel, table=True):
-    __tablename__ = "narration_asset"
-    id: str = Field(primary_key=True)
-    script: str
-    model: str
-    voice: str = ""
-    emotion: str = ""
-    language: str = ""
-    duration_s: float = 0.0
-    file: str = ""
-    updated_at: datetime = _time()
-
-
-class MusicAsset(SQLModel, table=True):
-    __tablename__ = "music_asset"
-    id: str = Field(primary_key=True)
-    prompt: str
-    model: str
-    duration_s: float = 0.0
-    bpm: int = 0
-    key: str = ""
-    file: str = ""
-    updated_at: datetime = _time()
-
-
-ASSET_TABLES: dict[str, type[SQLModel]] = {
-    "visual": VisualAsset,
-    "narration": NarrationAsset,
-    "music": MusicAsset,
+#: SQL column type of each field type of `core.kinds`.
+COLUMN_TYPES: dict[FieldType, type[sa.types.TypeEngine[Any]]] = {
+    "text": sa.String,
+    "str": sa.String,
+    "choice": sa.String,
+    "int": sa.Integer,
+    "float": sa.Float,
 }
+
+
+def _server_default(value: Any) -> str | None:
+    """A column default as the migrations write it in SQL ("0", "16:9"); None for no default."""
+    if value is None:
+        return None
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _asset_table(kind: AssetKind) -> sa.Table:
+    """A kind's asset table, made from its fields: `id`, one column per field, `updated_at`."""
+    return sa.Table(
+        kind.table_name,
+        SQLModel.metadata,
+        sa.Column("id", sa.String(), primary_key=True),
+        *(
+            sa.Column(
+                spec.name,
+                COLUMN_TYPES[spec.type](),
+                nullable=spec.nullable,
+                default=spec.column_default,
+                server_default=_server_default(spec.column_default),
+            )
+            for spec in kind.fields
+        ),
+        sa.Column("updated_at", UTCDateTime(), nullable=False, default=utcnow),
+    )
+
+
+#: The asset table of each kind (SQLAlchemy Core tables on `SQLModel.metadata`).
+ASSET_TABLES: dict[str, sa.Table] = {name: _asset_table(kind) for name, kind in KINDS.items()}
 
 
 class GenerationRun(SQLModel, table=True):
@@ -152,7 +156,7 @@ class ProcessHeartbeat(SQLModel, table=True):
 
     __tablename__ = "process_heartbeat"
     id: str = Field(primary_key=True)
-    host: str = ""
-    pid: int = 0
+    host: str = _with_server_default("")
+    pid: int = _with_server_default(0)
     started_at: datetime = _time()
     seen_at: datetime = _time()

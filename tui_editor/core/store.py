@@ -33,7 +33,7 @@ RUN = m.GenerationRun.__table__  # type: ignore[attr-defined]
 EVENT = m.RunEvent.__table__  # type: ignore[attr-defined]
 REVISION = m.LectureRevision.__table__  # type: ignore[attr-defined]
 HEARTBEAT = m.ProcessHeartbeat.__table__  # type: ignore[attr-defined]
-ASSET: dict[str, sa.Table] = {kind: table.__table__ for kind, table in m.ASSET_TABLES.items()}  # type: ignore[attr-defined]
+ASSET: dict[str, sa.Table] = m.ASSET_TABLES
 
 REVISION_SOURCES = ("accept", "restore", "import", "edit")
 Row = Mapping[str, Any] | sa.RowMapping
