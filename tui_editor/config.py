@@ -14,9 +14,11 @@ import os
 import tomllib
 import types
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, make_dataclass
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from .core.kinds import KINDS, AssetKind, ProviderName
 
 ENV_PREFIX = "TUI_EDITOR__"
 
@@ -75,25 +77,54 @@ class EventSettings:
 
 @dataclass
 class GeneratorSettings:
-    provider: Literal["local", "openai", "replicate"] = "local"
+    """One kind's `[generators.<kind>]` section; the kind's generator options are added as fields."""
+
+    provider: ProviderName = "local"
     """Adapter for models that are not in the kind's built-in catalogue."""
     model: str = ""
     """Model for new generations when the request names none. Empty: the kind's default."""
 
-
-@dataclass
-class NarrationGeneratorSettings(GeneratorSettings):
-    voice: str = "en-us"
-    """Default voice of the offline speech engine."""
-    rate: int = _opt(165, ge=80, le=450)
-    """Speaking rate of the offline speech engine, words per minute."""
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind's generator options (declared in `core.kinds`), e.g. narration's voice and rate."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _GENERATOR_KEYS}
 
 
-@dataclass
-class GeneratorsSettings:
-    visual: GeneratorSettings = field(default_factory=GeneratorSettings)
-    narration: NarrationGeneratorSettings = field(default_factory=NarrationGeneratorSettings)
-    music: GeneratorSettings = field(default_factory=GeneratorSettings)
+_GENERATOR_KEYS = frozenset(f.name for f in fields(GeneratorSettings))
+
+
+def _generator_settings(kind: AssetKind) -> type[GeneratorSettings]:
+    """The `[generators.<kind>]` section: provider, model and the kind's options, with their limits."""
+    options = [
+        (spec.name, spec.python_type, _opt(spec.default, ge=spec.minimum, le=spec.maximum))
+        for spec in (option.setting for option in kind.generator_options)
+    ]
+    section: type[GeneratorSettings] = make_dataclass(
+        f"{kind.label}GeneratorSettings", options, bases=(GeneratorSettings,)
+    )
+    return section
+
+
+if TYPE_CHECKING:
+
+    class GeneratorsSettings:
+        """`[generators.<kind>]` for every kind (made from `core.kinds` below)."""
+
+        def of(self, kind: str) -> GeneratorSettings: ...
+
+else:
+
+    def _section_of(self: Any, kind: str) -> GeneratorSettings:
+        return getattr(self, kind)
+
+    GeneratorsSettings = make_dataclass(
+        "GeneratorsSettings",
+        [
+            (name, section, field(default_factory=section))
+            for name, section in ((name, _generator_settings(kind)) for name, kind in KINDS.items())
+        ],
+        namespace={"of": _section_of},
+    )
 
 
 @dataclass

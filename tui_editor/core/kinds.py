@@ -26,7 +26,7 @@ KIND_OF_TRACK: dict[TrackName, KindName] = {v: k for k, v in TRACK_OF_KIND.items
 #: The key of each kind's asset list in the export JSON.
 EXPORT_LIST_OF_KIND: dict[str, str] = {"visual": "visuals", "narration": "narration", "music": "music"}
 #: How a provider is named in messages ("the OpenAI-compatible provider cannot generate music").
-PROVIDER_LABELS: dict[ProviderName, str] = {
+PROVIDER_LABELS: dict[str, str] = {
     "local": "local",
     "openai": "OpenAI-compatible",
     "replicate": "Replicate",
@@ -75,6 +75,18 @@ class FieldSpec:
     def option(self) -> str:
         """The command-line option for this field, e.g. `--aspect-ratio`."""
         return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def python_type(self) -> builtins.type[str] | builtins.type[int] | builtins.type[float]:
+        """The Python type of the field's values (and of its column)."""
+        return {"int": int, "float": float}.get(self.type, str)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """(minimum, maximum) of a field that has both; asking for a field without them is a bug."""
+        if self.minimum is None or self.maximum is None:
+            raise ValueError(f"field {self.name!r} has no minimum and maximum")
+        return self.minimum, self.maximum
 
     @property
     def limits(self) -> str:
@@ -204,21 +216,17 @@ class GeneratorFactory:
 class GeneratorOption:
     """A setting of a kind's generators in `[generators.<kind>]` (besides `provider` and `model`).
 
-    An option with a `request_field` fills that field when a request leaves it empty; any other option
-    reaches the generator as `GenerationRequest.extra[<name>]`.
+    `setting` gives its name, type, default, limits and help. An option with a `request_field` fills
+    that field when a request leaves it empty; any other option reaches the generator as
+    `GenerationRequest.extra[<name>]`.
     """
 
-    name: str
-    type: Literal["str", "int"]
-    default: str | int
-    help: str
-    minimum: int | None = None
-    maximum: int | None = None
+    setting: FieldSpec
     request_field: str | None = None
 
     @property
-    def python_type(self) -> builtins.type[str] | builtins.type[int]:
-        return str if self.type == "str" else int
+    def name(self) -> str:
+        return self.setting.name
 
 
 _REPLICATE = "tui_editor.generators.replicate:ReplicateGenerator"
@@ -233,7 +241,7 @@ class AssetKind:
     media: MediaType
     models: tuple[ModelChoice, ...]
     default_model: str
-    generators: Mapping[ProviderName, GeneratorFactory]
+    generators: Mapping[str, GeneratorFactory]  # provider name → its generator for this kind
     preview_key: str  # where a run's preview payload keeps this kind's asset
     summary_field: str  # the field a one-line summary leads with
     summary_parts: tuple[SummaryPart, ...] = ()
@@ -370,7 +378,7 @@ class AssetKind:
         filled = dict(fields)
         extra: dict[str, Any] = {}
         for option in self.generator_options:
-            value = options.get(option.name, option.default)
+            value = options.get(option.name, option.setting.default)
             if option.request_field is None:
                 extra[option.name] = value
             else:
@@ -470,19 +478,21 @@ NARRATION = AssetKind(
     summary_parts=(SummaryPart("duration_s", "{:.1f}s", number=True), SummaryPart("voice")),
     generator_options=(
         GeneratorOption(
-            "voice",
-            "str",
-            "en-us",
-            "Default voice of the offline speech engine.",
+            FieldSpec(
+                "voice", "Voice", "str", default="en-us", help="Default voice of the offline speech engine."
+            ),
             request_field="voice",
         ),
         GeneratorOption(
-            "rate",
-            "int",
-            165,
-            "Speaking rate of the offline speech engine, words per minute.",
-            minimum=80,
-            maximum=450,
+            FieldSpec(
+                "rate",
+                "Rate",
+                "int",
+                minimum=80,
+                maximum=450,
+                default=165,
+                help="Speaking rate of the offline speech engine, words per minute.",
+            )
         ),
     ),
 )

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tui_editor.core.kinds import MUSIC_KEYS
+from tui_editor.core.kinds import MUSIC, MUSIC_KEYS
 from tui_editor.generators.base import (
     CancelToken,
     GenerationError,
@@ -36,13 +36,12 @@ from tui_editor.generators.base import (
 )
 from tui_editor.generators.wav import pcm16_bytes, wav_duration, write_wav
 
-DEFAULT_MODEL = "local/synth"
-DEFAULT_BPM = 96
-DEFAULT_KEY = "C major"
+DEFAULT_MODEL = MUSIC.default_model
+DEFAULT_BPM: int = MUSIC.field("bpm").default
+DEFAULT_KEY: str = MUSIC.field("key").default
 DEFAULT_DURATION_S = 8.0
-MAX_DURATION_S = 600.0
-MIN_DURATION_S = 1.0
-MIN_BPM, MAX_BPM = 30, 300
+MIN_DURATION_S, MAX_DURATION_S = MUSIC.field("duration_s").bounds
+MIN_BPM, MAX_BPM = (int(bound) for bound in MUSIC.field("bpm").bounds)
 SAMPLE_RATE = 22050
 OUTPUT_NAME = "music.wav"
 

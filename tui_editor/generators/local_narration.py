@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_editor.core.kinds import NARRATION
 from tui_editor.generators.base import (
     CancelToken,
     GenerationError,
@@ -40,10 +41,11 @@ from tui_editor.generators.base import (
 )
 from tui_editor.generators.wav import wav_duration, write_wav
 
-DEFAULT_MODEL = "local/espeak"
-DEFAULT_VOICE = "en-us"
-DEFAULT_RATE = 165
-MIN_RATE, MAX_RATE = 80, 450
+_RATE = NARRATION.generator_option("rate").setting
+DEFAULT_MODEL = NARRATION.default_model
+DEFAULT_VOICE: str = NARRATION.generator_option("voice").setting.default
+DEFAULT_RATE: int = _RATE.default
+MIN_RATE, MAX_RATE = (int(bound) for bound in _RATE.bounds)
 OUTPUT_NAME = "narration.wav"
 
 _CHILD_SCRIPT = Path(__file__).with_name("_espeak_child.py")
@@ -263,7 +265,7 @@ def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
             f"Speaking rate must be between {MIN_RATE} and {MAX_RATE} words per minute, got {rate:g}",
             retryable=False,
         )
-    emotion = str(fields.get("emotion") or "").strip() or "neutral"
+    emotion = str(fields.get("emotion") or "").strip() or NARRATION.field("emotion").default
     pitch, pitch_range = _EMOTION_PROSODY.get(emotion.lower(), _EMOTION_PROSODY["neutral"])
     return _Settings(
         script=script,
@@ -271,7 +273,7 @@ def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
         voice=voice,
         voice_id=voice_id,
         emotion=emotion,
-        language=str(fields.get("language") or "").strip() or "en",
+        language=str(fields.get("language") or "").strip() or NARRATION.field("language").default,
         rate=round(rate),
         pitch=pitch,
         pitch_range=pitch_range,

@@ -27,7 +27,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from tui_editor.core.kinds import ASPECT_RATIOS
+from tui_editor.core.kinds import ASPECT_RATIOS, VISUAL
 from tui_editor.generators.base import (
     CancelToken,
     GenerationError,
@@ -39,10 +39,10 @@ from tui_editor.generators.base import (
 from tui_editor.generators.files import atomic_write_bytes
 from tui_editor.generators.images import size_for_ratio
 
-DEFAULT_MODEL = "local/pillow"
-DEFAULT_ASPECT_RATIO = "16:9"
+DEFAULT_MODEL = VISUAL.default_model
+DEFAULT_ASPECT_RATIO: str = VISUAL.field("aspect_ratio").default
 LONG_SIDE = 768
-MIN_SIDE, MAX_SIDE = 16, 8192
+MIN_SIDE, MAX_SIDE = (int(bound) for bound in VISUAL.field("width").bounds)
 RATIO_TOLERANCE = 0.01  # relative difference under which width/height "match" the aspect ratio
 OUTPUT_NAME = "visual.png"
 

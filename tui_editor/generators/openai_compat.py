@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tui_editor.config import ProviderSettings
-from tui_editor.core.kinds import VISUAL
+from tui_editor.core.kinds import NARRATION, VISUAL
 from tui_editor.generators.base import (
     CancelToken,
     GenerationError,
@@ -22,8 +22,6 @@ from tui_editor.generators.base import (
     text_field,
 )
 from tui_editor.generators.http_client import (
-    AUDIO_EXTENSIONS,
-    IMAGE_EXTENSIONS,
     ProviderClient,
     audio_duration,
     image_size,
@@ -33,8 +31,8 @@ from tui_editor.generators.http_client import (
 from tui_editor.generators.images import size_for_ratio
 
 PROVIDER = "OpenAI"
-DEFAULT_IMAGE_MODEL = "gpt-image-1"
-DEFAULT_SPEECH_MODEL = "tts-1"
+DEFAULT_IMAGE_MODEL = VISUAL.provider_default_model("openai")
+DEFAULT_SPEECH_MODEL = NARRATION.provider_default_model("openai")
 DEFAULT_VOICE = "alloy"
 
 # The sizes OpenAI's own image models accept, by orientation.
@@ -80,7 +78,7 @@ class OpenAIImageGenerator(_OpenAIGenerator):
         if not prompt:
             raise GenerationError("visual prompt is empty — write a prompt first", retryable=False)
         model = text_field(fields, "model") or DEFAULT_IMAGE_MODEL
-        aspect_ratio = text_field(fields, "aspect_ratio") or str(VISUAL.defaults["aspect_ratio"])
+        aspect_ratio = text_field(fields, "aspect_ratio") or str(VISUAL.field("aspect_ratio").default)
         size = image_size_for(model, aspect_ratio)
         body: dict[str, Any] = {"model": model, "prompt": prompt, "size": size, "n": 1}
         if not model.startswith("gpt-image"):
@@ -98,7 +96,7 @@ class OpenAIImageGenerator(_OpenAIGenerator):
             item = items[0] if isinstance(items, list) and items else None
             if not isinstance(item, dict):
                 raise http.error(f"{what} failed — reply has no image (no data[0])", retryable=True)
-            stem = new_stem("visual")
+            stem = new_stem(VISUAL.name)
             b64 = item.get("b64_json")
             url = item.get("url")
             if isinstance(b64, str) and b64:
@@ -108,7 +106,7 @@ class OpenAIImageGenerator(_OpenAIGenerator):
                 except (binascii.Error, ValueError):
                     raise http.error(f"{what} failed — reply has invalid base64 image data") from None
                 path = http.save_bytes(
-                    raw, out_dir=request.out_dir, stem=stem, accept=IMAGE_EXTENSIONS, what=what
+                    raw, out_dir=request.out_dir, stem=stem, accept=VISUAL.media.extensions, what=what
                 )
             elif isinstance(url, str) and url:
                 progress(1, total, "Downloading the image…")
@@ -117,7 +115,7 @@ class OpenAIImageGenerator(_OpenAIGenerator):
                     out_dir=request.out_dir,
                     stem=stem,
                     cancel=cancel,
-                    accept=IMAGE_EXTENSIONS,
+                    accept=VISUAL.media.extensions,
                     what="image download",
                 )
             else:
@@ -174,8 +172,8 @@ class OpenAISpeechGenerator(_OpenAIGenerator):
             path = http.save_bytes(
                 reply.content,
                 out_dir=request.out_dir,
-                stem=new_stem("narration"),
-                accept=AUDIO_EXTENSIONS,
+                stem=new_stem(NARRATION.name),
+                accept=NARRATION.media.extensions,
                 what=what,
                 content_type=reply.content_type,
             )

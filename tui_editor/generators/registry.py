@@ -6,15 +6,17 @@ provider configured for the kind (`[generators.<kind>] provider`), and refused i
 
 from __future__ import annotations
 
+import importlib
+
 from ..config import Settings
-from ..core.kinds import get_kind
+from ..core.kinds import PROVIDER_LABELS, get_kind
 from .base import GenerationError, Generator
 
 
 def resolve_model(kind: str, requested: str | None, settings: Settings) -> tuple[str, str]:
     """The model to use and its provider (`local`, `openai` or `replicate`)."""
     spec = get_kind(kind)
-    configured = getattr(settings.generators, kind)
+    configured = settings.generators.of(kind)
     model = (requested or "").strip() or configured.model or spec.default_model
     choice = spec.model_choice(model)
     if choice is not None:
@@ -26,29 +28,16 @@ def resolve_model(kind: str, requested: str | None, settings: Settings) -> tuple
 
 
 def generator_for(kind: str, provider: str, settings: Settings) -> Generator:
-    """Build the generator for a kind and provider (imports are deferred: each costs startup time)."""
-    if provider == "local":
-        if kind == "visual":
-            from .local_visual import LocalVisualGenerator
-
-            return LocalVisualGenerator()
-        if kind == "narration":
-            from .local_narration import LocalNarrationGenerator
-
-            return LocalNarrationGenerator()
-        from .local_music import LocalMusicGenerator
-
-        return LocalMusicGenerator()
-    if provider == "openai":
-        from .openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator
-
-        if kind == "visual":
-            return OpenAIImageGenerator(settings.providers.openai)
-        if kind == "narration":
-            return OpenAISpeechGenerator(settings.providers.openai)
-        raise GenerationError("the OpenAI-compatible provider cannot generate music", retryable=False)
-    if provider == "replicate":
-        from .replicate import ReplicateGenerator
-
-        return ReplicateGenerator(kind, settings.providers.replicate)
-    raise GenerationError(f"unknown provider {provider!r}", retryable=False)
+    """Build the generator the kind's spec names for a provider; its module is imported only now (startup)."""
+    spec = get_kind(kind)
+    factory = spec.generators.get(provider)
+    if factory is None:
+        if provider not in PROVIDER_LABELS:
+            raise GenerationError(f"unknown provider {provider!r}", retryable=False)
+        label = PROVIDER_LABELS[provider]
+        raise GenerationError(f"the {label} provider cannot generate {spec.name}", retryable=False)
+    module_name, _, attribute = factory.path.partition(":")
+    build = getattr(importlib.import_module(module_name), attribute)
+    arguments = {"kind": spec.name, "provider_settings": getattr(settings.providers, provider, None)}
+    generator: Generator = build(*(arguments[name] for name in factory.arguments))
+    return generator

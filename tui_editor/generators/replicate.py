@@ -29,8 +29,6 @@ from tui_editor.generators.base import (
     text_field,
 )
 from tui_editor.generators.http_client import (
-    AUDIO_EXTENSIONS,
-    IMAGE_EXTENSIONS,
     ProviderClient,
     audio_duration,
     image_size,
@@ -61,31 +59,27 @@ def requested_duration(request: GenerationRequest) -> float | None:
     return _number(request.fields.get("duration_s")) or _number(request.clip_duration)
 
 
-def build_input(kind: AssetKind, request: GenerationRequest) -> dict[str, Any]:
-    """The prediction's `input` for a kind (every catalogued model of a kind takes the same shape).
+def _whole_seconds(request: GenerationRequest) -> int | None:
+    duration = requested_duration(request)
+    return max(1, math.ceil(duration - 1e-9)) if duration is not None else None
 
-    visual → {prompt, aspect_ratio}; narration → {text, voice_id, emotion}; music → {prompt, duration}.
-    Empty values are left out so the model's own defaults apply.
+
+def build_input(kind: AssetKind, request: GenerationRequest) -> dict[str, Any]:
+    """The prediction's `input`, as the kind's spec maps request fields to Replicate inputs (every
+    catalogued model of a kind takes the same shape). Empty values are left out so the model's own
+    defaults apply.
     """
     fields = request.fields
-    inputs: dict[str, Any]
-    if kind.name == "visual":
-        inputs = {
-            "prompt": text_field(fields, "prompt"),
-            "aspect_ratio": text_field(fields, "aspect_ratio") or str(kind.defaults["aspect_ratio"]),
-        }
-    elif kind.name == "narration":
-        inputs = {
-            "text": text_field(fields, "script"),
-            "voice_id": text_field(fields, "voice"),
-            "emotion": text_field(fields, "emotion"),
-        }
-    else:
-        duration = requested_duration(request)
-        inputs = {
-            "prompt": text_field(fields, "prompt"),
-            "duration": max(1, math.ceil(duration - 1e-9)) if duration is not None else None,
-        }
+    inputs: dict[str, Any] = {}
+    for spec in kind.generators["replicate"].inputs:
+        value: Any
+        if spec.convert == "whole_seconds":
+            value = _whole_seconds(request)
+        else:
+            value = text_field(fields, spec.field)
+            if not value and spec.convert == "text_or_default":
+                value = str(kind.field(spec.field).default)
+        inputs[spec.name] = value
     return {name: value for name, value in inputs.items() if value not in (None, "")}
 
 
@@ -158,7 +152,7 @@ class ReplicateGenerator:
             raise GenerationError(
                 f"{PROVIDER}: this generator makes {kind.name} assets, not {request.kind}", retryable=False
             )
-        lead = "script" if kind.name == "narration" else "prompt"
+        lead = kind.summary_field
         if not text_field(request.fields, lead):
             raise GenerationError(
                 f"{kind.label.lower()} {lead} is empty — write a {lead} first", retryable=False
@@ -225,7 +219,7 @@ class ReplicateGenerator:
                 out_dir=request.out_dir,
                 stem=new_stem(kind.name),
                 cancel=cancel,
-                accept=IMAGE_EXTENSIONS if kind.name == "visual" else AUDIO_EXTENSIONS,
+                accept=kind.media.extensions,
                 what=f"downloading the {kind.label.lower()}",
             )
         return GenerationResult(file=path, fields=self._result_fields(request, model, path))
@@ -255,32 +249,20 @@ class ReplicateGenerator:
             log.warning("%s", exc.message)
 
     def _result_fields(self, request: GenerationRequest, model: str, path: Path) -> dict[str, Any]:
-        fields = request.fields
-        if self.kind.name == "visual":
-            aspect_ratio = text_field(fields, "aspect_ratio") or str(self.kind.defaults["aspect_ratio"])
-            size = image_size(path) or size_for_ratio(aspect_ratio)
-            return {
-                "prompt": text_field(fields, "prompt"),
-                "model": model,
-                "aspect_ratio": aspect_ratio,
-                "width": size[0],
-                "height": size[1],
-            }
-        measured = audio_duration(path)
-        if self.kind.name == "narration":
-            # A narration's length is whatever the voice takes; a stale `duration_s` is no estimate.
-            return {
-                "script": text_field(fields, "script"),
-                "model": model,
-                "voice": fields.get("voice"),
-                "emotion": fields.get("emotion"),
-                "language": fields.get("language"),
-                "duration_s": round(measured, 3) if measured is not None else None,
-            }
-        return {
-            "prompt": text_field(fields, "prompt"),
-            "model": model,
-            "duration_s": round(measured, 3) if measured is not None else requested_duration(request),
-            "bpm": fields.get("bpm"),
-            "key": fields.get("key"),
+        """The editable fields as asked for, the model used, and what the file measures."""
+        kind, fields = self.kind, request.fields
+        result: dict[str, Any] = {
+            spec.name: text_field(fields, spec.name) if spec.type == "text" else fields.get(spec.name)
+            for spec in kind.editable_fields
         }
+        result["model"] = model
+        if kind.media.is_audio:
+            # A narration's length is whatever the voice takes; a stale `duration_s` is no estimate.
+            measured = audio_duration(path)
+            asked = requested_duration(request) if kind.field("duration_s").editable else None
+            result["duration_s"] = round(measured, 3) if measured is not None else asked
+        else:
+            aspect_ratio = text_field(fields, "aspect_ratio") or str(kind.field("aspect_ratio").default)
+            result["aspect_ratio"] = aspect_ratio
+            result["width"], result["height"] = image_size(path) or size_for_ratio(aspect_ratio)
+        return result

@@ -29,7 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from ..config import NarrationGeneratorSettings, Settings
+from ..config import Settings
 from ..core.clock import new_id, utcnow
 from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
 from ..core.events import RunEventData
@@ -251,12 +251,9 @@ class LocalEngine:
         )
         out_dir = self.preview_dir(run.id)
         out_dir.mkdir(parents=True, exist_ok=True)
-        configured = getattr(self.settings.generators, kind)
-        fields = dict(request.get("fields", {}))
-        extra: dict[str, Any] = {}
-        if isinstance(configured, NarrationGeneratorSettings):
-            fields["voice"] = fields.get("voice") or configured.voice
-            extra["rate"] = configured.rate
+        fields, extra = get_kind(kind).apply_generator_options(
+            request.get("fields", {}), self.settings.generators.of(kind).options
+        )
         loop = asyncio.get_running_loop()
         last_step = [0]
         progress_lock = threading.Lock()
