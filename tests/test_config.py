@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,20 @@ def test_missing_explicit_file_and_bad_environment(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml", environ={})
     with pytest.raises(ConfigError, match="engine.decision_timeout"):
         load_settings(environ={"TUI_EDITOR__ENGINE__DECISION_TIMEOUT": "soon"})
+
+
+def test_generator_sections_are_made_from_the_kinds_options(tmp_path: Path) -> None:
+    settings = load_settings(environ={"TUI_EDITOR__GENERATORS__NARRATION__RATE": "200"})
+    assert settings.generators.of("narration").options == {"voice": "en-us", "rate": 200}
+    assert settings.generators.of("visual").options == {}
+    assert settings.as_dict()["generators"]["music"] == {"provider": "local", "model": ""}
+    config = tmp_path / "c.toml"
+    for text, expected in [
+        ("[generators.visual]\nvoice = 'en-gb'\n", "unknown key 'generators.visual.voice'"),
+        ("[generators.narration]\nvoice = 5\n", "'generators.narration.voice': must be a string"),
+        ("[generators.narration]\nrate = 451\n", "'generators.narration.rate': must be at most 450"),
+        ("[generators.music]\nprovider = 'elsewhere'\n", "'generators.music.provider'"),
+    ]:
+        config.write_text(text)
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            load_settings(config, environ={})

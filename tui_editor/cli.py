@@ -17,6 +17,9 @@ from typing import Any, NoReturn
 
 from . import __version__
 
+#: How argparse reads each field type of `core.kinds` (text by default).
+FLAG_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float}
+
 COMMANDS = (
     "demo",
     "lectures",
@@ -77,14 +80,16 @@ def _command_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("regenerate", help="regenerate a clip's asset")
     p.add_argument("lecture")
     p.add_argument("clip")
-    p.add_argument("--prompt")
-    p.add_argument("--script")
-    p.add_argument("--model")
-    p.add_argument("--voice")
-    p.add_argument("--aspect-ratio")
-    p.add_argument("--duration", type=float, help="music duration in seconds")
-    p.add_argument("--bpm", type=int)
-    p.add_argument("--key", help='music key, e.g. "A minor"')
+    from .core.kinds import request_flags
+
+    for flag in request_flags():
+        p.add_argument(
+            flag.option,
+            dest=flag.field,
+            metavar=flag.metavar,
+            type=FLAG_TYPES.get(flag.type, str),
+            help=flag.help,
+        )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--accept", action="store_true", help="accept the preview when it is ready")
     mode.add_argument("--reject", action="store_true", help="reject the preview when it is ready")
@@ -230,6 +235,7 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
 def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
     from .core.errors import BadInputError
     from .core.flow import StartRequest
+    from .core.kinds import request_flags
     from .runs.waiting import wait_for_run
 
     runtime = _open(settings, background=True)
@@ -244,21 +250,11 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
         lecture_id = store.resolve_lecture(args.lecture)
         clip = store.resolve_clip(lecture_id, args.clip)
         kind = clip.kind
-        given = {
-            "prompt": args.prompt,
-            "script": args.script,
-            "model": args.model,
-            "voice": args.voice,
-            "aspect_ratio": args.aspect_ratio,
-            "duration_s": args.duration,
-            "bpm": args.bpm,
-            "key": args.key,
-        }
-        fields = {k: v for k, v in given.items() if v is not None}
-        wrong = sorted(set(fields) - set(kind.editable_names))
+        flags = request_flags()
+        fields = {f.field: getattr(args, f.field) for f in flags if getattr(args, f.field) is not None}
+        wrong = [f.option for f in flags if f.field in fields and kind.name not in f.kinds]
         if wrong:
-            flags = ", ".join("--" + w.replace("_s", "").replace("_", "-") for w in wrong)
-            raise BadInputError(f"{flags} does not apply to a {kind.name} clip")
+            raise BadInputError(f"{', '.join(wrong)} does not apply to a {kind.name} clip")
         run_id = engine.start(
             StartRequest(lecture_id=lecture_id, clip_id=clip.id, kind=kind.name, fields=fields)
         )

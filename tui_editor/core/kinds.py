@@ -571,6 +571,11 @@ class RequestFlag:
     help: str
     kinds: tuple[str, ...]
 
+    @property
+    def metavar(self) -> str:
+        """How help shows the flag's value: `--duration DURATION`."""
+        return self.option.lstrip("-").replace("-", "_").upper()
+
 
 def request_flags(kinds: Mapping[str, AssetKind] | None = None) -> tuple[RequestFlag, ...]:
     """One flag per editable field name across `kinds` (all kinds by default), in declaration order.

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...core.kinds import KIND_OF_TRACK, KINDS, TRACK_NAMES
+from ...core.kinds import TRACK_NAMES
 from ...core.snapshot import ClipView, LectureSnapshot
 from ..bindings import TIMELINE_BINDINGS
 from ..runboard import RunBoard
@@ -240,8 +240,7 @@ class Timeline(ScrollView, can_focus=True):
         text = self._summaries.get(clip.id)
         if text is None:
             assert self.snapshot is not None
-            kind = KINDS[KIND_OF_TRACK[clip.track]]  # type: ignore[index]
-            text = kind.summary(self.snapshot.asset_for(clip))
+            text = clip.kind.summary(self.snapshot.asset_for(clip))
             if len(self._summaries) > 4096:
                 self._summaries.clear()
             self._summaries[clip.id] = text
@@ -253,8 +252,7 @@ class Timeline(ScrollView, can_focus=True):
             assert snapshot is not None
             index: dict[str, str] = {}
             for clip in snapshot.clips:
-                kind = KINDS[KIND_OF_TRACK[clip.track]]  # type: ignore[index]
-                index[clip.id] = f"{clip.name}\n{kind.summary(snapshot.asset_for(clip))}".casefold()
+                index[clip.id] = f"{clip.name}\n{clip.kind.summary(snapshot.asset_for(clip))}".casefold()
             self._search = index
         return self._search
 
