@@ -61,6 +61,8 @@ def _global_parser() -> argparse.ArgumentParser:
 
 
 def _command_parser() -> argparse.ArgumentParser:
+    from .core.kinds import request_flags
+
     parser = _Parser(prog="tui-editor")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -80,8 +82,6 @@ def _command_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("regenerate", help="regenerate a clip's asset")
     p.add_argument("lecture")
     p.add_argument("clip")
-    from .core.kinds import request_flags
-
     for flag in request_flags():
         p.add_argument(
             flag.option,

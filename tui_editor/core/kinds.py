@@ -229,9 +229,6 @@ class GeneratorOption:
         return self.setting.name
 
 
-_REPLICATE = "tui_editor.generators.replicate:ReplicateGenerator"
-
-
 @dataclass(frozen=True)
 class AssetKind:
     name: KindName
@@ -384,6 +381,10 @@ class AssetKind:
             else:
                 filled[option.request_field] = filled.get(option.request_field) or value
         return filled, extra
+
+
+#: Every kind's Replicate models take one request shape per kind, so one generator serves them all.
+_REPLICATE = "tui_editor.generators.replicate:ReplicateGenerator"
 
 
 VISUAL = AssetKind(
