@@ -30,7 +30,9 @@ from ...core.flow import FlowError
 from ...core.kinds import AssetKind, FieldSpec
 from ...core.urls import strip_cache_buster
 from ..widgets.fields import format_value
-from ..widgets.media import AudioPlayer, PlayerError, asset_url, is_audio_asset, media_path, media_preview
+from ..widgets.media import media_preview
+from ..widgets.media_files import asset_url, is_audio_asset, media_path
+from ..widgets.player import AudioPlayer, PlayerError
 from .clip_editor import key_for
 from .session_view import SessionView
 
