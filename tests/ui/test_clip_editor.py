@@ -21,7 +21,8 @@ from tests.ui.editor_support import (
 )
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
 from tui_editor.ui.screens.review import ReviewScreen
-from tui_editor.ui.widgets.media import HalfBlockImage
+from tui_editor.ui.widgets.halfblock import HalfBlockImage
+from tui_editor.ui.widgets.media import media_loaded
 
 SIZE = (80, 24)
 
@@ -331,6 +332,7 @@ async def test_visual_generate_with_a_new_aspect_ratio_and_accept(env: Env) -> N
         await generate_preview(pilot, editor)
         await pilot.press("ctrl+o")
         await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await wait_until(pilot, lambda: media_loaded(app.screen), what="the review's images")
         await pilot.pause()
         assert len(app.screen.query(HalfBlockImage)) == 2  # current and preview, side by side
         assert "Play" not in screen_text(app)  # no audio in a visual

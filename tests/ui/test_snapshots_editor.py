@@ -20,6 +20,7 @@ from textual.widgets import Input, TextArea
 from tests.ui.editor_support import EditorHostApp, Env, wait_until
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
 from tui_editor.ui.screens.review import ReviewScreen
+from tui_editor.ui.widgets.media import media_loaded
 
 SIZE = (80, 24)
 
@@ -84,9 +85,10 @@ async def settle(pilot: Any) -> None:
 
 
 async def review_open(pilot: Any) -> None:
-    """`settle`, then wait for the review modal the editor opens."""
+    """`settle`, then wait for the review modal the editor opens and its media (read in workers)."""
     await settle(pilot)
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen), what="the review")
+    await wait_until(pilot, lambda: media_loaded(pilot.app.screen), what="the review's media")
     await pilot.pause()
 
 

@@ -2,7 +2,8 @@
 
 The defaults follow DESIGN.md §5. An entry in `[keymap]` *replaces* the default key(s) of that binding
 (several keys: comma-separated, e.g. `"lecture.down" = "n,down"`). The help screen and the command
-palette read the bindings through `effective_bindings`, so a remap shows everywhere.
+palette read the bindings through `effective_bindings`, and the hints in screens ("ctrl+g to retry",
+"Accept (a)") through `key_for`, so a remap shows everywhere.
 """
 
 from __future__ import annotations
@@ -67,11 +68,73 @@ PICKER_BINDINGS: list[BindingType] = [
     Binding("q,escape", "back", "Back", id="picker.back"),
 ]
 
+CLIP_EDITOR_BINDINGS: list[BindingType] = [
+    Binding(
+        "ctrl+g",
+        "generate",
+        "Generate",
+        id="clip.generate",
+        tooltip="Generate a new version of this clip from the fields (retries after an error)",
+    ),
+    Binding("ctrl+t", "cancel_run", "Cancel", id="clip.cancel", tooltip="Cancel the running generation"),
+    Binding("ctrl+o", "open_review", "Review", id="clip.review", tooltip="Review the pending preview"),
+    Binding("ctrl+r", "revert", "Revert", id="clip.revert", tooltip="Forget your edits"),
+    Binding("escape", "back", "Back", id="clip.back", tooltip="Back to the lecture (the draft reverts)"),
+]
+
+REVIEW_BINDINGS: list[BindingType] = [
+    Binding(
+        "a", "accept", "Accept", id="review.accept", tooltip="Accept the preview and replace the clip's asset"
+    ),
+    Binding("x", "reject", "Reject", id="review.reject", tooltip="Reject the preview (your draft is kept)"),
+    Binding("p", "play", "Play", id="review.play", tooltip="Play the preview audio (again to stop)"),
+    Binding("escape", "close", "Close", id="review.close", tooltip="Close; the preview stays pending"),
+]
+
 HELP_BINDINGS: list[BindingType] = [
     Binding("q,escape,f1,question_mark", "close", "Close", id="help.close"),
     Binding("j,down", "scroll_down", "Down", id="help.down", show=False),
     Binding("k,up", "scroll_up", "Up", id="help.up", show=False),
 ]
+
+
+ALL_BINDINGS: tuple[list[BindingType], ...] = (
+    APP_BINDINGS,
+    TIMELINE_BINDINGS,
+    LECTURE_BINDINGS,
+    QUEUE_BINDINGS,
+    HISTORY_BINDINGS,
+    PICKER_BINDINGS,
+    CLIP_EDITOR_BINDINGS,
+    REVIEW_BINDINGS,
+    HELP_BINDINGS,
+)
+"""Every binding list of the editor; each binding has an id, unique across all of them."""
+
+
+def _defined_keys() -> dict[str, str]:
+    """Each binding id's keys as its definition writes them ("j,down")."""
+    keys: dict[str, str] = {}
+    for bindings in ALL_BINDINGS:
+        for binding in bindings:
+            assert isinstance(binding, Binding) and binding.id, f"binding without an id: {binding}"
+            keys[binding.id] = binding.key
+    return keys
+
+
+_DEFINED_KEYS = _defined_keys()
+
+_KEY_DISPLAY = {"escape": "esc", "question_mark": "?", "slash": "/"}
+
+
+def key_for(binding_id: str, keymap: Mapping[str, str] | None = None) -> str:
+    """The key to show for a binding in hints and labels: its first key after the user's `[keymap]`.
+
+    An unknown id is a `KeyError`: a hint must name a real binding.
+    """
+    defined = _DEFINED_KEYS[binding_id]
+    keys = _normalized_keys((keymap or {}).get(binding_id) or "") or _normalized_keys(defined)
+    return _KEY_DISPLAY.get(keys[0], keys[0])
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ def run_app(settings: Settings, lecture_ref: str | None = None) -> int:
     already turned configuration problems into a one-line error (exit code 2).
     """
     from .app import TuiEditorApp
-    from .widgets.media import prepare_terminal_graphics
+    from .widgets.terminal_graphics import prepare_terminal_graphics
 
     # textual-image can only ask the terminal about sixel/kitty before Textual takes it over.
     prepare_terminal_graphics(settings.ui.image_protocol)

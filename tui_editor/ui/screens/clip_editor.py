@@ -14,12 +14,10 @@ the session. This screen only shows the session and forwards keys to it:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -30,6 +28,7 @@ from ...core.editor import ClipSession
 from ...core.errors import TuiEditorError
 from ...core.flow import FlowState
 from ...core.kinds import AssetKind
+from ..bindings import CLIP_EDITOR_BINDINGS, key_for
 from ..widgets.fields import FieldEditor, format_value
 from .session_view import SessionView
 
@@ -38,41 +37,7 @@ if TYPE_CHECKING:
     from ...core.events import RunEventData
     from ...core.provider import LectureEditorProvider
 
-CLIP_EDITOR_BINDINGS: list[BindingType] = [
-    Binding(
-        "ctrl+g",
-        "generate",
-        "Generate",
-        id="clip.generate",
-        tooltip="Generate a new version of this clip from the fields (retries after an error)",
-    ),
-    Binding("ctrl+t", "cancel_run", "Cancel", id="clip.cancel", tooltip="Cancel the running generation"),
-    Binding("ctrl+o", "open_review", "Review", id="clip.review", tooltip="Review the pending preview"),
-    Binding("ctrl+r", "revert", "Revert", id="clip.revert", tooltip="Forget your edits"),
-    Binding("escape", "back", "Back", id="clip.back", tooltip="Back to the lecture (the draft reverts)"),
-]
-"""The clip editor's keys (the help screen lists them through `bindings.effective_bindings`)."""
-
 GENERATE_WORKER = "generate"
-
-DEFAULT_KEYS = {
-    "clip.generate": "ctrl+g",
-    "clip.cancel": "ctrl+t",
-    "clip.review": "ctrl+o",
-    "clip.revert": "ctrl+r",
-}
-
-
-_KEY_NAMES = {"escape": "esc", "question_mark": "?", "slash": "/", "space": "space", "enter": "enter"}
-
-
-def key_for(app: Any, binding_id: str, default: str) -> str:
-    """The key a binding has after the user's `[keymap]` (the first one when several), for display."""
-    settings = getattr(app, "settings", None)
-    keymap: Mapping[str, str] = getattr(settings, "keymap", None) or {}
-    keys = keymap.get(binding_id) or default
-    key = keys.split(",")[0].strip()
-    return _KEY_NAMES.get(key, key)
 
 
 def _fmt_time(seconds: float) -> str:
@@ -172,7 +137,8 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     # --- texts ----------------------------------------------------------------------------------
     def _key(self, binding_id: str) -> str:
-        return key_for(self.app, binding_id, DEFAULT_KEYS.get(binding_id, ""))
+        settings = getattr(self.app, "settings", None)
+        return key_for(binding_id, settings.keymap if settings is not None else None)
 
     def _title_text(self) -> str:
         return f"{self.kind.label} · {self.session.clip.name}"

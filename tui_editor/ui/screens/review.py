@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
@@ -29,22 +28,12 @@ from ...core.errors import TuiEditorError
 from ...core.flow import FlowError
 from ...core.kinds import AssetKind, FieldSpec
 from ...core.urls import strip_cache_buster
+from ..bindings import REVIEW_BINDINGS, key_for
 from ..widgets.fields import format_value
-from ..widgets.media import AudioPlayer, PlayerError, asset_url, is_audio_asset, media_path, media_preview
-from .clip_editor import key_for
+from ..widgets.media import media_preview
+from ..widgets.media_files import asset_url, is_audio_asset, media_path
+from ..widgets.player import AudioPlayer, PlayerError
 from .session_view import SessionView
-
-REVIEW_BINDINGS: list[BindingType] = [
-    Binding(
-        "a", "accept", "Accept", id="review.accept", tooltip="Accept the preview and replace the clip's asset"
-    ),
-    Binding("x", "reject", "Reject", id="review.reject", tooltip="Reject the preview (your draft is kept)"),
-    Binding("p", "play", "Play", id="review.play", tooltip="Play the preview audio (again to stop)"),
-    Binding("escape", "close", "Close", id="review.close", tooltip="Close; the preview stays pending"),
-]
-"""The review modal's keys (the help screen lists them through `bindings.effective_bindings`)."""
-
-DEFAULT_KEYS = {"review.accept": "a", "review.reject": "x", "review.play": "p", "review.close": "escape"}
 
 
 def _cell(spec: FieldSpec, value: Any) -> str:
@@ -146,7 +135,8 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
         return str(settings.ui.audio_player) if settings is not None else "auto"
 
     def _key(self, binding_id: str) -> str:
-        return key_for(self.app, binding_id, DEFAULT_KEYS[binding_id])
+        settings = self._settings
+        return key_for(binding_id, settings.keymap if settings is not None else None)
 
     # --- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -25,6 +25,9 @@ from textual.widgets import Input, Label, Select, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
 from ...core.kinds import AssetKind, FieldSpec, ValidationError
+
+#: Which `Input` validates a field type as the user types (the rest are free text).
+_INPUT_TYPES: dict[str, Literal["integer", "number", "text"]] = {"int": "integer", "float": "number"}
 
 MAX_TEXT_ROWS = 6
 
@@ -146,11 +149,10 @@ class FieldEditor(Horizontal):
                 id=control_id,
                 compact=True,
             )
-        input_type = {"int": "integer", "float": "number"}.get(self.spec.type, "text")
         return Input(
             format_value(self.spec, value),
             id=control_id,
-            type=input_type,  # type: ignore[arg-type]
+            type=_INPUT_TYPES.get(self.spec.type, "text"),
             compact=True,
             select_on_focus=False,
         )

@@ -1,0 +1,245 @@
+"""`AudioPreview`: an audio asset's duration and format, and its `WaveformView`, read in thread workers.
+
+WAV files are read only through `generators.wav` (it handles streamed WAVs whose size fields are
+placeholders). Reading is file I/O, so it never runs on the UI thread: the preview shows "Reading audio…"
+until the worker's message arrives. Facts and waveforms are cached by the asset's cache-busted URL (a
+waveform also by its width), so reopening a review shows them at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.segment import Segment
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.cache import LRUCache
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ...generators.wav import WavInfo, wav_info, waveform
+from .media_files import asset_url, describe_error, display_name, media_path
+
+READING_AUDIO = "Reading audio…"
+
+AUDIO_INFO_CACHE: LRUCache[str, WavInfo] = LRUCache(64)
+"""WAV facts by cache-busted URL; touched on the UI thread only."""
+WAVEFORM_CACHE: LRUCache[tuple[str, int], list[float]] = LRUCache(64)
+"""Peaks by (cache-busted URL, number of columns); touched on the UI thread only."""
+
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def render_waveform(peaks: Sequence[float], height: int = 2) -> list[str]:
+    """Rows (top first) of block characters drawing each peak as a bar `height` cells tall at most.
+
+    A silent column still shows a baseline (`▁`) so the length of the clip stays visible.
+    """
+    height = max(1, height)
+    levels = height * 8
+    columns = [max(round(max(0.0, min(1.0, peak)) * levels), 1) for peak in peaks]
+    rows = []
+    for row in range(height):
+        floor = (height - 1 - row) * 8
+        rows.append("".join(_BLOCKS[max(0, min(8, level - floor))] for level in columns))
+    return rows
+
+
+def format_duration(seconds: float) -> str:
+    """`m:ss.s`, e.g. `1:05.3`."""
+    minutes, rest = divmod(max(0.0, seconds), 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def audio_caption(info: WavInfo) -> str:
+    channels = "mono" if info.channels == 1 else f"{info.channels} ch"
+    return f"{format_duration(info.duration_s)} ({info.duration_s:.2f} s) · {info.sample_rate} Hz {channels}"
+
+
+class WaveformView(Widget):
+    """A waveform in block characters, one bucket per column, read from the WAV for the current width."""
+
+    DEFAULT_CSS = """
+    WaveformView { height: 2; width: 1fr; color: $accent; }
+    """
+
+    class Loaded(Message):
+        """The peaks of the WAV at `url` for `width` columns (posted by the worker)."""
+
+        def __init__(self, url: str, width: int, peaks: list[float]) -> None:
+            super().__init__()
+            self.url = url
+            self.width = width
+            self.peaks = peaks
+
+    class Failed(Message):
+        """The WAV at `url` could not be read; `reason` is one readable line."""
+
+        def __init__(self, url: str, reason: str) -> None:
+            super().__init__()
+            self.url = url
+            self.reason = reason
+
+    def __init__(self, path: Path, url: str, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes=classes)
+        self.path = Path(path)
+        self.url = url
+        self.error: str | None = None
+        self._requested_width = 0
+        self._wave_rows: list[str] = []
+        self._wave_size: Size | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """True once the waveform for the current width (or the error) can be drawn."""
+        width = self.size.width
+        return self.error is not None or (width > 0 and (self.url, width) in WAVEFORM_CACHE)
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = event.size.width
+        if width > 0 and width != self._requested_width and (self.url, width) not in WAVEFORM_CACHE:
+            self._requested_width = width
+            self._read_peaks(width)
+
+    @work(thread=True, exclusive=True, group="media-waveform", exit_on_error=False)
+    def _read_peaks(self, width: int) -> None:
+        try:
+            peaks = waveform(self.path, width)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is one line on screen, not a crash
+            self.post_message(self.Failed(self.url, describe_error(exc)))
+        else:
+            self.post_message(self.Loaded(self.url, width, peaks))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        message.stop()
+        WAVEFORM_CACHE.set((message.url, message.width), message.peaks)
+        if message.url == self.url and message.width == self.size.width:
+            self._wave_size = None
+            self.refresh()
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        message.stop()
+        if message.url == self.url:
+            self.error = message.reason
+            self._wave_size = None
+            self.refresh()
+
+    def _build(self, size: Size) -> None:
+        self._wave_size = size
+        self._wave_rows = []
+        if size.width <= 0 or size.height <= 0:
+            return
+        if self.error is not None:
+            self._wave_rows = [f"(cannot read audio: {self.error})"[: size.width]]
+            return
+        peaks = WAVEFORM_CACHE.get((self.url, size.width))
+        if peaks is None:
+            self._wave_size = None  # not read yet: build again once the peaks arrive
+            self._wave_rows = [READING_AUDIO[: size.width]]
+            return
+        self._wave_rows = render_waveform(peaks, size.height)
+
+    def render_line(self, y: int) -> Strip:
+        if self._wave_size != self.size:
+            self._build(self.size)
+        width = self.size.width
+        style = self.rich_style
+        if 0 <= y < len(self._wave_rows):
+            return Strip([Segment(self._wave_rows[y], style)]).extend_cell_length(width, style)
+        return Strip.blank(width, style)
+
+
+class AudioPreview(Vertical):
+    """An audio asset: duration and format, and its waveform."""
+
+    DEFAULT_CSS = """
+    AudioPreview { height: auto; }
+    AudioPreview > .media-caption { color: $text-muted; height: 1; }
+    """
+
+    class Loaded(Message):
+        """The facts of the WAV at `url` (posted by the worker)."""
+
+        def __init__(self, url: str, info: WavInfo) -> None:
+            super().__init__()
+            self.url = url
+            self.info = info
+
+    class Failed(Message):
+        """The WAV at `url` could not be read; `reason` is one readable line."""
+
+        def __init__(self, url: str, reason: str) -> None:
+            super().__init__()
+            self.url = url
+            self.reason = reason
+
+    def __init__(
+        self,
+        asset: Mapping[str, Any] | None,
+        *,
+        data_dir: Path,
+        preview_token: int | None = None,
+        id: str | None = None,  # noqa: A002
+    ) -> None:
+        super().__init__(id=id)
+        self.asset = asset
+        self.data_dir = Path(data_dir)
+        self.url = asset_url(asset, preview_token=preview_token)
+        self.path: Path | None = media_path(self.data_dir, self.url) if self.url else None
+        self._read = self.path is None or self.url in AUDIO_INFO_CACHE
+
+    @property
+    def loaded(self) -> bool:
+        """True once there is nothing more to read: facts and waveform (or the error) are shown."""
+        return self._read and all(view.loaded for view in self.query(WaveformView))
+
+    def compose(self) -> ComposeResult:
+        if self.path is None:
+            yield Static("(no audio file)", classes="media-caption")
+            return
+        info = AUDIO_INFO_CACHE.get(self.url)
+        if info is None:
+            yield Static(READING_AUDIO, classes="media-caption", markup=False)
+            return
+        yield Static(audio_caption(info), classes="media-caption", markup=False)
+        yield WaveformView(self.path, self.url, classes="media-waveform")
+
+    def on_mount(self) -> None:
+        if not self._read and self.path is not None:
+            self._read_info(self.path, self.url)
+
+    @work(thread=True, exclusive=True, group="media-audio", exit_on_error=False)
+    def _read_info(self, path: Path, url: str) -> None:
+        try:
+            info = wav_info(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is one line on screen, not a crash
+            self.post_message(self.Failed(url, describe_error(exc)))
+        else:
+            self.post_message(self.Loaded(url, info))
+
+    @on(Loaded)
+    async def _loaded(self, message: Loaded) -> None:
+        message.stop()
+        AUDIO_INFO_CACHE.set(message.url, message.info)
+        if message.url != self.url or self._read or self.path is None:
+            return
+        self.query_one(".media-caption", Static).update(audio_caption(message.info))
+        await self.mount(WaveformView(self.path, self.url, classes="media-waveform"))
+        self._read = True
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        message.stop()
+        if message.url != self.url or self._read:
+            return
+        caption = f"(cannot read audio {display_name(self.url)}: {message.reason})"
+        self.query_one(".media-caption", Static).update(caption)
+        self._read = True

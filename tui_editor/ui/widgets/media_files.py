@@ -1,0 +1,64 @@
+"""From an asset to its media file: the cache key (URL), the path on disk, and what to say about it.
+
+An asset's media is keyed by the URL `core.urls.build_asset_url` returns: a preview by the run's
+`preview_token`, a committed asset by its `updated_at`. Decoded images and waveforms are cached by that
+URL, so a new preview or a newly accepted asset is read again and nothing else is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ...core.urls import build_asset_url, strip_cache_buster
+
+AUDIO_SUFFIXES = frozenset({".wav", ".wave"})
+
+
+def asset_url(asset: Mapping[str, Any] | None, *, preview_token: int | None = None) -> str:
+    """The cache key of an asset's media: a preview by its token, a committed asset by `updated_at`."""
+    if not asset or not asset.get("file"):
+        return ""
+    if preview_token is not None:
+        return build_asset_url(str(asset["file"]), preview_token=preview_token)
+    return build_asset_url(str(asset["file"]), updated_at=asset.get("updated_at"))
+
+
+def media_path(data_dir: Path, url: str) -> Path:
+    """The file a media URL names, under the data directory (absolute paths are kept)."""
+    relative = Path(strip_cache_buster(url))
+    return relative if relative.is_absolute() else Path(data_dir) / relative
+
+
+def is_audio_asset(asset: Mapping[str, Any] | None) -> bool:
+    """Audio or not, from the asset's file (no per-kind code): `.wav` is audio, anything else is not."""
+    file = str((asset or {}).get("file") or "")
+    return Path(strip_cache_buster(file)).suffix.lower() in AUDIO_SUFFIXES
+
+
+def printable(text: str) -> str:
+    """`text` fit for one line of the screen: control characters (from hostile file names) become `?`."""
+    return "".join(char if char.isprintable() else "?" for char in text)
+
+
+def display_name(url: str) -> str:
+    """The file name a media URL names, printable."""
+    return printable(Path(strip_cache_buster(url)).name)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One readable line for why a media file could not be read (no paths, no tracebacks)."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder, not a file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, OSError) and exc.strerror:
+        return printable(exc.strerror)
+    cause = exc.__cause__
+    if cause is not None and cause is not exc:
+        return describe_error(cause)
+    lines = str(exc).strip().splitlines()
+    return printable(lines[0]) if lines else type(exc).__name__
