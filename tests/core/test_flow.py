@@ -6,8 +6,23 @@ import pytest
 
 from tests.core.flow_support import ScriptedBackend, narration_asset
 from tui_editor.core.errors import ConflictError, DecisionError
-from tui_editor.core.flow import Accepted, AssetGenerationFlow, FlowError, FlowState, StartRequest
+from tui_editor.core.flow import (
+    Accepted,
+    AssetGenerationFlow,
+    DecideResult,
+    FlowError,
+    FlowState,
+    StartRequest,
+    StartResult,
+    call_decide,
+    call_start,
+)
 from tui_editor.core.kinds import NARRATION, VISUAL
+
+
+def phase(flow: AssetGenerationFlow) -> str:
+    """The phase now (a call, so mypy does not narrow it across actions)."""
+    return flow.state.phase
 
 
 def make_flow(
@@ -52,7 +67,7 @@ def test_progress_preview_review_accept() -> None:
     assert flow.state.is_review_open
     decision = flow.accept()
     assert decision.accepted and decision.revision == 7
-    assert flow.state.phase == "idle" and flow.state.run_id is None and not flow.state.is_review_open
+    assert phase(flow) == "idle" and flow.state.run_id is None and not flow.state.is_review_open
     outcomes = [outcome for _, outcome in seen if outcome is not None]
     assert len(outcomes) == 1 and outcomes[0].asset["script"] == "Hello" and outcomes[0].revision == 7
     # The decision-pending state was visible while the commit was in flight.
@@ -121,7 +136,7 @@ def test_error_then_retry_uses_the_same_fields() -> None:
     assert flow.can_retry
     flow.retry()
     assert backend.calls[-1] == ("start", {"script": "Hello", "voice": "zz"})
-    assert flow.state.phase == "generating" and flow.state.error is None
+    assert phase(flow) == "generating" and flow.state.error is None
 
 
 def test_start_failure_is_shown_as_an_error() -> None:
@@ -164,7 +179,7 @@ def test_conflict_keeps_the_preview_with_an_error() -> None:
         flow.accept()
     assert flow.state.phase == "preview_ready" and flow.state.error == "lecture changed"
     flow.accept()  # the next try goes through
-    assert flow.state.phase == "idle"
+    assert phase(flow) == "idle"
 
 
 def test_decided_elsewhere_is_picked_up_on_decision_error() -> None:
@@ -219,3 +234,80 @@ def test_preview_token_grows_across_runs() -> None:
         tokens.append(flow.state.preview_token)
         flow.reject()
     assert tokens == [1, 2, 3]
+
+
+# --- the split actions: begin (state) → the blocking call (a worker) → finish (state) -----------------
+
+
+def test_begin_start_changes_state_and_the_call_is_separate() -> None:
+    flow, backend, _ = make_flow()
+    request = flow.begin_start({"script": "Hello"})
+    assert phase(flow) == "starting" and backend.calls == []  # no backend call yet
+    result = call_start(backend, request)
+    assert result.run_id == "run_1" and result.record is not None and result.error is None
+    assert phase(flow) == "starting"  # the call itself changes no flow state
+    flow.finish_start(request, result)
+    assert phase(flow) == "generating" and flow.state.run_id == "run_1"
+
+
+def test_events_that_arrive_before_the_run_id_are_replayed() -> None:
+    flow, backend, _ = make_flow()
+    request = flow.begin_start({"script": "Hello"})
+    result = call_start(backend, request)
+    assert result.run_id is not None
+    # The worker's result is still on its way while the run's events reach the flow.
+    flow.handle_event(backend.event(result.run_id, "preview", {"asset": narration_asset("Early")}))
+    other = backend.start(StartRequest(lecture_id="lec", clip_id="c2", kind="narration", fields={}))
+    flow.handle_event(backend.event(other, "error", {"message": "not ours"}))
+    assert phase(flow) == "starting"
+    flow.finish_start(request, StartResult(run_id=result.run_id))  # no record: the events alone
+    assert phase(flow) == "preview_ready"
+    assert flow.state.preview is not None and flow.state.preview["script"] == "Early"
+
+
+def test_a_start_result_after_the_clip_was_left_changes_nothing() -> None:
+    flow, backend, _ = make_flow()
+    request = flow.begin_start({"script": "Hello"})
+    flow.reset()
+    flow.finish_start(request, call_start(backend, request))
+    assert phase(flow) == "idle" and flow.state.run_id is None
+
+
+class Guard:
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    def begin_commit(self) -> None:
+        self.log.append("begin")
+
+    def end_commit(self) -> None:
+        self.log.append("end")
+
+
+def test_a_decision_holds_the_commit_guard_until_it_finishes() -> None:
+    backend = ScriptedBackend()
+    guard = Guard()
+    flow = AssetGenerationFlow(NARRATION, backend, lecture_id="lec", clip_id="clip_1", commit_guard=guard)
+    run_id = flow.start({"script": "Hello"})
+    flow.handle_event(backend.event(run_id, "preview", {"asset": narration_asset()}))
+    request = flow.begin_decide(True)
+    assert flow.state.is_decision_pending and guard.log == ["begin"]
+    with pytest.raises(FlowError, match="being saved"):
+        flow.begin_decide(False)
+    result = call_decide(backend, request)
+    assert guard.log == ["begin"]
+    flow.finish_decide(request, result)
+    assert guard.log == ["begin", "end"] and phase(flow) == "idle"
+
+
+def test_leaving_during_a_decision_releases_the_guard_once() -> None:
+    backend = ScriptedBackend()
+    guard = Guard()
+    flow = AssetGenerationFlow(NARRATION, backend, lecture_id="lec", clip_id="clip_1", commit_guard=guard)
+    run_id = flow.start({"script": "Hello"})
+    flow.handle_event(backend.event(run_id, "preview", {"asset": narration_asset()}))
+    request = flow.begin_decide(True)
+    flow.reset()
+    assert guard.log == ["begin", "end"]
+    flow.finish_decide(request, DecideResult(error=ConflictError("late")))
+    assert guard.log == ["begin", "end"] and phase(flow) == "idle"

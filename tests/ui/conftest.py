@@ -16,14 +16,20 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
+from textual.app import App
+from textual.screen import Screen
 
 from tui_editor.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from tests.ui.editor_support import Env
+
+
+T = TypeVar("T")
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 
 @pytest.fixture(autouse=True)
@@ -215,3 +221,16 @@ def lecture_document(
 
 def make_lecture(store: Any, title: str, **kwargs: Any) -> str:
     return str(store.create_lecture(lecture_document(title, **kwargs), source="import"))
+
+
+def some(value: T | None) -> T:
+    """`value`, which the test expects to be there (and mypy then knows is not None)."""
+    assert value is not None
+    return value
+
+
+def screen_as(app: App[Any], kind: type[ScreenT]) -> ScreenT:
+    """The App's current screen, which the test expects to be a `kind`."""
+    screen = app.screen
+    assert isinstance(screen, kind), f"expected {kind.__name__}, the screen is {type(screen).__name__}"
+    return screen

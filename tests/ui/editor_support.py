@@ -1,10 +1,11 @@
 """Support for the clip editor, review and media tests: real runtime, real lecture, a small host App.
 
-`EditorHostApp` provides exactly what the clip editor expects of `TuiEditorApp` (`settings`, `runtime`,
-`provider`, `run_events` published on the main thread, `snapshot_changed`, `open_clip`), with the same
-wiring: one hub subscription whose callback only posts a message; the handler feeds the provider and
-publishes `run_events`. Everything underneath is real: SQLite in the test's tmp dir, `LocalEngine`,
-the local generators.
+`EditorHostApp` is a `TuiEditorApp` that starts on an already open runtime and lecture instead of opening
+them itself, under a plain home screen, with the look of a bare App (no stylesheet, no App keys), so the
+editor's snapshots show only the editor. The wiring is the App's own: one hub subscription whose callback
+only posts a message; the handler feeds the provider and publishes `run_events`; the provider's reloads
+run on the App's timer and worker. Everything underneath is real: SQLite in the test's tmp dir,
+`LocalEngine`, the local generators.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from textual import events, on
 from textual.app import App, ComposeResult
-from textual.message import Message
+from textual.binding import BindingType
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.signal import Signal
 from textual.widgets import Static
 
 from tests.factories import lecture_doc, write_seed_media
@@ -30,8 +31,9 @@ from tests.ui.conftest import wait_until as pump_until
 from tui_editor.config import Settings, load_settings
 from tui_editor.core.events import RunEventData
 from tui_editor.core.provider import LectureEditorProvider
-from tui_editor.core.snapshot import LectureSnapshot
 from tui_editor.generators.base import CancelToken, GenerationRequest, GenerationResult, ProgressFn
+from tui_editor.ui.app import TuiEditorApp
+from tui_editor.ui.messages import RunEventReceived
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
 
 LECTURE_ID = "lec_test"
@@ -111,18 +113,6 @@ def open_env(
         runtime.close()
 
 
-class _RunEvent(Message):
-    def __init__(self, event: RunEventData) -> None:
-        super().__init__()
-        self.event = event
-
-
-class _Snapshot(Message):
-    def __init__(self, snapshot: LectureSnapshot) -> None:
-        super().__init__()
-        self.snapshot = snapshot
-
-
 class HomeScreen(Screen[None]):
     """Stands in for the lecture screen underneath the editor."""
 
@@ -130,20 +120,18 @@ class HomeScreen(Screen[None]):
         yield Static("lecture", id="home")
 
 
-class EditorHostApp(App[None]):
-    """Hosts the clip editor with the `TuiEditorApp` contract (see module docstring)."""
+class EditorHostApp(TuiEditorApp, inherit_bindings=False):
+    """Hosts the clip editor on `env`'s runtime and provider (see module docstring)."""
+
+    TITLE = "EditorHostApp"
+    BINDINGS: ClassVar[list[BindingType]] = list(App.BINDINGS)
 
     def __init__(self, env: Env, *, clip_id: str | None = None, open_review: bool = False) -> None:
-        super().__init__()
+        super().__init__(env.settings)
+        self.css_path = []  # the bare look: the editor brings its own styles
         self.env = env
-        self.settings = env.settings
         self.runtime = env.runtime
-        self.provider = env.provider
-        self.run_events: Signal[RunEventData] = Signal(self, "run_events")
-        self.snapshot_changed: Signal[LectureSnapshot] = Signal(self, "snapshot_changed")
         self._start_clip = (clip_id, open_review)
-        self._subscription: Any = None
-        self._unsubscribe_provider: Any = None
         self.events_seen: list[RunEventData] = []
         self.editor: ClipEditorScreen | None = None
         self.prepared_editor: ClipEditorScreen | None = None
@@ -151,16 +139,16 @@ class EditorHostApp(App[None]):
     def get_default_screen(self) -> Screen[Any]:
         return HomeScreen(id="lecture")
 
-    def on_mount(self) -> None:
+    # Textual calls a handler of every class in the MRO: prevent_default() stops the App's own startup.
+    @on(events.Mount)
+    def _host_mount(self, event: events.Mount) -> None:
+        event.prevent_default()
         self.set_keymap(dict(self.settings.keymap))
-        self._subscription = self.runtime.hub.subscribe(
-            lambda event: self.post_message(_RunEvent(event)), lecture_id=self.provider.lecture_id
+        self._loading = False
+        self.adopt_provider(self.env.provider)
+        self._subscription = self.env.runtime.hub.subscribe(
+            self._forward_hub_event, lecture_id=self.env.lecture_id
         )
-
-        def snapshot_published(snapshot: LectureSnapshot) -> None:  # any thread: only post
-            self.post_message(_Snapshot(snapshot))
-
-        self._unsubscribe_provider = self.provider.subscribe(snapshot_published)
         clip_id, open_review = self._start_clip
         if self.prepared_editor is not None:
             self.editor = self.prepared_editor
@@ -168,24 +156,23 @@ class EditorHostApp(App[None]):
         elif clip_id is not None:
             self.open_clip(clip_id, open_review=open_review)
 
-    def on_unmount(self) -> None:
+    @on(events.Ready)
+    def _host_ready(self, event: events.Ready) -> None:
+        event.prevent_default()  # the runtime is open already (`open_env`)
+
+    @on(events.Unmount)
+    def _host_unmount(self, event: events.Unmount) -> None:
+        event.prevent_default()
         if self._subscription is not None:
-            self._subscription.close()
-        if self._unsubscribe_provider is not None:
-            self._unsubscribe_provider()
+            self._subscription.close()  # `open_env` closes the provider and the runtime
 
-    def on__run_event(self, message: _RunEvent) -> None:
+    def on_run_event_received(self, message: RunEventReceived) -> None:
         self.events_seen.append(message.event)
-        self.provider.handle_event(message.event)
-        self.run_events.publish(message.event)
-
-    def on__snapshot(self, message: _Snapshot) -> None:
-        self.snapshot_changed.publish(message.snapshot)
 
     def open_clip(self, clip_id: str, open_review: bool = False) -> None:
         if self.screen.id == "clip-editor":
             return
-        self.editor = ClipEditorScreen(self.provider, self.runtime.engine, clip_id, open_review=open_review)
+        self.editor = ClipEditorScreen(self.env.provider, self.env.engine, clip_id, open_review=open_review)
         self.push_screen(self.editor)
 
 

@@ -7,8 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.ui.conftest import screen_as, some
 from tui_editor.config import Settings
+from tui_editor.runs.local import LocalEngine
 from tui_editor.ui.app import TuiEditorApp
+from tui_editor.ui.screens.help import HelpScreen
 
 from .conftest import make_lecture, make_settings, wait_loaded, wait_until
 
@@ -34,14 +37,15 @@ async def test_empty_database_creates_and_opens_the_demo(settings: Settings) -> 
         await wait_loaded(pilot, timeout=60)
         assert app.startup_error is None
         assert app.provider is not None
-        snapshot = app.provider.snapshot
+        snapshot = some(app.provider).snapshot
         assert snapshot.title == "Photosynthesis"
         timeline = app.lecture_screen.timeline
         assert len(timeline.visible_clip_ids) == len(snapshot.clips) == 14
         assert timeline.cursor_clip is not None and timeline.cursor_clip.track == "visual"
         assert app.runtime is not None
-        assert [lecture["title"] for lecture in app.runtime.store.list_lectures()] == ["Photosynthesis"]
-    assert app.runtime is not None and app.runtime.engine._closed  # closed on exit
+        assert [lecture["title"] for lecture in some(app.runtime).store.list_lectures()] == ["Photosynthesis"]
+    engine = some(app.runtime).engine
+    assert isinstance(engine, LocalEngine) and engine._closed  # closed on exit
 
 
 async def test_lecture_ref_opens_that_lecture(settings: Settings, runtime: Any) -> None:
@@ -50,7 +54,7 @@ async def test_lecture_ref_opens_that_lecture(settings: Settings, runtime: Any) 
     app = TuiEditorApp(settings, "Biology")
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        assert app.provider is not None and app.provider.snapshot.title == "Biology"
+        assert app.provider is not None and some(app.provider).snapshot.title == "Biology"
         assert app.screen.id == "lecture"
 
 
@@ -63,14 +67,14 @@ async def test_picker_when_several_lectures(settings: Settings, runtime: Any) ->
         assert app.provider is None
         await pilot.press("j", "enter")
         await wait_loaded(pilot)
-        assert app.provider is not None and app.provider.snapshot.title == "Biology"
+        assert app.provider is not None and some(app.provider).snapshot.title == "Biology"
         assert app.screen.id == "lecture"
         assert len(app.lecture_screen.timeline.visible_clip_ids) == 6
         # `o` switches lecture through the same picker.
         await pilot.press("o")
         await wait_until(pilot, lambda: app.screen.id == "picker", 10, "the picker again")
         await pilot.press("k", "enter")
-        await wait_until(pilot, lambda: app.provider.snapshot.title == "Algebra", 10, "Algebra")
+        await wait_until(pilot, lambda: some(app.provider).snapshot.title == "Algebra", 10, "Algebra")
         assert app.screen.id == "lecture"
         assert len(app.lecture_screen.timeline.visible_clip_ids) == 9
 
@@ -147,7 +151,7 @@ async def test_keymap_remaps_by_binding_id(tmp_path: Path, demo_template: Path) 
         await pilot.press("escape")
         await pilot.press("f1")
         await wait_until(pilot, lambda: app.screen.id == "help", 5)
-        rows = {row.id: row.keys for rows in app.screen.rows.values() for row in rows}
+        rows = {row.id: row.keys for rows in screen_as(app, HelpScreen).rows.values() for row in rows}
         assert rows["lecture.down"] == ("n",)
         assert rows["lecture.history"] == ("y",)
         assert rows["lecture.up"] == ("k", "up")
@@ -185,7 +189,7 @@ async def test_help_lists_every_screen_and_toggles(settings: Settings, demo_data
         await wait_loaded(pilot)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: app.screen.id == "help", 5)
-        sections = app.screen.rows
+        sections = screen_as(app, HelpScreen).rows
         assert {"Anywhere", "Lecture timeline", "Review queue", "History", "Lecture picker"} <= set(sections)
         ids = {row.id for rows in sections.values() for row in rows}
         for binding_id in (

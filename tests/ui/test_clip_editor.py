@@ -207,9 +207,9 @@ async def test_reopening_the_clip_finds_its_pending_preview(env: Env) -> None:
         # from the review queue: the review opens by itself once the preview is known
         app.open_clip("clip_n0", open_review=True)
         await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), what="the review to open")
-        editor = app.screen_stack[-2]
-        assert isinstance(editor, ClipEditorScreen)
-        await wait_until(pilot, lambda: editor.session.state.is_review_open)
+        reopened = app.screen_stack[-2]
+        assert isinstance(reopened, ClipEditorScreen)
+        await wait_until(pilot, lambda: reopened.session.state.is_review_open)
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(app.screen, ClipEditorScreen))
         await wait_until(pilot, lambda: run_statuses(env, "clip_n0") == ["accepted"])

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.ui.conftest import screen_as, some
 from tui_editor.config import Settings
 from tui_editor.core.flow import StartRequest
 from tui_editor.ui.app import TuiEditorApp
+from tui_editor.ui.screens.queue import QueueScreen
 
 from .conftest import lecture_document, wait_loaded, wait_until
 
@@ -36,7 +38,7 @@ def other_process(settings: Settings, demo_data_dir: Any) -> Iterator[Any]:
 
 def clip_named(app: TuiEditorApp, name: str) -> Any:
     assert app.provider is not None
-    return next(c for c in app.provider.snapshot.clips if c.name == name)
+    return next(c for c in some(app.provider).snapshot.clips if c.name == name)
 
 
 def row_text(app: TuiEditorApp, clip_id: str) -> str:
@@ -50,14 +52,17 @@ async def test_run_from_another_process_shows_live(settings: Settings, other_pro
         await wait_loaded(pilot)
         clip = clip_named(app, "Intro narration")
         assert "idle" in row_text(app, clip.id)
-        lecture_id = app.provider.lecture_id
+        lecture_id = some(app.provider).lecture_id
         run_id = other_process.engine.start(
             StartRequest(lecture_id, clip.id, "narration", {"script": "A brand new line for the intro."})
         )
         # No key is pressed from here on: the App's hub tail delivers the other runtime's events.
         await wait_until(
             pilot,
-            lambda: app.board.for_clip(clip.id) is not None and app.board.for_clip(clip.id).run_id == run_id,
+            lambda: (
+                some(app.board).for_clip(clip.id) is not None
+                and some(some(app.board).for_clip(clip.id)).run_id == run_id
+            ),
             10,
             "the other process's run on the board",
         )
@@ -74,13 +79,16 @@ async def test_run_from_another_process_shows_live(settings: Settings, other_pro
         # The review queue lists it, and follows a decision made elsewhere.
         await pilot.press("r")
         await wait_until(pilot, lambda: app.screen.id == "review-queue", 5)
-        queue = app.screen
+        queue = screen_as(app, QueueScreen)
         await wait_until(pilot, lambda: queue.run_ids == [run_id], 5, "the run in the queue")
         decision = other_process.engine.decide(run_id, True)
         await wait_until(pilot, lambda: queue.run_ids == [], 10, "the queue to empty after the accept")
         # The completion refreshes the provider (debounced): the new asset and revision show.
         await wait_until(
-            pilot, lambda: app.provider.snapshot.revision == decision.revision, 10, "the provider refresh"
+            pilot,
+            lambda: some(app.provider).snapshot.revision == decision.revision,
+            10,
+            "the provider refresh",
         )
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen.id == "lecture", 5)
@@ -105,14 +113,16 @@ async def test_generating_status_shows_step(settings: Settings, demo_data_dir: A
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
         clip = clip_named(app, "Opening bed")
-        lecture_id = app.provider.lecture_id
+        lecture_id = some(app.provider).lecture_id
         run_id = await pilot.app.run_worker(
-            lambda: app.runtime.engine.start(StartRequest(lecture_id, clip.id, "music", {"duration_s": 2.0})),
+            lambda: some(app.runtime).engine.start(
+                StartRequest(lecture_id, clip.id, "music", {"duration_s": 2.0})
+            ),
             thread=True,
         ).wait()
-        await wait_until(pilot, lambda: app.board.for_clip(clip.id) is not None, 10, "the run")
+        await wait_until(pilot, lambda: some(app.board).for_clip(clip.id) is not None, 10, "the run")
         # A synthetic status event through the same hub (the generator may be too quick to catch).
-        hub = app.runtime.hub
+        hub = some(app.runtime).hub
         hub.publish(
             RunEventData(run_id, lecture_id, "music", "status", {"step": 2, "total_steps": 5, "message": "x"})
         )
@@ -157,10 +167,10 @@ async def test_many_completions_refresh_once_per_burst(settings: Settings, demo_
     app = TuiEditorApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        provider = app.provider
+        provider = some(app.provider)
         before = provider.load_count
         for index in range(50):
-            app.runtime.hub.publish(
+            some(app.runtime).hub.publish(
                 RunEventData(
                     f"run_burst_{index}",
                     provider.lecture_id,

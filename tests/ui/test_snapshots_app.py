@@ -17,6 +17,7 @@ from textual.widgets import Input
 
 from tui_editor.config import Settings
 from tui_editor.ui.app import TuiEditorApp
+from tui_editor.ui.screens.history import HistoryScreen
 
 from .conftest import make_lecture, make_settings, wait_loaded, wait_until
 
@@ -144,6 +145,7 @@ def fixture_app(settings: Settings, runtime: Any) -> TuiEditorApp:
 async def loaded(pilot: Pilot[Any]) -> None:
     await wait_loaded(pilot)
     app = pilot.app
+    assert isinstance(app, TuiEditorApp)
     await wait_until(pilot, lambda: app.board is not None and app.board.counts()["generating"] == 1, 10)
     await pilot.pause()
 
@@ -186,7 +188,9 @@ def test_history(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
         await pilot.press("h")
-        await wait_until(pilot, lambda: pilot.app.screen.id == "history" and pilot.app.screen.loads, 5)
+        await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, HistoryScreen) and pilot.app.screen.loads, 5
+        )
         await pilot.pause()
 
     assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)

@@ -9,6 +9,7 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
+from tests.ui.conftest import some
 from tui_editor.core.events import RunEventData
 from tui_editor.core.snapshot import ClipView, LectureSnapshot, freeze_asset
 from tui_editor.ui.runboard import RunBoard, synthetic_record
@@ -87,19 +88,19 @@ async def test_cursor_moves_over_clips_and_skips_track_headers() -> None:
     app = TimelineApp(build_snapshot(3))
     async with app.run_test(size=(100, 30)) as pilot:
         timeline = app.query_one(Timeline)
-        assert timeline.cursor_clip is not None and timeline.cursor_clip.id == "cv0"
+        assert timeline.cursor_clip is not None and some(timeline.cursor_clip).id == "cv0"
         await pilot.press("j", "j", "j")  # past the last visual clip, over the VOICE header
-        assert timeline.cursor_clip.id == "cn0"
+        assert some(timeline.cursor_clip).id == "cn0"
         await pilot.press("k")
-        assert timeline.cursor_clip.id == "cv2"
+        assert some(timeline.cursor_clip).id == "cv2"
         await pilot.press("down", "up", "up")
-        assert timeline.cursor_clip.id == "cv1"
+        assert some(timeline.cursor_clip).id == "cv1"
         await pilot.press("end")
-        assert timeline.cursor_clip.id == "cm2"
+        assert some(timeline.cursor_clip).id == "cm2"
         await pilot.press("home")
-        assert timeline.cursor_clip.id == "cv0"
+        assert some(timeline.cursor_clip).id == "cv0"
         await pilot.press("k")  # nothing above the first clip
-        assert timeline.cursor_clip.id == "cv0"
+        assert some(timeline.cursor_clip).id == "cv0"
         await pilot.press("enter")
         assert app.selected == ["cv0"]
 
@@ -121,7 +122,7 @@ async def test_page_keys_and_scrolling_keep_the_cursor_visible() -> None:
         await pilot.press("end")
         top = timeline.scroll_offset.y
         assert top <= timeline.cursor_row < top + height
-        assert timeline.cursor_clip.id == "cm99"
+        assert some(timeline.cursor_clip).id == "cm99"
 
 
 async def test_rows_show_name_start_duration_status_and_summary() -> None:
@@ -165,7 +166,7 @@ async def test_filter_by_name_and_summary_and_clear() -> None:
     async with app.run_test(size=(100, 30)):
         timeline = app.query_one(Timeline)
         timeline.set_filter("slide 1")
-        names = [timeline.snapshot.clip(i).name for i in timeline.visible_clip_ids]
+        names = [some(some(timeline.snapshot).clip(i)).name for i in timeline.visible_clip_ids]
         assert names == ["Slide 1", *[f"Slide {n}" for n in range(10, 20)]]
         assert timeline.line_text(0).startswith("VISUAL · 11 of 20 clips")
         timeline.set_filter("LEAVES")  # summary text, case-insensitive
@@ -183,15 +184,15 @@ async def test_cursor_stays_on_its_clip_across_snapshots() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         timeline = app.query_one(Timeline)
         await pilot.press("j", "j")
-        assert timeline.cursor_clip.id == "cv2"
+        assert some(timeline.cursor_clip).id == "cv2"
         # An accepted asset (same clips, new asset text) keeps rows and cursor.
-        updated = timeline.snapshot.with_asset("visual", "v2", {"prompt": "A brand new prompt"})
+        updated = some(timeline.snapshot).with_asset("visual", "v2", {"prompt": "A brand new prompt"})
         timeline.set_snapshot(updated)
-        assert timeline.cursor_clip.id == "cv2"
+        assert some(timeline.cursor_clip).id == "cv2"
         assert "A brand new prompt" in timeline.line_text(timeline.cursor_row)
         # A reload (new clip tuple) keeps it too.
         timeline.set_snapshot(build_snapshot(6, revision=2))
-        assert timeline.cursor_clip.id == "cv2"
+        assert some(timeline.cursor_clip).id == "cv2"
 
 
 async def test_hundred_thousand_clips_stay_usable() -> None:
@@ -203,13 +204,15 @@ async def test_hundred_thousand_clips_stay_usable() -> None:
         assert timeline.row_count == 100_005
         assert time.perf_counter() - started < 30
         await pilot.press("end")
-        assert timeline.cursor_clip.id == "cm33333"
+        assert some(timeline.cursor_clip).id == "cm33333"
         moved = time.perf_counter()
         await pilot.press("k", "k", "pageup", "home")
         assert time.perf_counter() - moved < 5
-        assert timeline.cursor_clip.id == "cv0"
+        assert some(timeline.cursor_clip).id == "cv0"
         timeline.set_filter("slide 33333")
-        assert [timeline.snapshot.clip(i).name for i in timeline.visible_clip_ids] == ["Slide 33333"]
+        assert [some(some(timeline.snapshot).clip(i)).name for i in timeline.visible_clip_ids] == [
+            "Slide 33333"
+        ]
 
 
 # --- the run board ----------------------------------------------------------------------------
@@ -253,11 +256,11 @@ def test_board_ignores_other_lectures_and_tracks_the_newest_run_per_clip() -> No
     )
     board.apply_record(new)
     board.apply_record(old)
-    assert board.for_clip("c1").run_id == "new"
+    assert some(board.for_clip("c1")).run_id == "new"
     assert board.state_of("c1") == "queued"
     error = RunEventData("new", "lec_1", "visual", "error", {"message": "boom", "retryable": True})
     board.apply_event(error)
-    assert board.state_of("c1") == "failed" and board.for_clip("c1").error == "boom"
+    assert board.state_of("c1") == "failed" and some(board.for_clip("c1")).error == "boom"
     assert board.counts()["failed"] == 1
 
 

@@ -2,7 +2,9 @@
 
 What a new user does with only the README: open the demo, move to a narration clip, open it, change
 the script, generate, review, accept, go back and see the new duration on the timeline.
-Every wait polls the screen against a deadline; nothing sleeps a fixed time hoping for the best.
+Every wait polls the screen against a deadline; nothing sleeps a fixed time hoping for the best. A
+check that reads several things from the screen waits until all of them are there and the state they
+replace is gone, all in one capture (a capture can fall between two frames).
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ class Tmux:
     def wait_text(self, text: str, timeout: float = 20) -> str:
         return self.wait_for(lambda screen: text in screen, timeout, repr(text))
 
+    def wait_state(self, shown: list[str], gone: list[str], timeout: float = 20) -> str:
+        """Wait for one capture with every text of `shown` and none of `gone`."""
+        return self.wait_for(
+            lambda screen: all(t in screen for t in shown) and not any(t in screen for t in gone),
+            timeout,
+            f"{shown} shown and {gone} gone",
+        )
+
     def kill(self) -> None:
         self.run("kill-server")
 
@@ -99,8 +109,11 @@ def test_regenerate_a_narration_in_tmux(tmux: Tmux, tmp_path: Path) -> None:
     )
 
     # The demo is created on the empty database and opened.
-    screen = tmux.wait_text("Intro narration", timeout=90)
-    assert "Photosynthesis" in screen
+    screen = tmux.wait_state(
+        ["Intro narration", "Photosynthesis"],
+        ["Creating the demo lecture", "Loading…", "Opening the lecture"],
+        90,
+    )
     before = duration_on_row(screen, "Intro narration")
     assert before is not None, screen
 
@@ -108,8 +121,7 @@ def test_regenerate_a_narration_in_tmux(tmux: Tmux, tmp_path: Path) -> None:
     tmux.keys("j", "j", "j", "j", "j", "j")
     tmux.wait_for(lambda s: "▶ Intro narration" in s, 10, "the cursor on Intro narration")
     tmux.keys("Enter")
-    tmux.wait_text("Narration · Intro narration")
-    tmux.wait_text("Generate Narration")
+    tmux.wait_state(["Narration · Intro narration", "Generate Narration"], [])
 
     # Lengthen the script (the focused field), generate, and wait for the preview.
     tmux.keys("End")
@@ -120,19 +132,24 @@ def test_regenerate_a_narration_in_tmux(tmux: Tmux, tmp_path: Path) -> None:
 
     # Review and accept.
     tmux.keys("C-o")
-    tmux.wait_text("Accept & Replace Narration")
+    tmux.wait_state(["Accept & Replace Narration"], ["Saving decision"])
     tmux.keys("a")
     tmux.wait_for(lambda s: "Accept & Replace Narration" not in s, 30, "the review to close after accept")
 
     # Back on the lecture screen, the row shows the new narration's duration.
     tmux.keys("Escape")
-    screen = tmux.wait_for(lambda s: "▶ Intro narration" in s and "VOICE" in s, 15, "the lecture screen")
     screen = tmux.wait_for(
-        lambda s: duration_on_row(s, "Intro narration") not in (None, before), 15, "the new duration"
+        lambda s: (
+            "▶ Intro narration" in s
+            and "VOICE" in s
+            and "rev 2" in s
+            and duration_on_row(s, "Intro narration") not in (None, before)
+        ),
+        15,
+        "the lecture screen at rev 2 with the new duration",
     )
     after = duration_on_row(screen, "Intro narration")
     assert after is not None and float(after) > float(before)
-    assert "rev 2" in screen
 
     # Quit cleanly.
     tmux.keys("q")

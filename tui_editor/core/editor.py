@@ -8,18 +8,23 @@ behaviour so none of them carries flow logic of its own:
 - reject keeps the draft; `leave()` resets it to the provider's committed asset;
 - reopening a clip picks up its newest open run, so a pending preview is never orphaned;
 - when the committed asset changes under an open editor, untouched fields follow it and edits stay.
+
+It holds no thread and no lock: the draft, the flow and the provider change only in calls made on one
+thread (the App's in the UI). Blocking backend calls are split as in the flow: `begin_generate()` and
+`session.flow.begin_*` change state and return a request, a worker makes the call (`flow.call_*`,
+`list_open_runs`), and `flow.finish_*` / `adopt_open_runs` apply the result. `generate`, `accept`,
+`reject`, `cancel` and `resume` do all of it on the caller's thread (command line, tests).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from .draft import AssetDraft
 from .errors import NotFoundError
 from .events import RunEventData
-from .flow import Accepted, AssetGenerationFlow, FlowBackend, FlowState
+from .flow import Accepted, AssetGenerationFlow, FlowBackend, FlowState, StartRequest
 from .kinds import AssetKind
 from .provider import LectureEditorProvider
 from .run_record import OPEN_STATUSES, RunRecord
@@ -39,6 +44,11 @@ class SessionBackend(FlowBackend, Protocol):
 ChangeListener = Callable[["ClipSession"], None]
 
 
+def list_open_runs(backend: SessionBackend, clip_id: str) -> list[RunRecord]:
+    """Blocking (a worker may call it): the clip's open runs, newest first."""
+    return backend.list(clip_id=clip_id, statuses=sorted(OPEN_STATUSES))
+
+
 class ClipSession:
     def __init__(self, provider: LectureEditorProvider, backend: SessionBackend, clip_id: str) -> None:
         clip = provider.snapshot.clip(clip_id)
@@ -54,12 +64,9 @@ class ClipSession:
             backend,
             lecture_id=provider.lecture_id,
             clip_id=clip.id,
-            commit_guard=provider.commit_in_flight,
+            commit_guard=provider,
         )
         self._listeners: list[ChangeListener] = []
-        # The draft is changed by the UI thread (typing) and by whichever thread delivers a new
-        # snapshot or an accept; one lock keeps each change whole.
-        self._draft_lock = threading.RLock()
         self._unsubscribe_flow = self.flow.subscribe(self._on_flow)
         self._unsubscribe_provider = provider.subscribe(self._on_snapshot)
         self.closed = False
@@ -88,20 +95,21 @@ class ClipSession:
 
     # --- editing -------------------------------------------------------------------------------
     def set_field(self, name: str, value: Any) -> None:
-        with self._draft_lock:
-            self.draft.set_draft(**{name: value})
+        self.draft.set_draft(**{name: value})
         self._changed()
 
     def revert(self) -> None:
-        with self._draft_lock:
-            self.draft.reset_to_provider(self.asset)
+        self.draft.reset_to_provider(self.asset)
         self._changed()
 
-    # --- the flow (blocking: call from a worker thread in a UI) ---------------------------------
+    # --- the flow ------------------------------------------------------------------------------
+    def begin_generate(self) -> StartRequest:
+        """Start with the draft's fields: the request for `flow.call_start` (then `flow.finish_start`)."""
+        return self.flow.begin_start(self.draft.draft)
+
     def generate(self) -> str:
-        with self._draft_lock:
-            fields = self.draft.draft
-        return self.flow.start(fields)
+        """Blocking: start a run with the draft's fields on this thread."""
+        return self.flow.start(self.draft.draft)
 
     def retry(self) -> str:
         return self.flow.retry()
@@ -121,19 +129,21 @@ class ClipSession:
     def reject(self) -> None:
         self.flow.reject()
 
-    def resume(self) -> None:
+    def adopt_open_runs(self, runs: Sequence[RunRecord]) -> None:
         """Adopt this clip's newest open run, if any (its preview may be waiting)."""
-        runs = self.backend.list(clip_id=self.clip.id, statuses=sorted(OPEN_STATUSES))
-        if runs:
+        if runs and not self.closed:
             self.flow.attach(runs[0])
+
+    def resume(self) -> None:
+        """Blocking: find this clip's open runs and adopt the newest, on this thread."""
+        self.adopt_open_runs(list_open_runs(self.backend, self.clip.id))
 
     def handle_event(self, event: RunEventData) -> None:
         self.flow.handle_event(event)
 
     def leave(self) -> None:
         """The user left the clip: the draft reverts; the run (if any) goes on without us."""
-        with self._draft_lock:
-            self.draft.reset_to_provider(self.asset)
+        self.draft.reset_to_provider(self.asset)
         self.flow.reset()
         self._unsubscribe_flow()
         self._unsubscribe_provider()
@@ -142,8 +152,7 @@ class ClipSession:
     # --- reactions -----------------------------------------------------------------------------
     def _on_flow(self, _state: FlowState, outcome: Accepted | None) -> None:
         if outcome is not None:
-            with self._draft_lock:
-                self.draft.apply_preview(outcome.asset)
+            self.draft.apply_preview(outcome.asset)
             data: Mapping[str, Any] = {k: v for k, v in outcome.asset.items() if k != "id"}
             self.provider.apply_asset_update(
                 self.kind.name, self.clip.asset_id, data, revision=outcome.revision
@@ -157,7 +166,6 @@ class ClipSession:
         self.clip = clip
         asset = snapshot.asset_for(clip)
         committed = {name: (asset or {}).get(name) for name in self.kind.editable_names}
-        with self._draft_lock:
-            if committed != self.draft.baseline:
-                self.draft.rebase(asset)
+        if committed != self.draft.baseline:
+            self.draft.rebase(asset)
         self._changed()

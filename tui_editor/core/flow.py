@@ -9,16 +9,19 @@ out-of-order events are harmless because a run only ever moves forward:
                                   └─cancel─► idle
 
 `preview_token` grows by one with every new preview and never goes down, so URLs built from it
-(`core.urls.build_asset_url`) are new for every preview. Backend calls block (database writes), so a UI
-calls `start`, `accept`, `reject` and `cancel` from a worker thread; the flow is thread-safe and tells
-its listeners after every change.
+(`core.urls.build_asset_url`) are new for every preview.
+
+The flow holds no thread and no lock: it changes only in calls made on one thread, and tells its
+listeners synchronously. Backend calls block (database writes), so each action comes in three parts:
+`begin_*` (a state change; returns what the backend call needs), the blocking call (`call_start`,
+`call_decide`, `call_cancel`: in a UI a worker thread makes it and posts the result) and `finish_*` (a
+state change, back on the flow's thread). `start`, `accept`, `reject` and `cancel` do all three on the
+caller's thread (command line, tests).
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
@@ -72,6 +75,77 @@ class FlowError(TuiEditorError):
     """An action that does not fit the flow's current state (e.g. accept with no preview)."""
 
 
+class CommitGuard(Protocol):
+    """Told when a commit starts and ends (the provider: no reload starts meanwhile)."""
+
+    def begin_commit(self) -> None: ...
+
+    def end_commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What `call_start` got back: the run id (and its stored record), or the error."""
+
+    run_id: str | None = None
+    record: RunRecord | None = None
+    error: TuiEditorError | None = None
+
+
+@dataclass(frozen=True)
+class DecideRequest:
+    run_id: str
+    accept: bool
+    preview: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    """What `call_decide` got back: the decision, or the error (and, when the run had moved on, its
+    stored record, so the flow shows where it really stands)."""
+
+    decision: Decision | None = None
+    error: TuiEditorError | None = None
+    record: RunRecord | None = None
+
+
+def call_start(backend: FlowBackend, request: StartRequest) -> StartResult:
+    """Blocking: start the run and read its record (events may have landed before the run id was
+    known). Expected failures come back in the result, not as exceptions."""
+    try:
+        run_id = backend.start(request)
+    except TuiEditorError as exc:
+        return StartResult(error=exc)
+    try:
+        record: RunRecord | None = backend.get(run_id)
+    except TuiEditorError:
+        record = None
+    return StartResult(run_id=run_id, record=record)
+
+
+def call_decide(backend: FlowBackend, request: DecideRequest) -> DecideResult:
+    """Blocking: accept or reject the run. Expected failures come back in the result."""
+    try:
+        return DecideResult(decision=backend.decide(request.run_id, request.accept))
+    except DecisionError as exc:  # someone else decided, or the preview expired
+        try:
+            record: RunRecord | None = backend.get(request.run_id)
+        except TuiEditorError:
+            record = None
+        return DecideResult(error=exc, record=record)
+    except TuiEditorError as exc:
+        return DecideResult(error=exc)
+
+
+def call_cancel(backend: FlowBackend, run_id: str) -> TuiEditorError | None:
+    """Blocking: cancel the run; the error, if it could not be cancelled."""
+    try:
+        backend.cancel(run_id)
+    except TuiEditorError as exc:
+        return exc
+    return None
+
+
 @dataclass(frozen=True)
 class FlowState:
     phase: Phase = "idle"
@@ -123,18 +197,20 @@ class AssetGenerationFlow:
         *,
         lecture_id: str,
         clip_id: str,
-        commit_guard: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
+        commit_guard: CommitGuard | None = None,
     ) -> None:
         self.kind = kind
         self.backend = backend
         self.lecture_id = lecture_id
         self.clip_id = clip_id
-        self._commit_guard = commit_guard or contextlib.nullcontext
+        self._commit_guard = commit_guard
+        self._commit_held = False
         self._state = FlowState()
-        self._lock = threading.RLock()
         self._listeners: list[Listener] = []
         self._last_fields: Mapping[str, Any] | None = None
         self._seen = _Seen()
+        self._starting: StartRequest | None = None  # the start whose run id is not known yet
+        self._early: list[RunEventData] = []  # events that arrived meanwhile (maybe of that run)
 
     # --- observation ---------------------------------------------------------------------------
     @property
@@ -146,25 +222,25 @@ class AssetGenerationFlow:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def _set(self, outcome: Accepted | None = None, **changes: Any) -> None:
-        with self._lock:
-            changes.setdefault("notice", None)
-            new = replace(self._state, **changes)
-            if new.preview_token < self._state.preview_token:  # the token only grows
-                new = replace(new, preview_token=self._state.preview_token)
-            if new.phase in ("idle", "failed", "starting", "generating"):
-                new = replace(new, preview=None)
-            if new.preview is None or new.phase not in ("preview_ready", "deciding"):
-                new = replace(new, is_review_open=False)
-            self._state = new
+        changes.setdefault("notice", None)
+        new = replace(self._state, **changes)
+        if new.preview_token < self._state.preview_token:  # the token only grows
+            new = replace(new, preview_token=self._state.preview_token)
+        if new.phase in ("idle", "failed", "starting", "generating"):
+            new = replace(new, preview=None)
+        if new.preview is None or new.phase not in ("preview_ready", "deciding"):
+            new = replace(new, is_review_open=False)
+        if new.phase != "starting" or new.run_id is not None:
+            self._starting = None
+            self._early = []
+        self._state = new
         for listener in list(self._listeners):
             listener(new, outcome)
 
-    @contextlib.contextmanager
-    def _locked_phase(self, *allowed: Phase, action: str) -> Iterator[FlowState]:
-        with self._lock:
-            if self._state.phase not in allowed:
-                raise FlowError(self._refusal(action))
-            yield self._state
+    def _require(self, *allowed: Phase, action: str) -> FlowState:
+        if self._state.phase not in allowed:
+            raise FlowError(self._refusal(action))
+        return self._state
 
     def _refusal(self, action: str) -> str:
         phase = self._state.phase
@@ -177,47 +253,108 @@ class AssetGenerationFlow:
             return f"cannot {action}: a decision is being saved"
         return f"cannot {action}: there is no {label} preview"
 
-    # --- actions -------------------------------------------------------------------------------
-    def start(self, fields: Mapping[str, Any]) -> str:
-        """Start a run with the draft's fields; returns the run id. Errors end in the `failed` phase."""
-        with self._locked_phase("idle", "failed", action="generate"):
-            clean = self.kind.validate_request(fields)
-            self._last_fields = dict(clean)
-            self._seen = _Seen()
-            self._set(phase="starting", run_id=None, preview=None, error=None, progress=None)
-        try:
-            run_id = self.backend.start(
-                StartRequest(
-                    lecture_id=self.lecture_id, clip_id=self.clip_id, kind=self.kind.name, fields=clean
-                )
-            )
-        except TuiEditorError as exc:
-            self._set(phase="failed", error=exc.message, retryable=True)
-            raise
-        with self._lock:
-            if self._state.phase == "starting":
-                self._set(phase="generating", run_id=run_id)
-        self.sync()  # events may have landed before we knew the run id
-        return run_id
+    # --- starting ------------------------------------------------------------------------------
+    def begin_start(self, fields: Mapping[str, Any]) -> StartRequest:
+        """Validate the draft's fields and enter `starting`; returns the request for `call_start`."""
+        self._require("idle", "failed", action="generate")
+        clean = self.kind.validate_request(fields)
+        self._last_fields = dict(clean)
+        self._seen = _Seen()
+        self._set(phase="starting", run_id=None, preview=None, error=None, progress=None)
+        request = StartRequest(
+            lecture_id=self.lecture_id, clip_id=self.clip_id, kind=self.kind.name, fields=clean
+        )
+        self._starting = request
+        return request
 
-    def retry(self) -> str:
+    def begin_retry(self) -> StartRequest:
         if self._last_fields is None:
             raise FlowError("nothing to retry")
-        return self.start(self._last_fields)
+        return self.begin_start(self._last_fields)
+
+    def finish_start(self, request: StartRequest, result: StartResult) -> None:
+        """`call_start` returned. Ignored if the flow moved on meanwhile (cancelled, left the clip)."""
+        if request is not self._starting:
+            return
+        early = self._early
+        if result.error is not None or result.run_id is None:
+            message = result.error.message if result.error is not None else "the run did not start"
+            self._set(phase="failed", error=message, retryable=True)
+            return
+        self._set(phase="generating", run_id=result.run_id)
+        if result.record is not None:
+            self._apply_record(result.record)
+        for event in early:  # events that landed before we knew the run id
+            self.handle_event(event)
+
+    def start(self, fields: Mapping[str, Any]) -> str:
+        """Start a run on this thread; returns the run id. Errors end in the `failed` phase and raise."""
+        return self._start(self.begin_start(fields))
+
+    def retry(self) -> str:
+        return self._start(self.begin_retry())
+
+    def _start(self, request: StartRequest) -> str:
+        result = call_start(self.backend, request)
+        self.finish_start(request, result)
+        if result.error is not None:
+            raise result.error
+        assert result.run_id is not None
+        return result.run_id
 
     @property
     def can_retry(self) -> bool:
         return self._state.phase == "failed" and self._last_fields is not None
 
+    # --- reviewing -----------------------------------------------------------------------------
     def open_review(self) -> None:
-        with self._locked_phase("preview_ready", "deciding", action="review"):
-            self._set(is_review_open=True)
+        self._require("preview_ready", "deciding", action="review")
+        self._set(is_review_open=True)
 
     def close_review(self) -> None:
         """Close the review; the preview stays pending and can be reopened."""
-        with self._lock:
-            if self._state.is_review_open:
-                self._set(is_review_open=False)
+        if self._state.is_review_open:
+            self._set(is_review_open=False)
+
+    # --- deciding ------------------------------------------------------------------------------
+    def begin_decide(self, accept: bool) -> DecideRequest:
+        """Enter `deciding` (a commit is in flight until `finish_decide`); returns the request."""
+        state = self._require("preview_ready", action="accept" if accept else "reject")
+        assert state.run_id is not None
+        if self._commit_guard is not None and not self._commit_held:
+            self._commit_guard.begin_commit()
+            self._commit_held = True
+        self._set(phase="deciding", is_review_open=state.is_review_open, error=None)
+        return DecideRequest(run_id=state.run_id, accept=accept, preview=state.preview)
+
+    def _release_commit(self) -> None:
+        if self._commit_held and self._commit_guard is not None:
+            self._commit_held = False
+            self._commit_guard.end_commit()
+
+    def finish_decide(self, request: DecideRequest, result: DecideResult) -> None:
+        """`call_decide` returned: finish the run, or go back to the preview with the error."""
+        self._release_commit()
+        if self._state.phase != "deciding" or self._state.run_id != request.run_id:
+            return  # the clip was left meanwhile
+        error = result.error
+        if error is None:
+            decision = result.decision
+            if request.accept:
+                saved = decision.asset if decision is not None else None
+                asset = saved if saved is not None else request.preview or {}
+                revision = decision.revision if decision is not None else None
+                accepted = Accepted(run_id=request.run_id, asset=asset, revision=revision)
+                self._finish(accepted, notice="Accepted")
+            else:
+                self._finish(None, notice="Preview rejected — your draft is kept")
+        elif isinstance(error, ConflictError):
+            self._set(phase="preview_ready", error=error.message, retryable=False)
+        else:
+            if result.record is not None:  # decided elsewhere or expired: show where the run stands
+                self._apply_record(result.record)
+            if self._state.phase in ("preview_ready", "deciding"):
+                self._set(phase="preview_ready", error=error.message)
 
     def accept(self) -> Decision:
         return self._decide(True)
@@ -226,48 +363,42 @@ class AssetGenerationFlow:
         return self._decide(False)
 
     def _decide(self, accept: bool) -> Decision:
-        action = "accept" if accept else "reject"
-        with self._locked_phase("preview_ready", action=action) as state:
-            run_id = state.run_id
-            preview = state.preview
-            self._set(phase="deciding", is_review_open=state.is_review_open, error=None)
-        assert run_id is not None
-        try:
-            with self._commit_guard():
-                decision = self.backend.decide(run_id, accept)
-        except ConflictError as exc:
-            self._set(phase="preview_ready", error=exc.message, retryable=False)
-            raise
-        except DecisionError as exc:
-            # Someone else decided, or the preview expired: show where the run really stands.
-            self.sync()
-            if self._state.phase in ("preview_ready", "deciding"):
-                self._set(phase="preview_ready", error=exc.message)
-            raise
-        except TuiEditorError as exc:
-            self._set(phase="preview_ready", error=exc.message)
-            raise
-        if accept:
-            asset = decision.asset if decision.asset is not None else preview or {}
-            self._finish(Accepted(run_id=run_id, asset=asset, revision=decision.revision), notice="Accepted")
-        else:
-            self._finish(None, notice="Preview rejected — your draft is kept")
-        return decision
+        request = self.begin_decide(accept)
+        result = call_decide(self.backend, request)
+        self.finish_decide(request, result)
+        if result.error is not None:
+            raise result.error
+        assert result.decision is not None
+        return result.decision
+
+    # --- cancelling ----------------------------------------------------------------------------
+    def begin_cancel(self) -> str | None:
+        """The run to cancel with `call_cancel`; None when it has no id yet (then it is dropped now)."""
+        state = self._require("starting", "generating", action="cancel")
+        if state.run_id is None:
+            self._finish(None, notice="Generation cancelled")
+        return state.run_id
+
+    def finish_cancel(self, run_id: str, error: TuiEditorError | None) -> None:
+        """`call_cancel` returned; on an error nothing changes (the caller reports it)."""
+        if error is None and self._state.run_id == run_id:
+            self._finish(None, notice="Generation cancelled")
 
     def cancel(self) -> None:
-        with self._locked_phase("starting", "generating", action="cancel") as state:
-            run_id = state.run_id
-        if run_id is not None:
-            self.backend.cancel(run_id)
-        with self._lock:
-            if self._state.run_id == run_id:
-                self._finish(None, notice="Generation cancelled")
+        run_id = self.begin_cancel()
+        if run_id is None:
+            return
+        error = call_cancel(self.backend, run_id)
+        self.finish_cancel(run_id, error)
+        if error is not None:
+            raise error
 
+    # --- leaving -------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget the run (leaving the clip). The run itself goes on; `attach` picks it up again."""
-        with self._lock:
-            self._seen = _Seen()
-            self._set(phase="idle", run_id=None, preview=None, error=None, progress=None)
+        self._release_commit()  # a decision still in flight must not hold up reloads
+        self._seen = _Seen()
+        self._set(phase="idle", run_id=None, preview=None, error=None, progress=None)
 
     def _finish(self, outcome: Accepted | None, *, notice: str) -> None:
         self._set(outcome, phase="idle", run_id=None, preview=None, error=None, progress=None, notice=notice)
@@ -277,26 +408,17 @@ class AssetGenerationFlow:
         """Adopt an existing run of this clip (reopening the clip, another process's run)."""
         if record.clip_id != self.clip_id or record.kind != self.kind.name:
             return
-        with self._lock:
-            if record.status not in ("queued", "generating", "preview_ready", "failed"):
-                return
-            self._seen = _Seen()
-            self._last_fields = dict(record.request.get("fields", {})) or self._last_fields
-            self._set(phase="starting", run_id=record.id, preview=None, error=None, progress=None)
-            self._apply_record(record)
+        if record.status not in ("queued", "generating", "preview_ready", "failed"):
+            return
+        self._seen = _Seen()
+        self._last_fields = dict(record.request.get("fields", {})) or self._last_fields
+        self._set(phase="starting", run_id=record.id, preview=None, error=None, progress=None)
+        self._apply_record(record)
 
-    def sync(self) -> None:
-        """Bring the state up to date with the run's stored record."""
-        run_id = self._state.run_id
-        if run_id is None:
-            return
-        try:
-            record = self.backend.get(run_id)
-        except TuiEditorError:
-            return
-        with self._lock:
-            if self._state.run_id == run_id:
-                self._apply_record(record)
+    def apply_record(self, record: RunRecord) -> None:
+        """Bring the state up to date with the current run's stored record."""
+        if record.id == self._state.run_id:
+            self._apply_record(record)
 
     def _apply_record(self, record: RunRecord) -> None:
         status = record.status
@@ -340,63 +462,70 @@ class AssetGenerationFlow:
 
     def handle_event(self, event: RunEventData) -> None:
         """Feed one run event. Other runs' events, duplicates and stale events change nothing."""
-        with self._lock:
-            state = self._state
-            if event.run_id != state.run_id or state.run_id is None:
+        state = self._state
+        if self._starting is not None:
+            if (
+                event.lecture_id == self.lecture_id
+                and event.kind == self.kind.name
+                and len(self._early) < 1000
+            ):
+                self._early.append(event)
+            return
+        if event.run_id != state.run_id or state.run_id is None:
+            return
+        if event.id is not None:
+            if event.id in self._seen.ids:
                 return
-            if event.id is not None:
-                if event.id in self._seen.ids:
-                    return
-                self._seen.ids.add(event.id)
-            running = state.phase in ("starting", "generating")
-            pending = state.phase == "preview_ready"  # while "deciding", our own decision finishes the run
-            payload = event.payload
-            if event.type == "status":
-                if running:
-                    progress = Progress(
-                        int(payload["step"]), int(payload["total_steps"]), str(payload.get("message", ""))
-                    )
-                    if state.progress is None or progress.step >= state.progress.step:
-                        self._set(phase="generating", progress=progress)
-            elif event.type == "preview":
-                asset = self.kind.extract_preview(payload) if "asset" in payload else None
-                if asset is not None and running:
-                    self._set(
-                        phase="preview_ready",
-                        preview=asset,
-                        preview_token=state.preview_token + 1,
-                        progress=None,
-                    )
-            elif event.type == "error":
-                if running:
-                    self._set(
-                        phase="failed",
-                        error=str(payload.get("message") or "generation failed"),
-                        retryable=bool(payload.get("retryable", True)),
-                        progress=None,
-                    )
-            elif event.type == "expired":
-                if pending:
-                    self._set(
-                        phase="failed",
-                        error="the preview expired before a decision",
-                        retryable=True,
-                        progress=None,
-                    )
-            elif event.type == "complete":
-                if pending:
-                    accepted = state.preview
-                    outcome = (
-                        Accepted(state.run_id, accepted, int(payload["revision"]))
-                        if accepted is not None
-                        else None
-                    )
-                    self._finish(outcome, notice="Accepted elsewhere")
-                elif running:  # the preview event was lost or reordered: the reload shows the asset
-                    self._finish(None, notice="Accepted elsewhere")
-            elif event.type == "rejected":
-                if pending:
-                    self._finish(None, notice="Preview rejected elsewhere")
-            elif event.type == "cancelled":
-                if running:
-                    self._finish(None, notice="Generation cancelled")
+            self._seen.ids.add(event.id)
+        running = state.phase in ("starting", "generating")
+        pending = state.phase == "preview_ready"  # while "deciding", our own decision finishes the run
+        payload = event.payload
+        if event.type == "status":
+            if running:
+                progress = Progress(
+                    int(payload["step"]), int(payload["total_steps"]), str(payload.get("message", ""))
+                )
+                if state.progress is None or progress.step >= state.progress.step:
+                    self._set(phase="generating", progress=progress)
+        elif event.type == "preview":
+            asset = self.kind.extract_preview(payload) if "asset" in payload else None
+            if asset is not None and running:
+                self._set(
+                    phase="preview_ready",
+                    preview=asset,
+                    preview_token=state.preview_token + 1,
+                    progress=None,
+                )
+        elif event.type == "error":
+            if running:
+                self._set(
+                    phase="failed",
+                    error=str(payload.get("message") or "generation failed"),
+                    retryable=bool(payload.get("retryable", True)),
+                    progress=None,
+                )
+        elif event.type == "expired":
+            if pending:
+                self._set(
+                    phase="failed",
+                    error="the preview expired before a decision",
+                    retryable=True,
+                    progress=None,
+                )
+        elif event.type == "complete":
+            if pending:
+                accepted = state.preview
+                outcome = (
+                    Accepted(state.run_id, accepted, int(payload["revision"]))
+                    if accepted is not None
+                    else None
+                )
+                self._finish(outcome, notice="Accepted elsewhere")
+            elif running:  # the preview event was lost or reordered: the reload shows the asset
+                self._finish(None, notice="Accepted elsewhere")
+        elif event.type == "rejected":
+            if pending:
+                self._finish(None, notice="Preview rejected elsewhere")
+        elif event.type == "cancelled":
+            if running:
+                self._finish(None, notice="Generation cancelled")

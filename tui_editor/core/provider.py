@@ -1,13 +1,19 @@
 """`LectureEditorProvider`: the one source of truth for a lecture's *accepted* state.
 
-It holds an immutable `LectureSnapshot`; screens read it and subscribe to changes, never copy it.
+It holds an immutable `LectureSnapshot`; screens read it and subscribe to changes, never copy it. It owns
+no thread and no lock: every method is called on one thread (the App's in the UI, the caller's on the
+command line and in tests) and listeners hear about changes synchronously on that thread.
 
 - `apply_asset_update(kind, asset_id, data)` injects an accepted asset at once (optimistic). The data
   has exactly the saved shape, so the later reload changes nothing.
-- `refresh_lecture()` schedules one reload; calls within `debounce_ms` of each other coalesce (trailing
-  debounce, bounded by `max_wait_ms` so a steady stream still refreshes). A reload never runs while a
-  commit is in flight, and a reload that started before a commit or optimistic update is discarded and
-  redone, so the provider never flips back to stale data (the web original's mistake).
+- `refresh_lecture()` asks for one reload; requests within `debounce_ms` of each other coalesce (a
+  trailing debounce, bounded by `max_wait_ms` so a steady stream still refreshes: `RefreshSchedule`).
+  Whoever drives the provider runs the reload when it is due: `begin_load()` (here) → `loader()` (a
+  blocking read, in a worker) → `finish_load()` (here). The App does that with a timer and a thread
+  worker; `run_due_refresh()` and `refresh_now()` do it synchronously.
+- A reload never starts while a commit is in flight, and a reload that started before a commit or an
+  optimistic update is discarded and redone, so the provider never flips back to stale data (the web
+  original's mistake). A loaded snapshot never takes the revision backwards.
 - `handle_event(event)`: every kind's `complete` event goes through the same path (a refresh).
 It never touches drafts: editors decide what a new snapshot means for their draft.
 """
@@ -16,9 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .events import RunEventData
@@ -29,6 +35,54 @@ log = logging.getLogger(__name__)
 
 SnapshotListener = Callable[[LectureSnapshot], None]
 Loader = Callable[[], LectureSnapshot]
+Clock = Callable[[], float]
+
+
+class RefreshSchedule:
+    """When a coalesced reload is due: a trailing debounce bounded by a maximum wait. Pure; the caller
+    passes the time."""
+
+    def __init__(self, debounce_s: float, max_wait_s: float) -> None:
+        self.debounce_s = debounce_s
+        self.max_wait_s = max_wait_s
+        self._pending_since: float | None = None  # the first request not served yet
+        self._last_request = 0.0
+
+    @property
+    def pending(self) -> bool:
+        return self._pending_since is not None
+
+    @property
+    def due_at(self) -> float | None:
+        """When the pending reload is due (None: nothing pending)."""
+        if self._pending_since is None:
+            return None
+        return min(self._last_request + self.debounce_s, self._pending_since + self.max_wait_s)
+
+    def request(self, now: float) -> float:
+        """One more request at `now`; returns when the reload is due."""
+        if self._pending_since is None:
+            self._pending_since = now
+        self._last_request = now
+        due = self.due_at
+        assert due is not None
+        return due
+
+    def is_due(self, now: float) -> bool:
+        due = self.due_at
+        return due is not None and now >= due
+
+    def served(self) -> None:
+        """A reload starts now: every request so far is answered by it."""
+        self._pending_since = None
+
+
+@dataclass(frozen=True)
+class LoadTicket:
+    """A reload that `begin_load` allowed; `finish_load` checks it is still the current one."""
+
+    epoch: int
+    serial: int
 
 
 class LectureEditorProvider:
@@ -40,23 +94,23 @@ class LectureEditorProvider:
         debounce_ms: int = 150,
         max_wait_ms: int | None = None,
         on_error: Callable[[Exception], None] | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._snapshot = snapshot
-        self._loader = loader
-        self.debounce_s = debounce_ms / 1000
-        self.max_wait_s = (max_wait_ms if max_wait_ms is not None else max(4 * debounce_ms, 400)) / 1000
+        #: Reads the lecture from the store: blocking, touches no provider state (a worker may call it).
+        self.loader = loader
+        max_wait = max_wait_ms if max_wait_ms is not None else max(4 * debounce_ms, 400)
+        self.schedule = RefreshSchedule(debounce_ms / 1000, max_wait / 1000)
+        self._clock = clock
         self._on_error = on_error
+        self._on_refresh_wanted: Callable[[], None] | None = None
         self._listeners: list[SnapshotListener] = []
-        self._lock = threading.RLock()
-        self._wake = threading.Condition(self._lock)
-        self._pending_since: float | None = None  # first unserved refresh request
-        self._last_request = 0.0
         self._commits_in_flight = 0
         self._epoch = 0  # bumped by every commit boundary and optimistic update
+        self._load: LoadTicket | None = None  # the reload in flight
+        self._serial = 0
         self._closed = False
         self.load_count = 0
-        self._thread = threading.Thread(target=self._run, name="provider-refresh", daemon=True)
-        self._thread.start()
 
     # --- reading -------------------------------------------------------------------------------
     @property
@@ -67,27 +121,40 @@ class LectureEditorProvider:
     def lecture_id(self) -> str:
         return self._snapshot.id
 
+    @property
+    def debounce_s(self) -> float:
+        return self.schedule.debounce_s
+
+    @property
+    def max_wait_s(self) -> float:
+        return self.schedule.max_wait_s
+
     def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
-        """Call `listener(snapshot)` after every change (from whichever thread made it)."""
-        with self._lock:
-            self._listeners.append(listener)
+        """Call `listener(snapshot)` after every change, on the thread that made it."""
+        self._listeners.append(listener)
 
         def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
         return unsubscribe
 
+    def on_refresh_wanted(self, callback: Callable[[], None] | None) -> None:
+        """`callback()` whenever a reload may have become due (a request, a commit landing, a discarded
+        load): the driver then looks at `refresh_due_at`."""
+        self._on_refresh_wanted = callback
+
     def _publish(self, snapshot: LectureSnapshot) -> None:
-        with self._lock:
-            self._snapshot = snapshot
-            listeners = list(self._listeners)
-        for listener in listeners:
+        self._snapshot = snapshot
+        for listener in list(self._listeners):
             try:
                 listener(snapshot)
             except Exception:  # a broken screen must not stop the others from updating
                 log.exception("snapshot listener failed")
+
+    def _wake_driver(self) -> None:
+        if self._on_refresh_wanted is not None and not self._closed:
+            self._on_refresh_wanted()
 
     # --- writing -------------------------------------------------------------------------------
     def apply_asset_update(
@@ -95,44 +162,38 @@ class LectureEditorProvider:
     ) -> None:
         """Optimistically show an accepted asset everywhere, in its saved shape."""
         clean = get_kind(kind).validate_asset(data, partial=True)
-        with self._lock:
-            self._epoch += 1
-            snapshot = self._snapshot.with_asset(kind, asset_id, clean)
-            if revision is not None:
-                snapshot = snapshot.with_revision(revision)
+        self._epoch += 1
+        snapshot = self._snapshot.with_asset(kind, asset_id, clean)
+        if revision is not None:
+            snapshot = snapshot.with_revision(revision)
         self._publish(snapshot)
+
+    def begin_commit(self) -> None:
+        """A commit starts (in a worker): no reload starts until `end_commit`."""
+        self._commits_in_flight += 1
+        self._epoch += 1
+
+    def end_commit(self) -> None:
+        self._commits_in_flight = max(0, self._commits_in_flight - 1)
+        self._epoch += 1
+        if self.schedule.pending:
+            self._wake_driver()
 
     @contextlib.contextmanager
     def commit_in_flight(self) -> Iterator[None]:
-        """Wrap a commit: no reload runs meanwhile, and one that started before is discarded."""
-        with self._lock:
-            self._commits_in_flight += 1
-            self._epoch += 1
+        """`begin_commit` … `end_commit` around a synchronous commit."""
+        self.begin_commit()
         try:
             yield
         finally:
-            with self._wake:
-                self._commits_in_flight -= 1
-                self._epoch += 1
-                self._wake.notify_all()
+            self.end_commit()
 
     def refresh_lecture(self) -> None:
         """Ask for a reload; bursts coalesce into one."""
-        with self._wake:
-            now = time.monotonic()
-            if self._pending_since is None:
-                self._pending_since = now
-            self._last_request = now
-            self._wake.notify_all()
-
-    def refresh_now(self) -> LectureSnapshot:
-        """Reload synchronously (command line, tests). Waits for commits in flight."""
-        with self._wake:
-            while self._commits_in_flight:
-                self._wake.wait()
-            self._pending_since = None
-        self._load_and_publish()
-        return self._snapshot
+        if self._closed:
+            return
+        self.schedule.request(self._clock())
+        self._wake_driver()
 
     def handle_event(self, event: RunEventData) -> None:
         if event.lecture_id != self._snapshot.id:
@@ -141,55 +202,78 @@ class LectureEditorProvider:
             self.refresh_lecture()
 
     def close(self) -> None:
-        with self._wake:
-            self._closed = True
-            self._wake.notify_all()
-        self._thread.join(timeout=2)
+        """Stop reloading: later requests and loads that land change nothing."""
+        self._closed = True
+        self._on_refresh_wanted = None
 
-    # --- the refresh thread --------------------------------------------------------------------
-    def _due_at(self) -> float | None:
-        if self._pending_since is None:
+    # --- running the reload --------------------------------------------------------------------
+    @property
+    def refresh_due_at(self) -> float | None:
+        """When `begin_load` will allow the pending reload (None: nothing pending, or it must wait for a
+        commit or for the reload in flight, which wake the driver when they end)."""
+        if self._closed or self._commits_in_flight or self._load is not None:
             return None
-        return min(self._last_request + self.debounce_s, self._pending_since + self.max_wait_s)
+        return self.schedule.due_at
 
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while not self._closed:
-                    due = self._due_at()
-                    if due is not None and self._commits_in_flight == 0:
-                        delay = due - time.monotonic()
-                        if delay <= 0:
-                            break
-                        self._wake.wait(delay)
-                    else:
-                        self._wake.wait()
-                if self._closed:
-                    return
-                self._pending_since = None
-            self._load_and_publish()
+    def begin_load(self, *, force: bool = False) -> LoadTicket | None:
+        """Start the due reload (or any reload with `force`); None when there is none to start now."""
+        if self._closed or self._commits_in_flight or self._load is not None:
+            return None
+        if not force and not self.schedule.is_due(self._clock()):
+            return None
+        self.schedule.served()
+        self._serial += 1
+        self._load = LoadTicket(self._epoch, self._serial)
+        return self._load
 
-    def _load_and_publish(self) -> None:
-        with self._lock:
-            epoch = self._epoch
+    def finish_load(self, ticket: LoadTicket, snapshot: LectureSnapshot) -> bool:
+        """The reload `ticket` read `snapshot`: publish it unless it may be stale. True if published."""
+        if ticket != self._load or self._closed:
+            return False
+        self._load = None
+        self.load_count += 1
+        published = False
+        if ticket.epoch != self._epoch or self._commits_in_flight:
+            # A commit or optimistic update happened meanwhile, so this load may be stale: load
+            # again once the commit has landed instead of publishing it.
+            self.schedule.request(self._clock())
+        elif snapshot.revision >= self._snapshot.revision:  # never go backwards
+            self._publish(snapshot)
+            published = True
+        if self.schedule.pending:
+            self._wake_driver()
+        return published
+
+    def load_failed(self, ticket: LoadTicket, error: Exception) -> None:
+        """The reload `ticket` raised: report it; the next request tries again."""
+        if ticket != self._load or self._closed:
+            return
+        self._load = None
+        log.warning("lecture reload failed: %s", error)
+        if self._on_error is not None:
+            self._on_error(error)
+        if self.schedule.pending:
+            self._wake_driver()
+
+    def _load_now(self, ticket: LoadTicket) -> None:
         try:
-            snapshot = self._loader()
-        except Exception as exc:  # noqa: BLE001 - a dead database must not kill the thread
-            log.warning("lecture reload failed: %s", exc)
-            if self._on_error is not None:
-                self._on_error(exc)
+            snapshot = self.loader()
+        except Exception as exc:  # noqa: BLE001 - a dead database is reported, not raised
+            self.load_failed(ticket, exc)
             return
-        with self._lock:
-            self.load_count += 1
-            if epoch != self._epoch or self._commits_in_flight:
-                # A commit or optimistic update happened meanwhile, so this load may be stale:
-                # load again once the commit has landed instead of publishing it.
-                stale = True
-            else:
-                stale = False
-                if snapshot.revision < self._snapshot.revision:
-                    return  # never go backwards
-        if stale:
-            self.refresh_lecture()
-            return
-        self._publish(snapshot)
+        self.finish_load(ticket, snapshot)
+
+    def run_due_refresh(self) -> bool:
+        """Run the pending reload on this thread if it is due (command line, tests, benchmarks)."""
+        ticket = self.begin_load()
+        if ticket is None:
+            return False
+        self._load_now(ticket)
+        return True
+
+    def refresh_now(self) -> LectureSnapshot:
+        """Reload synchronously on this thread (command line, tests); returns the current snapshot."""
+        ticket = self.begin_load(force=True)
+        if ticket is not None:
+            self._load_now(ticket)
+        return self._snapshot

@@ -7,9 +7,13 @@ picker), load its snapshot and open runs, and build the `LectureEditorProvider`.
 
 Live updates: the process has ONE hub subscription (made here, never by a screen, so closing a screen
 never drops it). Its callback runs on background threads and only posts `RunEventReceived`; the handler
-(main thread) feeds the provider (completions refresh it, debounced), updates the `RunBoard` and
-publishes `run_events`. The provider's listener posts `SnapshotChanged`; its handler publishes
-`snapshot_changed`. Screens subscribe to these signals; no thread ever touches a widget.
+(the App's thread) feeds the provider, updates the `RunBoard` and publishes `run_events`.
+
+The provider changes only on the App's thread. Its reloads are driven here: when one is wanted, a timer
+fires when the provider's debounce says it is due, an exclusive thread worker reads the snapshot and
+posts `SnapshotLoaded`, and the handler offers it to the provider (which drops it if a commit or an
+optimistic update happened meanwhile, and asks again). The provider's listener publishes
+`snapshot_changed` directly. Screens subscribe to these signals; no thread ever touches a widget.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -28,12 +33,13 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from ..config import Settings
 from ..core.errors import TuiEditorError
 from ..core.events import RunEventData
-from ..core.provider import LectureEditorProvider
+from ..core.provider import LectureEditorProvider, LoadTicket
 from ..core.run_record import RunRecord
 from ..core.snapshot import LectureSnapshot
 from .bindings import APP_BINDINGS
@@ -41,11 +47,11 @@ from .messages import (
     LectureChoiceNeeded,
     LectureLoaded,
     LoadingNoted,
-    ProviderFailed,
     RunEventReceived,
     RunsResolved,
     RuntimeOpened,
-    SnapshotChanged,
+    SnapshotLoaded,
+    SnapshotLoadFailed,
     StartupFailed,
 )
 from .runboard import RunBoard
@@ -91,9 +97,9 @@ class TuiEditorApp(App[int]):
         self.provider: LectureEditorProvider | None = None
         self.board: RunBoard | None = None
         self.startup_error: str | None = None
-        #: Every run event of this process's one hub subscription, on the main thread.
+        #: Every run event of this process's one hub subscription, on the App's thread.
         self.run_events: Signal[RunEventData] = Signal(self, "run_events")
-        #: Every snapshot the provider publishes, on the main thread.
+        #: Every snapshot the provider publishes, on the App's thread.
         self.snapshot_changed: Signal[LectureSnapshot] = Signal(self, "snapshot_changed")
         #: Clips whose run status changed (an empty set: everything may have changed).
         self.runs_changed: Signal[set[str]] = Signal(self, "runs_changed")
@@ -105,7 +111,8 @@ class TuiEditorApp(App[int]):
         self._early_events: list[RunEventData] = []
         self._loading = True  # a lecture is being loaded: keep its events for the new board
         self._clashes_seen: set[frozenset[tuple[str, str]]] = set()
-        self._retired_providers: list[LectureEditorProvider] = []
+        self._refresh_timer: Timer | None = None
+        self._refresh_timer_due = 0.0
 
     @property
     def lecture_shown(self) -> bool:
@@ -201,13 +208,8 @@ class TuiEditorApp(App[int]):
             snapshot,
             loader=load,
             debounce_ms=self.settings.events.refresh_debounce_ms,
-            on_error=lambda exc: self._post(ProviderFailed(str(getattr(exc, "message", exc)))),
+            on_error=self._reload_failed,
         )
-        provider.subscribe(lambda snap: self._post(SnapshotChanged(snap)))
-        with self._close_lock:
-            if self._runtime_closed:
-                provider.close()
-                return
         self._post(LectureLoaded(provider, tuple(runs)))
 
     @work(thread=True, group="lecture", exit_on_error=False, name="load lecture")
@@ -276,7 +278,8 @@ class TuiEditorApp(App[int]):
                 self._lookup_runs([event.run_id])
         self.board = board
         if old is not None:
-            self._retire_provider(old)
+            old.close()
+        self.adopt_provider(provider)
         await self.lecture_screen.show_lecture(provider.snapshot)
         self.snapshot_changed.publish(provider.snapshot)
         self.runs_changed.publish(set())
@@ -343,18 +346,63 @@ class TuiEditorApp(App[int]):
         if changed:
             self.runs_changed.publish(changed)
 
-    @on(SnapshotChanged)
-    def _snapshot_changed(self, message: SnapshotChanged) -> None:
-        provider = self.provider
-        if provider is None or message.snapshot.id != provider.lecture_id:
-            return
-        if message.snapshot is not provider.snapshot:
-            return  # a newer snapshot is already on its way: publish only the newest of a burst
-        self.snapshot_changed.publish(message.snapshot)
+    # --- the provider's reloads -------------------------------------------------------------------
+    def adopt_provider(self, provider: LectureEditorProvider) -> None:
+        """Make `provider` the App's: its snapshots are published, its reloads driven here."""
+        self.provider = provider
+        provider.subscribe(self._snapshot_published)
+        provider.on_refresh_wanted(self._arm_refresh)
 
-    @on(ProviderFailed)
-    def _provider_failed(self, message: ProviderFailed) -> None:
-        self.notify(f"Reloading the lecture failed: {message.message}", severity="warning", timeout=6)
+    def _snapshot_published(self, snapshot: LectureSnapshot) -> None:
+        provider = self.provider
+        if provider is not None and snapshot.id == provider.lecture_id:
+            self.snapshot_changed.publish(snapshot)
+
+    def _arm_refresh(self) -> None:
+        """Have a timer fire when the provider's pending reload is due (a burst moves it later)."""
+        provider = self.provider
+        due = provider.refresh_due_at if provider is not None else None
+        if due is None:
+            return
+        if self._refresh_timer is not None:
+            if self._refresh_timer_due <= due:
+                return  # it fires first, finds the reload not due yet and arms again
+            self._refresh_timer.stop()
+        self._refresh_timer_due = due
+        # (a zero delay divides by zero inside Textual's timer)
+        self._refresh_timer = self.set_timer(max(0.001, due - time.monotonic()), self._refresh_due)
+
+    def _refresh_due(self) -> None:
+        self._refresh_timer = None
+        provider = self.provider
+        if provider is None:
+            return
+        ticket = provider.begin_load()
+        if ticket is None:
+            self._arm_refresh()
+            return
+        self._reload(provider, ticket)
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False, name="reload lecture")
+    def _reload(self, provider: LectureEditorProvider, ticket: LoadTicket) -> None:
+        try:
+            snapshot = provider.loader()
+        except Exception as exc:  # noqa: BLE001 - the provider reports it (a dead database...)
+            self._post(SnapshotLoadFailed(provider, ticket, exc))
+            return
+        self._post(SnapshotLoaded(provider, ticket, snapshot))
+
+    @on(SnapshotLoaded)
+    def _snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        message.provider.finish_load(message.ticket, message.snapshot)
+
+    @on(SnapshotLoadFailed)
+    def _snapshot_load_failed(self, message: SnapshotLoadFailed) -> None:
+        message.provider.load_failed(message.ticket, message.error)
+
+    def _reload_failed(self, error: Exception) -> None:
+        text = error.message if isinstance(error, TuiEditorError) else str(error)
+        self.notify(f"Reloading the lecture failed: {text}", severity="warning", timeout=6)
 
     # --- workers -------------------------------------------------------------------------------
     @on(Worker.StateChanged)
@@ -371,8 +419,8 @@ class TuiEditorApp(App[int]):
             log.error("worker group %s failed", group, exc_info=error)
         if group in ("runtime", "lecture"):
             self.report_startup_error(text)
-        elif group == "runs":
-            log.warning("run lookup failed: %s", text)
+        elif group in ("runs", "refresh"):
+            log.warning("%s failed: %s", group, text)
         else:
             self.notify(text, title=f"{group.capitalize()} failed", severity="error", timeout=8)
 
@@ -495,9 +543,6 @@ class TuiEditorApp(App[int]):
         await self.run_action(binding.action, node)
 
     # --- shutdown ------------------------------------------------------------------------------
-    def _retire_provider(self, provider: LectureEditorProvider) -> None:
-        threading.Thread(target=provider.close, name="provider-close", daemon=True).start()
-
     def close_runtime(self) -> None:
         """Stop the subscription, the provider and the runtime (idempotent, any thread)."""
         with self._close_lock:

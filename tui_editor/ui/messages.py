@@ -1,7 +1,7 @@
 """App-wide messages: typed, past tense, posted by background threads to the App.
 
-Threads (the runtime worker, the event hub, the provider's refresh thread) never touch widgets: they
-`post_message` one of these, and the App's handlers (on the main thread) do the rest.
+Threads (the runtime worker, the event hub, the reload worker) never touch widgets: they `post_message`
+one of these, and the App's handlers (on the App's thread) do the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..core.run_record import RunRecord
 from ..core.snapshot import LectureSnapshot
 
 if TYPE_CHECKING:  # the runtime's modules import sqlalchemy: never at import time
-    from ..core.provider import LectureEditorProvider
+    from ..core.provider import LectureEditorProvider, LoadTicket
     from ..runs.runtime import Runtime
 
 
@@ -73,14 +73,18 @@ class RunsResolved(Message):
 
 
 @dataclass
-class SnapshotChanged(Message):
-    """The provider published a new snapshot."""
+class SnapshotLoaded(Message):
+    """The reload worker read the lecture for `provider`'s reload `ticket`."""
 
+    provider: LectureEditorProvider
+    ticket: LoadTicket
     snapshot: LectureSnapshot
 
 
 @dataclass
-class ProviderFailed(Message):
-    """A lecture reload failed (the database went away...)."""
+class SnapshotLoadFailed(Message):
+    """The reload worker could not read the lecture (the database went away...)."""
 
-    message: str
+    provider: LectureEditorProvider
+    ticket: LoadTicket
+    error: Exception

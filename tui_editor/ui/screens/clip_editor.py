@@ -7,13 +7,19 @@ the session. This screen only shows the session and forwards keys to it:
 - `ctrl+g` generate (retry after an error), `ctrl+t` cancel a generation, `ctrl+o` open the review,
   `ctrl+r` revert the draft, `escape` back (the draft reverts, the run goes on and is picked up again
   when the clip is reopened). Binding ids `clip.*` can be remapped in `[keymap]`.
-- Blocking session calls run in thread workers (group "engine"); their errors become notifications.
-- Session listeners and provider callbacks run on any thread: they only `post_message` here.
-- Run events arrive through the App's `run_events` signal (published on the main thread).
+- The session changes only on the App's thread. Each blocking engine call is split: the session's
+  `begin_*` changes state here, a thread worker (group "start", "decide", "cancel" or "resume") makes
+  the call and only posts its result (`Started`, `Decided`, `CancelReturned`, `OpenRunsListed`), and
+  the message's handler finishes the action; failures become notifications. The review modal asks
+  this screen to decide (`decide`), so a decision's result arrives even if the modal was closed.
+- Run events arrive through the App's `run_events` signal (published on the App's thread).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual import on, work
@@ -24,11 +30,22 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from ...core.editor import ClipSession
+from ...core.editor import ClipSession, list_open_runs
 from ...core.errors import TuiEditorError
-from ...core.flow import FlowState
+from ...core.flow import (
+    DecideRequest,
+    DecideResult,
+    FlowError,
+    FlowState,
+    StartRequest,
+    StartResult,
+    call_cancel,
+    call_decide,
+    call_start,
+)
 from ...core.kinds import AssetKind
 from ..bindings import CLIP_EDITOR_BINDINGS, key_for
+from ..widgets.audio import format_duration
 from ..widgets.fields import FieldEditor, format_value
 from .session_view import SessionView
 
@@ -36,13 +53,17 @@ if TYPE_CHECKING:
     from ...core.editor import SessionBackend
     from ...core.events import RunEventData
     from ...core.provider import LectureEditorProvider
+    from ...core.run_record import RunRecord
+
+log = logging.getLogger(__name__)
 
 GENERATE_WORKER = "generate"
 
 
-def _fmt_time(seconds: float) -> str:
-    minutes, rest = divmod(max(0.0, float(seconds)), 60)
-    return f"{int(minutes)}:{rest:04.1f}"
+def _unexpected(exc: Exception) -> TuiEditorError:
+    """A bug in a worker's call, as an error the flow can finish with (so it never stays stuck)."""
+    log.error("engine call failed", exc_info=exc)
+    return TuiEditorError(f"{type(exc).__name__}: {exc}")
 
 
 class ClipEditorScreen(SessionView, Screen[None]):
@@ -69,8 +90,32 @@ class ClipEditorScreen(SessionView, Screen[None]):
     ClipEditorScreen .-hidden { display: none; }
     """
 
-    class ResumeDone(Message):
-        """`session.resume()` finished (the clip's open run, if any, is attached)."""
+    @dataclass
+    class Started(Message):
+        """The engine answered a start request."""
+
+        request: StartRequest
+        result: StartResult
+
+    @dataclass
+    class Decided(Message):
+        """The engine answered an accept or reject."""
+
+        request: DecideRequest
+        result: DecideResult
+
+    @dataclass
+    class CancelReturned(Message):
+        """The engine answered a cancel (`error` if the run could not be cancelled)."""
+
+        run_id: str
+        error: TuiEditorError | None
+
+    @dataclass
+    class OpenRunsListed(Message):
+        """The clip's open runs, newest first (reopening the clip picks up a pending preview)."""
+
+        runs: Sequence[RunRecord]
 
     def __init__(
         self,
@@ -94,9 +139,8 @@ class ClipEditorScreen(SessionView, Screen[None]):
         self._draft_at_failure: dict[str, Any] | None = None
         self._shown: dict[str, str] = {}
         self._invalid: dict[str, str] = {}
-        #: True once `session.resume()` has finished (the clip's open run, if any, is attached).
+        #: True once the clip's open run, if any, is attached.
         self.resumed = False
-        self._starting = False
         self.title = f"{self.kind.label} · {self.session.clip.name}"
 
     # --- layout ---------------------------------------------------------------------------------
@@ -119,16 +163,12 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     def on_mount(self) -> None:
         self._unsubscribe_session = self.session.on_change(self._session_changed)
-        signal = getattr(self.app, "run_events", None)
-        if signal is not None:
-            signal.subscribe(self, self._on_run_event)
+        self.editor_app.run_events.subscribe(self, self._on_run_event)
         self._refresh_view()
-        self._resume()
+        self._list_open_runs(self.engine, self.session.clip.id)
 
     def on_unmount(self) -> None:
-        signal = getattr(self.app, "run_events", None)
-        if signal is not None:
-            signal.unsubscribe(self)
+        self.editor_app.run_events.unsubscribe(self)
         if self._unsubscribe_session is not None:
             self._unsubscribe_session()
             self._unsubscribe_session = None
@@ -137,15 +177,14 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     # --- texts ----------------------------------------------------------------------------------
     def _key(self, binding_id: str) -> str:
-        settings = getattr(self.app, "settings", None)
-        return key_for(binding_id, settings.keymap if settings is not None else None)
+        return key_for(binding_id, self.editor_app.settings.keymap)
 
     def _title_text(self) -> str:
         return f"{self.kind.label} · {self.session.clip.name}"
 
     def _meta_text(self) -> str:
         clip = self.session.clip
-        return f"{clip.track} track · starts {_fmt_time(clip.start)} · {clip.duration:.1f} s long"
+        return f"{clip.track} track · starts {format_duration(clip.start)} · {clip.duration:.1f} s long"
 
     def _committed_text(self) -> str:
         return f"Current: {self.kind.summary(self.session.asset)}"
@@ -265,7 +304,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.session.state
         if action == "generate":
-            return state.phase in ("idle", "failed") and not self._starting
+            return state.phase in ("idle", "failed")
         if action == "cancel_run":
             return state.is_generating and state.run_id is not None
         if action == "open_review":
@@ -276,7 +315,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     def action_generate(self) -> None:
         state = self.session.state
-        if state.phase not in ("idle", "failed") or self._starting:
+        if state.phase not in ("idle", "failed"):
             return
         if self._invalid:
             name, message = next(iter(self._invalid.items()))
@@ -291,24 +330,76 @@ class ClipEditorScreen(SessionView, Screen[None]):
             and self._draft_at_failure is not None
             and self._draft_at_failure == self.session.draft.draft
         )
-        self._starting = True  # until the worker has handed the request to the engine
-        self.refresh_bindings()
-        self._run_generate(retry)
+        try:
+            request = self.session.flow.begin_retry() if retry else self.session.begin_generate()
+        except (TuiEditorError, ValueError) as exc:  # fields the kind refuses
+            self.notify(_message(exc), title=self.kind.label, severity="error")
+            return
+        self._start(self.engine, request)
 
-    @work(thread=True, group="engine", exit_on_error=False, name=GENERATE_WORKER)
-    def _run_generate(self, retry: bool) -> None:
-        if retry:
-            self.session.retry()
-        else:
-            self.session.generate()
+    @work(thread=True, group="start", exit_on_error=False)
+    def _start(self, engine: SessionBackend, request: StartRequest) -> None:
+        try:
+            result = call_start(engine, request)
+        except Exception as exc:  # noqa: BLE001 - reported through the result
+            result = StartResult(error=_unexpected(exc))
+        self.post_message(self.Started(request, result))
+
+    @on(Started)
+    def _started(self, message: Started) -> None:
+        self.session.flow.finish_start(message.request, message.result)
+        if message.result.error is not None:
+            self.notify(message.result.error.message, title=self.kind.label, severity="error")
 
     def action_cancel_run(self) -> None:
-        if self.session.state.is_generating:
-            self._run_cancel()
+        if not self.session.state.is_generating:
+            return
+        try:
+            run_id = self.session.flow.begin_cancel()
+        except FlowError:
+            return
+        if run_id is not None:
+            self._cancel(self.engine, run_id)
 
-    @work(thread=True, group="engine", exit_on_error=False)
-    def _run_cancel(self) -> None:
-        self.session.cancel()
+    @work(thread=True, group="cancel", exit_on_error=False)
+    def _cancel(self, engine: SessionBackend, run_id: str) -> None:
+        try:
+            error = call_cancel(engine, run_id)
+        except Exception as exc:  # noqa: BLE001 - reported through the message
+            error = _unexpected(exc)
+        self.post_message(self.CancelReturned(run_id, error))
+
+    @on(CancelReturned)
+    def _cancel_returned(self, message: CancelReturned) -> None:
+        self.session.flow.finish_cancel(message.run_id, message.error)
+        if message.error is not None:
+            self.notify(message.error.message, title=self.kind.label, severity="error")
+
+    def decide(self, accept: bool) -> bool:
+        """Accept or reject the pending preview (the review modal's buttons); False if there is none."""
+        try:
+            request = self.session.flow.begin_decide(accept)
+        except FlowError:
+            return False
+        self._decide(self.engine, request)
+        return True
+
+    @work(thread=True, group="decide", exit_on_error=False)
+    def _decide(self, engine: SessionBackend, request: DecideRequest) -> None:
+        try:
+            result = call_decide(engine, request)
+        except Exception as exc:  # noqa: BLE001 - reported through the result
+            result = DecideResult(error=_unexpected(exc))
+        self.post_message(self.Decided(request, result))
+
+    @on(Decided)
+    def _decided(self, message: Decided) -> None:
+        # Accepting puts the preview into the draft and the provider right here (ClipSession).
+        self.session.flow.finish_decide(message.request, message.result)
+        error = message.result.error
+        if error is not None and not self.session.state.has_preview:
+            # Decided elsewhere or expired: the review closed, so say what happened.
+            self.notify(error.message, title=self.kind.label, severity="error")
 
     def action_revert(self) -> None:
         self._invalid.clear()
@@ -324,21 +415,22 @@ class ClipEditorScreen(SessionView, Screen[None]):
             return
         from .review import ReviewScreen
 
-        self.app.push_screen(ReviewScreen(self.session))
+        self.app.push_screen(ReviewScreen(self.session, decide=self.decide))
 
     def action_back(self) -> None:
         self.session.leave()
         self.dismiss(None)
 
-    @work(thread=True, group="engine", exit_on_error=False)
-    def _resume(self) -> None:
-        try:
-            self.session.resume()
-        finally:
-            self.post_message(self.ResumeDone())
+    @work(thread=True, group="resume", exit_on_error=False)
+    def _list_open_runs(self, engine: SessionBackend, clip_id: str) -> None:
+        self.post_message(self.OpenRunsListed(list_open_runs(engine, clip_id)))
 
-    @on(ResumeDone)
-    def _resume_done(self, _message: ResumeDone) -> None:
+    @on(OpenRunsListed)
+    def _open_runs_listed(self, message: OpenRunsListed) -> None:
+        self.session.adopt_open_runs(message.runs)
+        self._resumed()
+
+    def _resumed(self) -> None:
         self.resumed = True
         self._refresh_view()
         state = self.session.state
@@ -346,18 +438,20 @@ class ClipEditorScreen(SessionView, Screen[None]):
             self._want_review = False
             self.notify(f"No pending {self.kind.label.lower()} preview for this clip", severity="warning")
 
-    # --- worker errors ------------------------------------------------------------------------------
+    # --- worker failures ------------------------------------------------------------------------------
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group != "engine" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
-        if worker.name == GENERATE_WORKER:
-            self._starting = False
-            self.refresh_bindings()
         if event.state != WorkerState.ERROR:
             return
+        worker = event.worker
+        if worker.group == "resume":  # the clip opens without its open run
+            self._resumed()
         error = worker.error
-        message = error.message if isinstance(error, TuiEditorError) else str(error)
-        self.notify(message or type(error).__name__, title=self.kind.label, severity="error")
+        text = _message(error) if isinstance(error, Exception) else "unknown error"
+        self.notify(text, title=self.kind.label, severity="error")
         self._refresh_view()
+
+
+def _message(error: Exception) -> str:
+    text = error.message if isinstance(error, TuiEditorError) else str(error)
+    return text or type(error).__name__

@@ -6,7 +6,7 @@ Keys come from the binding definitions with the App's keymap applied, so a `[key
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -28,9 +28,7 @@ from ..bindings import (
     KeyRow,
     effective_bindings,
 )
-
-if TYPE_CHECKING:
-    from ..app import TuiEditorApp
+from ..editor_app import EditorAppAccess
 
 
 def editor_sections() -> list[tuple[str, Sequence[BindingType]]]:
@@ -55,17 +53,13 @@ def help_sections() -> list[tuple[str, Sequence[BindingType]]]:
     ]
 
 
-class HelpScreen(Screen[None]):
+class HelpScreen(EditorAppAccess, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = HELP_BINDINGS
     AUTO_FOCUS = "#help-body"
 
     def __init__(self) -> None:
         super().__init__(id="help")
         self.rows: dict[str, list[KeyRow]] = {}
-
-    @property
-    def editor_app(self) -> TuiEditorApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(

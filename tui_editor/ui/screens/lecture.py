@@ -4,11 +4,15 @@ It is the App's default screen, so it is on the first frame before the database 
 first frame is a light skeleton (header, "Loading…", footer); the filter field and the timeline are
 mounted when the App calls `show_lecture`, so their cost (scrollbars, styles) is paid after the first
 paint. From then on the screen follows the App's `snapshot_changed` and `runs_changed` signals.
+
+The header and the rows always show the same state: once a lecture is shown, loading notes cannot
+replace its header, and the header is repainted in the same frame as the rows (a layout-free update of
+a one-line widget), so no frame pairs a loading header with a loaded lecture's rows.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -20,16 +24,14 @@ from textual.widgets import Footer, Input, Static
 
 from ...core.snapshot import LectureSnapshot
 from ..bindings import LECTURE_BINDINGS
+from ..editor_app import EditorAppAccess
 from ..widgets.timeline import Timeline
-
-if TYPE_CHECKING:
-    from ..app import TuiEditorApp
 
 #: Above this many clips the filter waits for a pause in typing before it searches.
 LARGE_LECTURE = 20_000
 
 
-class LectureScreen(Screen[None]):
+class LectureScreen(EditorAppAccess, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = LECTURE_BINDINGS
     AUTO_FOCUS = "Timeline"
 
@@ -42,10 +44,6 @@ class LectureScreen(Screen[None]):
         self.filter_input = Input(
             placeholder="Filter clips by name or summary (Esc clears)", id="lecture-filter"
         )
-
-    @property
-    def editor_app(self) -> TuiEditorApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(Text("tui-editor · Loading…"), id="lecture-header")
@@ -61,12 +59,15 @@ class LectureScreen(Screen[None]):
     async def show_lecture(self, snapshot: LectureSnapshot) -> None:
         self.error = None
         if not self.timeline.is_attached:
+            # Mounted hidden, then shown together with its header in one layout pass.
+            self.timeline.display = False
             footer = self.query_one(Footer)
             await self.mount(self.filter_input, self.timeline, before=footer)
-            self.query_one("#lecture-message").display = False
         self.timeline.set_snapshot(snapshot, self.editor_app.board)
         self.timeline.set_empty_message("This lecture has no clips.")
         self.update_header()
+        self.query_one("#lecture-message").display = False
+        self.timeline.display = True
         self.refresh_bindings()
         if self.focused is None or self.focused is not self.filter_input:
             self.timeline.focus()
@@ -78,12 +79,17 @@ class LectureScreen(Screen[None]):
             note.display = True
 
     def show_message(self, message: str) -> None:
-        """A state before any lecture is shown (loading, choosing a lecture)."""
+        """A state before any lecture is shown (loading, choosing a lecture); ignored once one is."""
+        if self.timeline.snapshot is not None:
+            return
         self.query_one("#lecture-header", Static).update(Text(f"tui-editor · {message}"))
         self._show_note(Text(f"  {message}"))
         self.timeline.set_empty_message(message)
 
     def show_error(self, message: str) -> None:
+        """Opening failed before any lecture was shown (the App keeps a shown lecture on errors)."""
+        if self.timeline.snapshot is not None:
+            return
         self.error = message
         header = Text("tui-editor · ")
         header.append("cannot open", style="bold red")
@@ -112,7 +118,8 @@ class LectureScreen(Screen[None]):
         text = self._header_text(snapshot, compact=False)
         if text.cell_len > width - 2:
             text = self._header_text(snapshot, compact=True)
-        self.query_one("#lecture-header", Static).update(text)
+        # One line, full width: no layout, so it repaints in the same frame as the timeline's rows.
+        self.query_one("#lecture-header", Static).update(text, layout=False)
 
     def _header_text(self, snapshot: LectureSnapshot, *, compact: bool) -> Text:
         text = Text()

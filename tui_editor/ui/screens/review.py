@@ -6,25 +6,25 @@ with playback through `[ui] audio_player`), and offers `a` accept & replace, `x`
 `escape` close — which keeps the preview pending (`ctrl+o` in the editor reopens it). While a decision is
 being saved it says so and ignores further decisions; conflicts and decision errors show inline. The
 modal closes itself once the session has no preview any more (accepted, rejected, or decided elsewhere).
+The decision itself runs where the session lives (`decide`, the clip editor's), so its result arrives
+even when the modal is closed while it is being saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Static
-from textual.worker import Worker, WorkerState
 
 from ...core.editor import ClipSession
-from ...core.errors import TuiEditorError
 from ...core.flow import FlowError
 from ...core.kinds import AssetKind, FieldSpec
 from ...core.urls import strip_cache_buster
@@ -66,10 +66,10 @@ def diff_rows(
     return rows
 
 
-class ReviewScreen(SessionView, ModalScreen[str | None]):
+class ReviewScreen(SessionView, ModalScreen[None]):
     """Preview vs. current asset; accept & replace, reject, or close and keep it pending.
 
-    Dismisses with "accept", "reject" or None (closed, preview still pending).
+    `decide(accept)` starts the decision (the clip editor's `decide`); the flow state shows its progress.
     """
 
     BINDINGS = REVIEW_BINDINGS
@@ -94,18 +94,24 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
     ReviewScreen #review-buttons Button { margin-right: 2; min-width: 0; }
     """
 
-    def __init__(self, session: ClipSession, *, name: str | None = None, id: str | None = "review") -> None:  # noqa: A002
+    def __init__(
+        self,
+        session: ClipSession,
+        *,
+        decide: Callable[[bool], object],
+        name: str | None = None,
+        id: str | None = "review",  # noqa: A002
+    ) -> None:
         super().__init__(name=name, id=id)
         self.session = session
+        self._start_decision = decide
         self.kind: AssetKind = session.kind
         state = session.state
         self.preview: Mapping[str, Any] | None = state.preview
         self.preview_token = state.preview_token
         self.current: Mapping[str, Any] | None = session.asset
         self.is_audio = is_audio_asset(self.preview) or is_audio_asset(self.current)
-        self._decision: str | None = None
-        self._deciding = False
-        self._decision_error: str | None = None
+        self._decision: str | None = None  # what the user chose here, for the closing notification
         self._player_message: str | None = None
         self._player: AudioPlayer | None = None
         self._dismissing = False
@@ -113,30 +119,19 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
 
     # --- environment ----------------------------------------------------------------------------
     @property
-    def _settings(self) -> Any:
-        return getattr(self.app, "settings", None)
-
-    @property
     def data_dir(self) -> Path:
-        settings = self._settings
-        if settings is not None:
-            return Path(settings.data_path)
-        runtime = getattr(self.app, "runtime", None)
-        return Path(getattr(runtime, "data_dir", "."))
+        return Path(self.editor_app.settings.data_path)
 
     @property
     def image_protocol(self) -> str:
-        settings = self._settings
-        return str(settings.ui.image_protocol) if settings is not None else "auto"
+        return str(self.editor_app.settings.ui.image_protocol)
 
     @property
     def audio_setting(self) -> str:
-        settings = self._settings
-        return str(settings.ui.audio_player) if settings is not None else "auto"
+        return str(self.editor_app.settings.ui.audio_player)
 
     def _key(self, binding_id: str) -> str:
-        settings = self._settings
-        return key_for(binding_id, settings.keymap if settings is not None else None)
+        return key_for(binding_id, self.editor_app.settings.keymap)
 
     # --- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -184,9 +179,8 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
 
     def _fields_table(self) -> Table:
         highlight = "bold"
-        variables = getattr(self.app, "theme_variables", {}) if self.is_attached else {}
-        warning = variables.get("warning") if isinstance(variables, Mapping) else None
-        if warning and not getattr(self.app, "no_color", False):
+        warning = self.app.theme_variables.get("warning") if self.is_attached else None
+        if warning and not self.app.no_color:
             highlight = f"bold {warning}"
         table = Table(box=None, expand=True, show_edge=False, pad_edge=False, padding=(0, 1))
         table.add_column("", width=1, no_wrap=True)
@@ -209,7 +203,7 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
             self.session.open_review()
         except FlowError as exc:
             self.notify(exc.message, severity="warning")
-            self._finish(None)
+            self._finish()
             return
         self.query_one("#review-fields", Static).update(self._fields_table())
         self._refresh_view()
@@ -223,13 +217,13 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
         if self.session.state.is_review_open and not self.session.closed:
             self.session.close_review()
 
-    def _finish(self, result: str | None) -> None:
+    def _finish(self) -> None:
         if self._dismissing:
             return
         self._dismissing = True
         if self._player is not None:
             self._player.stop()
-        self.dismiss(result)
+        self.dismiss()
 
     def _refresh_view(self) -> None:
         if self._dismissing or not self.is_mounted:
@@ -243,11 +237,13 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
                 )
             elif state.notice and self._decision is None:
                 self.notify(state.notice)
-            self._finish(self._decision)
+            self._finish()
             return
-        pending = state.is_decision_pending or self._deciding
+        pending = state.is_decision_pending
         status = self.query_one("#review-status", Static)
-        error = self._decision_error or state.error
+        error = state.error
+        if error and not pending:
+            self._decision = None  # that decision failed; the preview is still here
         if pending:
             text, style = "Saving decision…", "-busy"
         elif error:
@@ -270,7 +266,7 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
             state = self.session.state
             if not state.has_preview:
                 return False
-            return None if (state.is_decision_pending or self._deciding) else True
+            return None if state.is_decision_pending else True
         if action == "play":
             return self.is_audio
         return True
@@ -283,24 +279,15 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
 
     def _decide_start(self, decision: str) -> None:
         state = self.session.state
-        if self._deciding or state.is_decision_pending or not state.has_preview or self._dismissing:
+        if state.is_decision_pending or not state.has_preview or self._dismissing:
             return
-        self._deciding = True
         self._decision = decision
-        self._decision_error = None
+        self._start_decision(decision == "accept")
         self._refresh_view()
-        self._run_decision(decision == "accept")
-
-    @work(thread=True, group="engine", exit_on_error=False)
-    def _run_decision(self, accept: bool) -> None:
-        if accept:
-            self.session.accept()
-        else:
-            self.session.reject()
 
     def action_close(self) -> None:
         self.session.close_review()
-        self._finish(None)
+        self._finish()
 
     def action_play(self) -> None:
         if not self.is_audio:
@@ -338,17 +325,3 @@ class ReviewScreen(SessionView, ModalScreen[str | None]):
         action = actions.get(event.button.id or "")
         if action is not None:
             action()
-
-    @on(Worker.StateChanged)
-    def _worker_state(self, event: Worker.StateChanged) -> None:
-        worker = event.worker
-        if worker.group != "engine" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
-            return
-        self._deciding = False
-        if event.state == WorkerState.ERROR:
-            error = worker.error
-            self._decision_error = error.message if isinstance(error, TuiEditorError) else str(error)
-            self._decision = None
-            if not self.session.state.has_preview:  # decided elsewhere / expired: the modal closes
-                self.notify(self._decision_error, title=self.kind.label, severity="error")
-        self._refresh_view()

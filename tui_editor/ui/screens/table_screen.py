@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-if TYPE_CHECKING:
-    from ..app import TuiEditorApp
+from ..editor_app import EditorAppAccess
 
 ResultT = TypeVar("ResultT")
 
 
-class TableScreen(Screen[ResultT]):
+class TableScreen(EditorAppAccess, Screen[ResultT]):
     """A screen around one row-cursor `DataTable`; the cursor keys move it."""
 
     AUTO_FOCUS = "DataTable"
-
-    @property
-    def editor_app(self) -> TuiEditorApp:
-        return self.app  # type: ignore[return-value]
 
     def compose_table(
         self, prefix: str, title: str, columns: Sequence[tuple[str, str]], empty: str
