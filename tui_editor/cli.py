@@ -272,7 +272,7 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
             engine.cancel(run_id)
             print(f"cancelled {run_id}", file=sys.stderr)
             return 1
-        from .core.store import asset_json
+        from .core.exchange import asset_json
 
         extra: dict[str, Any] = {"preview": dict(record.preview_asset or {}) or None}
         if record.status != "preview_ready":

@@ -23,6 +23,7 @@ from . import models as m
 from .clock import as_utc, new_id, utcnow
 from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, StoreError
 from .events import RunEventData, parse_event
+from .exchange import snapshot_to_export
 from .kinds import EXPORT_LIST_OF_KIND, KINDS, get_kind, kind_for_track
 from .run_record import RunRecord
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
@@ -38,44 +39,6 @@ ASSET: dict[str, sa.Table] = {kind: table.__table__ for kind, table in m.ASSET_T
 REVISION_SOURCES = ("accept", "restore", "import", "edit")
 Row = Mapping[str, Any] | sa.RowMapping
 NOTIFY_CHANNEL = "tui_editor_events"
-
-
-def asset_json(asset: Mapping[str, Any]) -> dict[str, Any]:
-    """An asset in its export/JSON form (times as ISO strings)."""
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asset.items()}
-
-
-def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
-    """The documented export JSON of a lecture."""
-
-    def clip_json(clip: ClipView) -> dict[str, Any]:
-        return {
-            "id": clip.id,
-            "name": clip.name,
-            "start": clip.start,
-            "duration": clip.duration,
-            "asset_id": clip.asset_id,
-        }
-
-    def assets_of(kind: str) -> list[dict[str, Any]]:
-        seen: dict[str, dict[str, Any]] = {}
-        for clip in snapshot.track(KINDS[kind].track):
-            asset = snapshot.asset(kind, clip.asset_id)
-            if asset is not None and clip.asset_id not in seen:
-                seen[clip.asset_id] = asset_json(asset)
-        return list(seen.values())
-
-    return {
-        "id": snapshot.id,
-        "title": snapshot.title,
-        "summary": snapshot.summary,
-        "revision": snapshot.revision,
-        "updated_at": snapshot.updated_at.isoformat(),
-        **{key: assets_of(kind) for kind, key in EXPORT_LIST_OF_KIND.items()},
-        "timeline": {
-            track: [clip_json(c) for c in snapshot.track(track)] for track in ("visual", "voice", "music")
-        },
-    }
 
 
 def _row_asset(kind: str, row: Row) -> dict[str, Any]:

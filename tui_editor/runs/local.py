@@ -33,10 +33,11 @@ from ..config import NarrationGeneratorSettings, Settings
 from ..core.clock import new_id, utcnow
 from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
 from ..core.events import RunEventData
+from ..core.exchange import asset_json
 from ..core.flow import Decision, StartRequest
 from ..core.kinds import get_kind
 from ..core.run_record import RunRecord
-from ..core.store import Store, asset_json
+from ..core.store import Store
 from ..generators.base import (
     CancelToken,
     GenerationCancelled,
