@@ -68,6 +68,22 @@ def _run_record(row: Row) -> RunRecord:
     )
 
 
+class EventListener:
+    """A PostgreSQL LISTEN on the event channel: `wait` wakes when another transaction commits an event."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def wait(self, timeout: float) -> bool:
+        """True on a notification, False after `timeout` seconds without one."""
+        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+            return True
+        return False
+
+    def close(self) -> None:
+        self._conn.close()
+
+
 class Store:
     """All database access. Thread-safe: every call takes its own connection from the pool."""
 
@@ -103,7 +119,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def listen_connection(self) -> Any:
+    def listen_for_events(self) -> EventListener:
         """PostgreSQL only: a dedicated autocommit connection LISTENing for new events."""
         import psycopg
 
@@ -113,7 +129,7 @@ class Store:
         conninfo = psycopg.conninfo.make_conninfo(url.render_as_string(hide_password=False), **options)
         conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
         conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        return conn
+        return EventListener(conn)
 
     # --- schema --------------------------------------------------------------------------------
     def schema_version(self) -> str | None:
@@ -453,9 +469,20 @@ class Store:
     def insert_run(self, conn: Connection, **values: Any) -> None:
         conn.execute(RUN.insert().values(**values))
 
-    def update_run(self, conn: Connection, run_id: str, **values: Any) -> int:
-        values.setdefault("updated_at", utcnow())
-        return int(conn.execute(RUN.update().where(RUN.c.id == run_id).values(**values)).rowcount or 0)
+    def create_run(self, status_payload: Mapping[str, Any], **values: Any) -> RunEventData:
+        """Insert a run (`values` are its columns) and its first `status` event in one transaction."""
+        with self.write() as conn:
+            self.insert_run(conn, **values)
+            return self._append_event(
+                conn,
+                RunEventData(
+                    run_id=values["id"],
+                    lecture_id=values["lecture_id"],
+                    kind=values["kind"],
+                    type="status",
+                    payload=dict(status_payload),
+                ),
+            )
 
     def update_run_if(self, conn: Connection, run_id: str, statuses: Sequence[str], **values: Any) -> bool:
         """Move a run only if it is still in one of `statuses` (a compare-and-set); True if it moved."""
@@ -464,6 +491,29 @@ class Store:
             RUN.update().where(RUN.c.id == run_id, RUN.c.status.in_(statuses)).values(**values)
         )
         return bool(result.rowcount)
+
+    def transition_run(
+        self,
+        run: RunRecord,
+        from_statuses: Sequence[str],
+        event_type: str,
+        payload: Mapping[str, Any],
+        **values: Any,
+    ) -> RunEventData | None:
+        """Compare-and-set a run out of `from_statuses` (setting `values`) and append its event, in one
+        transaction: two processes, or a late generator and a cancel, can never both win.
+
+        Returns the stored event, or None (nothing written) when the run was no longer in `from_statuses`.
+        """
+        with self.write() as conn:
+            if not self.update_run_if(conn, run.id, from_statuses, **values):
+                return None
+            return self._append_event(
+                conn,
+                RunEventData(
+                    run_id=run.id, lecture_id=run.lecture_id, kind=run.kind, type=event_type, payload=payload
+                ),
+            )
 
     def get_run(self, run_id: str, conn: Connection | None = None) -> RunRecord:
         if conn is None:

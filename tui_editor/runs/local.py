@@ -32,7 +32,6 @@ from typing import Any
 from ..config import NarrationGeneratorSettings, Settings
 from ..core.clock import new_id, utcnow
 from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
-from ..core.events import RunEventData
 from ..core.exchange import asset_json
 from ..core.flow import Decision, StartRequest
 from ..core.kinds import get_kind
@@ -126,20 +125,9 @@ class LocalEngine:
         **values: Any,
     ) -> bool:
         """Compare-and-set the run's status and append its event in one transaction; publish after."""
-        event: RunEventData | None = None
-        with self.store.write() as conn:
-            if not self.store.update_run_if(conn, run.id, from_statuses, **values):
-                return False
-            event = self.store.append_event(
-                conn,
-                RunEventData(
-                    run_id=run.id,
-                    lecture_id=run.lecture_id,
-                    kind=run.kind,
-                    type=event_type,
-                    payload=dict(payload),
-                ),
-            )
+        event = self.store.transition_run(run, from_statuses, event_type, dict(payload), **values)
+        if event is None:
+            return False
         self.hub.publish(event)
         return True
 
@@ -165,37 +153,26 @@ class LocalEngine:
         run_id = new_id("run")
         seed = secrets.randbits(31)
         now = utcnow()
-        with self.store.write() as conn:
-            self.store.insert_run(
-                conn,
-                id=run_id,
-                lecture_id=lecture_id,
-                clip_id=clip.id,
-                kind=spec.name,
-                request={
-                    "fields": fields,
-                    "provider": provider,
-                    "seed": seed,
-                    "clip_duration": clip.duration,
-                    "asset_id": clip.asset_id,
-                },
-                status="queued",
-                created_at=now,
-                updated_at=now,
-                base_revision=revision,
-                base_asset_updated_at=asset["updated_at"],
-                owner=self.process_id,
-            )
-            event = self.store.append_event(
-                conn,
-                RunEventData(
-                    run_id=run_id,
-                    lecture_id=lecture_id,
-                    kind=spec.name,
-                    type="status",
-                    payload={"step": 0, "total_steps": 1, "message": "Queued"},
-                ),
-            )
+        event = self.store.create_run(
+            {"step": 0, "total_steps": 1, "message": "Queued"},
+            id=run_id,
+            lecture_id=lecture_id,
+            clip_id=clip.id,
+            kind=spec.name,
+            request={
+                "fields": fields,
+                "provider": provider,
+                "seed": seed,
+                "clip_duration": clip.duration,
+                "asset_id": clip.asset_id,
+            },
+            status="queued",
+            created_at=now,
+            updated_at=now,
+            base_revision=revision,
+            base_asset_updated_at=asset["updated_at"],
+            owner=self.process_id,
+        )
         self.hub.publish(event)
         token = CancelToken()
         with self._lock:
