@@ -135,7 +135,7 @@ def _open(settings: Any, *, background: bool = False) -> Any:
 
 
 def cmd_demo(settings: Any, args: argparse.Namespace) -> int:
-    from .core.demo import ensure_demo
+    from .demo import ensure_demo
 
     runtime = _open(settings)
     try:

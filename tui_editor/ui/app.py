@@ -35,6 +35,7 @@ from ..core.errors import TuiEditorError
 from ..core.events import RunEventData
 from ..core.provider import LectureEditorProvider
 from ..core.run_record import RunRecord
+from ..core.runboard import RunBoard
 from ..core.snapshot import LectureSnapshot
 from .bindings import APP_BINDINGS
 from .messages import (
@@ -48,7 +49,6 @@ from .messages import (
     SnapshotChanged,
     StartupFailed,
 )
-from .runboard import RunBoard
 from .screens.lecture import LectureScreen
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ class TuiEditorApp(App[int]):
         try:
             lectures = runtime.store.list_lectures()
             if not lectures:
-                from ..core.demo import ensure_demo
+                from ..demo import ensure_demo
 
                 self._post(LoadingNoted("Creating the demo lecture…"))
                 ensure_demo(runtime.store, self.settings.data_path)

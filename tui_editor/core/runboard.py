@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..core.clock import utcnow
-from ..core.events import RunEventData
-from ..core.run_record import RunRecord
+from .clock import utcnow
+from .events import RunEventData
+from .run_record import RunRecord
 
 _RANK = {
     "queued": 0,
