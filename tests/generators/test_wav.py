@@ -13,7 +13,7 @@ from fake_provider import make_rf64_wav, make_streamed_wav
 
 from tui_editor.generators import files, wav
 from tui_editor.generators.files import atomic_write_bytes
-from tui_editor.generators.http_client import audio_duration
+from tui_editor.generators.media_info import audio_duration
 from tui_editor.generators.wav import (
     WAVE_FORMAT_EXTENSIBLE,
     WavError,

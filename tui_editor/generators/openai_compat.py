@@ -22,15 +22,12 @@ from tui_editor.generators.base import (
     text_field,
 )
 from tui_editor.generators.http_client import (
-    AUDIO_EXTENSIONS,
-    IMAGE_EXTENSIONS,
     ProviderClient,
-    audio_duration,
-    image_size,
     new_stem,
     provider_message,
 )
 from tui_editor.generators.images import size_for_ratio
+from tui_editor.generators.media_info import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, audio_duration, image_size
 
 PROVIDER = "OpenAI"
 DEFAULT_IMAGE_MODEL = "gpt-image-1"

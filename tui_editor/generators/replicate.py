@@ -29,17 +29,14 @@ from tui_editor.generators.base import (
     text_field,
 )
 from tui_editor.generators.http_client import (
-    AUDIO_EXTENSIONS,
-    IMAGE_EXTENSIONS,
     ProviderClient,
-    audio_duration,
-    image_size,
     new_stem,
     one_line,
     same_origin,
     wait_cancellable,
 )
 from tui_editor.generators.images import size_for_ratio
+from tui_editor.generators.media_info import AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, audio_duration, image_size
 
 log = logging.getLogger(__name__)
 
