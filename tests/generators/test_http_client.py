@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 import time
@@ -18,8 +17,9 @@ from fake_provider import (
     FakeProvider,
     Reply,
 )
+from local_support import cancel_after
 
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError
+from tui_editor.generators.base import GenerationError
 from tui_editor.generators.http_client import (
     MAX_RETRY_AFTER_S,
     ProviderClient,
@@ -73,7 +73,7 @@ def test_provider_message_shapes() -> None:
 async def test_request_sends_bearer_key_and_parses_json(fake: FakeProvider, openai_settings, env) -> None:
     fake.script("POST", "/v1/echo", Reply(json={"ok": True}))
     async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-        data = await http.request_json("POST", "/v1/echo", cancel=CancelToken(), json_body={"a": 1})
+        data = await http.request_json("POST", "/v1/echo", json_body={"a": 1})
     assert data == {"ok": True}
     (request,) = fake.received("POST", "/v1/echo")
     assert request.headers["authorization"] == f"Bearer {SECRET}"
@@ -87,7 +87,7 @@ async def test_key_is_read_at_call_time(fake: FakeProvider, openai_settings) -> 
     environ["OPENAI_API_KEY"] = "sk-late-key-0000"
     fake.script("GET", "/v1/x", Reply(json={}))
     async with client as http:
-        await http.request_json("GET", "/v1/x", cancel=CancelToken())
+        await http.request_json("GET", "/v1/x")
     assert fake.received("GET", "/v1/x")[0].headers["authorization"] == "Bearer sk-late-key-0000"
 
 
@@ -110,7 +110,7 @@ async def test_missing_key_read_from_os_environ(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-os-environ")
     fake.script("GET", "/v1/x", Reply(json={}))
     async with ProviderClient(openai_settings(), provider="OpenAI") as http:
-        await http.request_json("GET", "/v1/x", cancel=CancelToken())
+        await http.request_json("GET", "/v1/x")
     assert fake.received("GET", "/v1/x")[0].headers["authorization"] == "Bearer sk-from-os-environ"
 
 
@@ -144,7 +144,7 @@ async def test_429_retry_after_is_honoured(fake: FakeProvider, openai_settings, 
     )
     started = time.monotonic()
     async with ProviderClient(openai_settings(backoff_s=0), provider="OpenAI", environ=env) as http:
-        assert await http.request_json("GET", "/v1/x", cancel=CancelToken()) == {"ok": 1}
+        assert await http.request_json("GET", "/v1/x") == {"ok": 1}
     assert time.monotonic() - started >= 0.2
     assert len(fake.received("GET", "/v1/x")) == 2
 
@@ -153,7 +153,7 @@ async def test_429_with_http_date_retry_after(fake: FakeProvider, openai_setting
     past = format_datetime(datetime.now(UTC) - timedelta(seconds=30), usegmt=True)
     fake.script("GET", "/v1/x", Reply(429, headers={"Retry-After": past}), Reply(json={"ok": 2}))
     async with ProviderClient(openai_settings(backoff_s=5), provider="OpenAI", environ=env) as http:
-        assert await http.request_json("GET", "/v1/x", cancel=CancelToken()) == {"ok": 2}
+        assert await http.request_json("GET", "/v1/x") == {"ok": 2}
     assert len(fake.received("GET", "/v1/x")) == 2
 
 
@@ -162,7 +162,7 @@ async def test_500_then_success(fake: FakeProvider, openai_settings, env) -> Non
         "POST", "/v1/x", Reply(500, {"error": {"message": "boom"}}), Reply(503), Reply(json={"ok": 3})
     )
     async with ProviderClient(openai_settings(max_retries=2), provider="OpenAI", environ=env) as http:
-        assert await http.request_json("POST", "/v1/x", cancel=CancelToken(), json_body={}) == {"ok": 3}
+        assert await http.request_json("POST", "/v1/x", json_body={}) == {"ok": 3}
     assert len(fake.received("POST", "/v1/x")) == 3
 
 
@@ -174,7 +174,7 @@ async def test_gives_up_after_max_retries_with_exponential_backoff(
     started = time.monotonic()
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(settings, provider="OpenAI", environ=env) as http:
-            await http.request_json("POST", "/v1/x", cancel=CancelToken(), what="image generation")
+            await http.request_json("POST", "/v1/x", what="image generation")
     assert time.monotonic() - started >= 0.05 + 0.1  # backoff_s * 2**0 + backoff_s * 2**1
     message = str(caught.value)
     assert message == (
@@ -191,7 +191,7 @@ async def test_rate_limit_exhausted(fake: FakeProvider, openai_settings, env) ->
     )
     with pytest.raises(GenerationError, match=r"rate limited \(HTTP 429 Too Many Requests — quota\)"):
         async with ProviderClient(openai_settings(max_retries=1), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=CancelToken())
+            await http.request_json("GET", "/v1/x")
     assert len(fake.received("GET", "/v1/x")) == 2
 
 
@@ -199,7 +199,7 @@ async def test_non_retryable_4xx(fake: FakeProvider, openai_settings, env) -> No
     fake.script("POST", "/v1/x", Reply(400, {"error": {"message": "Invalid value for size"}}))
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-            await http.request_json("POST", "/v1/x", cancel=CancelToken(), what="image generation")
+            await http.request_json("POST", "/v1/x", what="image generation")
     assert (
         str(caught.value) == "OpenAI: image generation failed — HTTP 400 Bad Request — Invalid value for size"
     )
@@ -210,7 +210,7 @@ async def test_non_retryable_4xx(fake: FakeProvider, openai_settings, env) -> No
 async def test_404_names_the_path_and_detail(fake: FakeProvider, replicate_settings, env) -> None:
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(replicate_settings(), provider="Replicate", environ=env) as http:
-            await http.request_json("POST", "/v1/deployments/nobody/nothing", cancel=CancelToken())
+            await http.request_json("POST", "/v1/deployments/nobody/nothing")
     message = str(caught.value)
     assert "HTTP 404 Not Found" in message
     assert "no route for POST /v1/deployments/nobody/nothing (POST /v1/deployments/nobody/nothing)" in message
@@ -226,7 +226,7 @@ async def test_auth_failure_is_readable_and_scrubbed(
     )
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=CancelToken())
+            await http.request_json("GET", "/v1/x")
     message = str(caught.value)
     assert "authentication failed — check OPENAI_API_KEY" in message
     assert "Incorrect API key provided: ***" in message
@@ -243,7 +243,7 @@ async def test_key_never_in_errors_or_logs(
     fake.script("GET", "/v1/x", *[Reply(500, body=f"upstream rejected {SECRET}".encode())] * 3)
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=CancelToken())
+            await http.request_json("GET", "/v1/x")
     assert "upstream rejected ***" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert SECRET not in repr(caught.value.args)
@@ -255,11 +255,11 @@ async def test_malformed_json(fake: FakeProvider, openai_settings, env) -> None:
     fake.script("GET", "/v1/x", Reply(body=b'{"data": [', content_type="application/json"))
     with pytest.raises(GenerationError, match="provider replied with malformed JSON"):
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=CancelToken())
+            await http.request_json("GET", "/v1/x")
     fake.script("GET", "/v1/y", Reply(json=[1, 2, 3]))
     with pytest.raises(GenerationError, match="malformed JSON .expected an object, got list"):
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/y", cancel=CancelToken())
+            await http.request_json("GET", "/v1/y")
 
 
 async def test_timeout_is_retried_then_reported(fake: FakeProvider, openai_settings, env) -> None:
@@ -269,7 +269,7 @@ async def test_timeout_is_retried_then_reported(fake: FakeProvider, openai_setti
         async with ProviderClient(
             openai_settings(timeout_s=0.2, max_retries=1), provider="OpenAI", environ=env
         ) as http:
-            await http.request_json("GET", "/v1/slow", cancel=CancelToken(), what="image generation")
+            await http.request_json("GET", "/v1/slow", what="image generation")
     assert time.monotonic() - started < 2.5
     assert str(caught.value).startswith("OpenAI: image generation failed — timed out after 0.2 s")
     assert str(caught.value).endswith("(gave up after 2 attempts)")
@@ -279,7 +279,7 @@ async def test_timeout_is_retried_then_reported(fake: FakeProvider, openai_setti
 async def test_slow_reply_within_timeout_succeeds(fake: FakeProvider, openai_settings, env) -> None:
     fake.script("GET", "/v1/slow", Reply(json={"late": True}, delay_s=0.1))
     async with ProviderClient(openai_settings(timeout_s=2), provider="OpenAI", environ=env) as http:
-        assert await http.request_json("GET", "/v1/slow", cancel=CancelToken()) == {"late": True}
+        assert await http.request_json("GET", "/v1/slow") == {"late": True}
 
 
 async def test_connection_refused(openai_settings, env) -> None:
@@ -289,41 +289,30 @@ async def test_connection_refused(openai_settings, env) -> None:
     settings = openai_settings(base_url=f"http://127.0.0.1:{port}", max_retries=1)
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(settings, provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=CancelToken(), what="image generation")
+            await http.request_json("GET", "/v1/x", what="image generation")
     assert "image generation failed — connection failed (ConnectError" in str(caught.value)
     assert "(gave up after 2 attempts)" in str(caught.value)
 
 
-async def test_cancelled_before_the_first_attempt(fake: FakeProvider, openai_settings, env) -> None:
-    cancel = CancelToken()
-    cancel.cancel()
-    with pytest.raises(GenerationCancelled):
-        async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=cancel)
-    assert fake.requests == []
-
-
 async def test_cancel_while_waiting_to_retry(fake: FakeProvider, openai_settings, env) -> None:
     fake.script("GET", "/v1/x", Reply(429, headers={"Retry-After": "30"}))
-    cancel = CancelToken()
-    asyncio.get_running_loop().call_later(0.1, cancel.cancel)
-    started = time.monotonic()
-    with pytest.raises(GenerationCancelled):
+
+    async def work() -> None:
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=cancel)
-    assert time.monotonic() - started < 2
+            await http.request_json("GET", "/v1/x")
+
+    assert await cancel_after(0.1, work()) < 1
     assert len(fake.received("GET", "/v1/x")) == 1
 
 
 async def test_cancel_during_a_slow_request(fake: FakeProvider, openai_settings, env) -> None:
     fake.script("GET", "/v1/x", Reply(json={}, delay_s=4))
-    cancel = CancelToken()
-    asyncio.get_running_loop().call_later(0.1, cancel.cancel)
-    started = time.monotonic()
-    with pytest.raises(GenerationCancelled):
+
+    async def work() -> None:
         async with ProviderClient(openai_settings(timeout_s=10), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=cancel)
-    assert time.monotonic() - started < 2
+            await http.request_json("GET", "/v1/x")
+
+    assert await cancel_after(0.1, work()) < 1
 
 
 # --- downloads ----------------------------------------------------------------------------------
@@ -342,7 +331,6 @@ async def test_download_writes_the_file_with_its_real_extension(
             fake.url("/files/misnamed.png"),
             out_dir=tmp_path,
             stem="visual-1",
-            cancel=CancelToken(),
             accept=("png", "jpg", "webp"),
         )
     assert path == (tmp_path / "visual-1.jpg").resolve()
@@ -355,9 +343,7 @@ async def test_download_retries_a_5xx(fake: FakeProvider, openai_settings, env, 
         "GET", "/files/image.png", Reply(502, body=b"<html>bad gateway</html>", content_type="text/html")
     )
     async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-        path = await http.download(
-            fake.url("/files/image.png"), out_dir=tmp_path, stem="v", cancel=CancelToken(), accept=("png",)
-        )
+        path = await http.download(fake.url("/files/image.png"), out_dir=tmp_path, stem="v", accept=("png",))
     assert path.read_bytes() == PNG_BYTES
     assert len(fake.received("GET", "/files/image.png")) == 2
 
@@ -368,9 +354,7 @@ async def test_oversized_download_announced_by_content_length(
     fake.script("GET", "/files/huge.png", Reply(filler_bytes=3 * 1024 * 1024, content_type="image/png"))
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(openai_settings(max_download_mb=1), provider="OpenAI", environ=env) as http:
-            await http.download(
-                fake.url("/files/huge.png"), out_dir=tmp_path, stem="v", cancel=CancelToken(), accept=("png",)
-            )
+            await http.download(fake.url("/files/huge.png"), out_dir=tmp_path, stem="v", accept=("png",))
     assert "the provider announced 3.0 MB, over the 1 MB limit (max_download_mb)" in str(caught.value)
     assert caught.value.retryable is False
     assert _leftovers(tmp_path) == []
@@ -389,9 +373,7 @@ async def test_oversized_download_without_content_length(
         async with ProviderClient(
             openai_settings(max_download_mb=0.5), provider="OpenAI", environ=env
         ) as http:
-            await http.download(
-                fake.url("/files/huge.png"), out_dir=tmp_path, stem="v", cancel=CancelToken(), accept=("png",)
-            )
+            await http.download(fake.url("/files/huge.png"), out_dir=tmp_path, stem="v", accept=("png",))
     assert "the file is larger than the 0.5 MB limit (max_download_mb)" in str(caught.value)
     assert _leftovers(tmp_path) == []
 
@@ -400,7 +382,7 @@ async def test_oversized_json_reply(fake: FakeProvider, openai_settings, env) ->
     fake.script("GET", "/v1/x", Reply(filler_bytes=4 * 1024 * 1024, content_length=False))
     with pytest.raises(GenerationError, match="larger than the 1 MB limit"):
         async with ProviderClient(openai_settings(max_download_mb=1), provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=CancelToken())
+            await http.request_json("GET", "/v1/x")
 
 
 async def test_download_of_the_wrong_kind_of_file(
@@ -413,7 +395,6 @@ async def test_download_of_the_wrong_kind_of_file(
                 fake.url("/files/page"),
                 out_dir=tmp_path,
                 stem="v",
-                cancel=CancelToken(),
                 accept=("png", "jpg"),
             )
     assert _leftovers(tmp_path) == []
@@ -428,7 +409,6 @@ async def test_download_timeout(fake: FakeProvider, openai_settings, env, tmp_pa
                 fake.url("/files/image.png"),
                 out_dir=tmp_path,
                 stem="v",
-                cancel=CancelToken(),
                 accept=("png",),
                 what="image download",
             )
@@ -440,7 +420,7 @@ async def test_data_url_download(openai_settings, env, tmp_path: Path) -> None:
 
     url = "data:image/png;base64," + base64.b64encode(PNG_BYTES).decode()
     async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
-        path = await http.download(url, out_dir=tmp_path, stem="v", cancel=CancelToken(), accept=("png",))
+        path = await http.download(url, out_dir=tmp_path, stem="v", accept=("png",))
     assert path.read_bytes() == PNG_BYTES
 
 
@@ -448,6 +428,6 @@ async def test_the_loopback_guard_works(openai_settings, env, loopback_only: lis
     settings = openai_settings(base_url="http://192.0.2.1:9", max_retries=0, timeout_s=0.5)
     with pytest.raises(GenerationError, match="connection failed"):
         async with ProviderClient(settings, provider="OpenAI", environ=env) as http:
-            await http.request_json("GET", "/v1/x", cancel=CancelToken())
+            await http.request_json("GET", "/v1/x")
     assert loopback_only == ["192.0.2.1"]
     loopback_only.clear()  # the guard itself asserts nothing else was attempted

@@ -19,7 +19,7 @@ from fake_provider import (
 from local_support import files
 
 from tui_editor.core.kinds import NARRATION, VISUAL
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
+from tui_editor.generators.base import GenerationError, Generator
 from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator, image_size_for
 
 
@@ -53,9 +53,7 @@ def test_image_sizes(model: str, ratio: str, size: str) -> None:
 async def test_image_from_b64(fake: FakeProvider, openai_settings, env, make_request) -> None:
     request = make_request("visual", prompt="a lighthouse at dusk", model="gpt-image-1", aspect_ratio="16:9")
     progress = Progress()
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, progress, CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, progress)
 
     (sent,) = fake.received("POST", "/v1/images/generations")
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
@@ -85,9 +83,7 @@ async def test_image_model_other_than_gpt_image_asks_for_b64(
     fake: FakeProvider, openai_settings, env, make_request
 ) -> None:
     request = make_request("visual", prompt="a fox", model="dall-e-3", aspect_ratio="9:16")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     (sent,) = fake.received("POST", "/v1/images/generations")
     assert sent.json == {
         "model": "dall-e-3",
@@ -101,9 +97,7 @@ async def test_image_model_other_than_gpt_image_asks_for_b64(
 
 async def test_image_default_model(fake: FakeProvider, openai_settings, env, make_request) -> None:
     request = make_request("visual", prompt="a fox")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert fake.received("POST", "/v1/images/generations")[0].json["model"] == "gpt-image-1"
     assert result.fields["model"] == "gpt-image-1"
     assert result.fields["aspect_ratio"] == "16:9"
@@ -114,9 +108,7 @@ async def test_image_from_url_is_downloaded(fake: FakeProvider, openai_settings,
         "POST", "/v1/images/generations", Reply(json={"data": [{"url": fake.url("/files/image.jpg")}]})
     )
     request = make_request("visual", prompt="a fox", model="dall-e-2", aspect_ratio="1:1")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert result.file.suffix == ".jpg"
     assert result.file.read_bytes() == JPEG_BYTES
     assert (result.fields["width"], result.fields["height"]) == (48, 48)
@@ -128,9 +120,7 @@ async def test_image_webp_b64_keeps_its_format(
 ) -> None:
     fake.image_bytes = make_image(30, 40, "WEBP")
     request = make_request("visual", prompt="a fox", model="gpt-image-1", aspect_ratio="3:4")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert result.file.suffix == ".webp"
     assert (result.fields["width"], result.fields["height"]) == (30, 40)
 
@@ -156,9 +146,7 @@ async def test_image_malformed_replies(
     fake.script("POST", "/v1/images/generations", reply)
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError, match=message) as caught:
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert str(caught.value).startswith("OpenAI: image generation failed — ")
     assert files(request.out_dir) == []
 
@@ -168,7 +156,7 @@ async def test_image_b64_over_the_limit(fake: FakeProvider, openai_settings, env
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError, match=r"larger than the 0.2 MB limit"):
         await OpenAIImageGenerator(openai_settings(max_download_mb=0.2), environ=env).generate(
-            request, Progress(), CancelToken()
+            request, Progress()
         )
     assert files(request.out_dir) == []
 
@@ -180,9 +168,7 @@ async def test_image_url_download_over_the_limit(
     fake.script("GET", "/files/big.png", Reply(filler_bytes=2 * 1024 * 1024, content_type="image/png"))
     request = make_request("visual", prompt="a fox", model="dall-e-3")
     with pytest.raises(GenerationError, match=r"image download failed — the provider announced 2.0 MB"):
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
@@ -195,9 +181,7 @@ async def test_image_retries_429_then_succeeds(
         Reply(429, {"error": {"message": "Rate limit reached"}}, headers={"Retry-After": "0.05"}),
     )
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert result.file.exists()
     assert len(fake.received("POST", "/v1/images/generations")) == 2
 
@@ -210,9 +194,7 @@ async def test_image_retries_500_then_gives_up(
     )
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError) as caught:
-        await OpenAIImageGenerator(openai_settings(max_retries=2), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(max_retries=2), environ=env).generate(request, Progress())
     assert str(caught.value) == (
         "OpenAI: image generation failed — HTTP 500 Internal Server Error — server had an error "
         "(gave up after 3 attempts)"
@@ -225,7 +207,7 @@ async def test_image_bad_key(fake: FakeProvider, openai_settings, make_request) 
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     generator = OpenAIImageGenerator(openai_settings(), environ={"OPENAI_API_KEY": SECRET})
     with pytest.raises(GenerationError) as caught:
-        await generator.generate(request, Progress(), CancelToken())
+        await generator.generate(request, Progress())
     assert "authentication failed — check OPENAI_API_KEY" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert not caught.value.retryable
@@ -234,7 +216,7 @@ async def test_image_bad_key(fake: FakeProvider, openai_settings, make_request) 
 async def test_image_missing_key(fake: FakeProvider, openai_settings, make_request) -> None:
     request = make_request("visual", prompt="a fox")
     with pytest.raises(GenerationError, match="set the environment variable OPENAI_API_KEY") as caught:
-        await OpenAIImageGenerator(openai_settings(), environ={}).generate(request, Progress(), CancelToken())
+        await OpenAIImageGenerator(openai_settings(), environ={}).generate(request, Progress())
     assert not caught.value.retryable
     assert fake.requests == []
 
@@ -244,7 +226,7 @@ async def test_image_timeout(fake: FakeProvider, openai_settings, env, make_requ
     request = make_request("visual", prompt="a fox")
     with pytest.raises(GenerationError, match=r"image generation failed — timed out after 0.2 s"):
         await OpenAIImageGenerator(openai_settings(timeout_s=0.2, max_retries=0), environ=env).generate(
-            request, Progress(), CancelToken()
+            request, Progress()
         )
 
 
@@ -253,20 +235,8 @@ async def test_image_empty_prompt_sends_nothing(
 ) -> None:
     request = make_request("visual", prompt="   ")
     with pytest.raises(GenerationError, match="prompt is empty") as caught:
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert not caught.value.retryable
-    assert fake.requests == []
-
-
-async def test_image_cancelled_before_start(fake: FakeProvider, openai_settings, env, make_request) -> None:
-    cancel = CancelToken()
-    cancel.cancel()
-    with pytest.raises(GenerationCancelled):
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            make_request("visual", prompt="a fox"), Progress(), cancel
-        )
     assert fake.requests == []
 
 
@@ -283,9 +253,7 @@ async def test_speech(fake: FakeProvider, openai_settings, env, make_request) ->
         language="en",
     )
     progress = Progress()
-    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        request, progress, CancelToken()
-    )
+    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, progress)
     (sent,) = fake.received("POST", "/v1/audio/speech")
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
     assert sent.json == {
@@ -311,7 +279,7 @@ async def test_speech(fake: FakeProvider, openai_settings, env, make_request) ->
 
 async def test_speech_defaults(fake: FakeProvider, openai_settings, env, make_request) -> None:
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     sent = fake.received("POST", "/v1/audio/speech")[0].json
     assert (sent["model"], sent["voice"]) == ("tts-1", "alloy")
@@ -321,7 +289,7 @@ async def test_speech_defaults(fake: FakeProvider, openai_settings, env, make_re
 async def test_speech_streamed_wav_duration(fake: FakeProvider, openai_settings, env, make_request) -> None:
     fake.speech_bytes = make_streamed_wav(0.5)
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     assert result.fields["duration_s"] == pytest.approx(0.5)
 
@@ -332,7 +300,7 @@ async def test_speech_rf64_wav_duration(
 ) -> None:
     fake.speech_bytes = make_rf64_wav(0.75, streamed=streamed)
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     assert result.file.suffix == ".wav"
     assert result.fields["duration_s"] == pytest.approx(0.75)
@@ -343,13 +311,9 @@ async def test_speech_json_instead_of_audio(fake: FakeProvider, openai_settings,
     fake.script("POST", "/v1/audio/speech", Reply(json={"error": {"message": "model is loading"}}))
     request = make_request("narration", script="Hi.")
     with pytest.raises(GenerationError, match=r"reply has no audio \(got application/json instead\)"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
     with pytest.raises(GenerationError, match=r"no audio \(got application/json instead: model is loading\)"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
@@ -365,9 +329,7 @@ async def test_speech_oversized_without_content_length(
     with pytest.raises(
         GenerationError, match=r"speech generation failed — the file is larger than the 1 MB limit"
     ):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
@@ -377,16 +339,14 @@ async def test_speech_oversized_with_content_length(
     fake.script("POST", "/v1/audio/speech", Reply(filler_bytes=3 * 1024 * 1024, content_type="audio/wav"))
     request = make_request("narration", script="Hi.")
     with pytest.raises(GenerationError, match=r"announced 3.0 MB, over the 1 MB limit"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
 
 
 async def test_speech_error_detail(fake: FakeProvider, openai_settings, env, make_request) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(422, {"detail": "voice 'en-us' not found"}))
     with pytest.raises(GenerationError) as caught:
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi.", voice="en-us"), Progress(), CancelToken()
+            make_request("narration", script="Hi.", voice="en-us"), Progress()
         )
     assert str(caught.value) == (
         "OpenAI: speech generation failed — HTTP 422 Unprocessable Entity — voice 'en-us' not found"
@@ -399,7 +359,7 @@ async def test_speech_timeout_then_retry_succeeds(
 ) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(body=b"late", delay_s=2))
     result = await OpenAISpeechGenerator(openai_settings(timeout_s=0.2, max_retries=1), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     assert result.fields["duration_s"] == 0.5
     assert len(fake.received("POST", "/v1/audio/speech")) == 2
@@ -411,7 +371,7 @@ async def test_speech_key_never_leaks(fake: FakeProvider, openai_settings, env, 
     )
     with pytest.raises(GenerationError) as caught:
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi."), Progress(), CancelToken()
+            make_request("narration", script="Hi."), Progress()
         )
     assert "bad request from key ***" in str(caught.value)
     assert SECRET not in str(caught.value)

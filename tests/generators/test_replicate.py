@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from fake_provider import (
     JPEG_BYTES,
@@ -13,10 +15,10 @@ from fake_provider import (
     Reply,
     mp3_seconds,
 )
-from local_support import files
+from local_support import cancel_after, files, run_until_cancelled
 
 from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
+from tui_editor.generators.base import GenerationError, Generator
 from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
 
 
@@ -54,9 +56,7 @@ def test_first_output_url() -> None:
 async def test_visual_models(fake: FakeProvider, replicate_settings, env, make_request, model: str) -> None:
     request = make_request("visual", prompt="a red barn", model=model, aspect_ratio="4:3")
     progress = Progress()
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        request, progress, CancelToken()
-    )
+    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, progress)
 
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == f"/v1/models/{model}/predictions"
@@ -94,7 +94,7 @@ async def test_narration_model(fake: FakeProvider, replicate_settings, env, make
     )
     progress = Progress()
     result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        request, progress, CancelToken()
+        request, progress
     )
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == "/v1/models/minimax/speech-02-hd/predictions"
@@ -118,7 +118,7 @@ async def test_narration_model(fake: FakeProvider, replicate_settings, env, make
 async def test_narration_mp3_duration(fake: FakeProvider, replicate_settings, env, make_request) -> None:
     fake.prediction = PredictionScript(output=fake.url("/files/speech.mp3"))
     result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        make_request("narration", script="Hi.", model="minimax/speech-02-hd"), Progress(), CancelToken()
+        make_request("narration", script="Hi.", model="minimax/speech-02-hd"), Progress()
     )
     assert result.file.suffix == ".mp3"
     assert result.fields["duration_s"] == pytest.approx(mp3_seconds(100), abs=0.01)
@@ -134,7 +134,7 @@ async def test_music_model(fake: FakeProvider, replicate_settings, env, make_req
         key="A minor",
     )
     result = await ReplicateGenerator("music", replicate_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
+        request, Progress()
     )
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == "/v1/models/stability-ai/stable-audio-2.5/predictions"
@@ -158,7 +158,7 @@ async def test_music_duration_defaults_to_the_clip(
     fake.prediction = PredictionScript(output=fake.url("/files/noise.wav"))
     request = make_request("music", clip_duration=7.5, prompt="drums", model="stability-ai/stable-audio-2.5")
     result = await ReplicateGenerator("music", replicate_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
+        request, Progress()
     )
     assert fake.received("POST", "/v1/models/*")[0].json == {"input": {"prompt": "drums", "duration": 8}}
     assert result.fields["duration_s"] == 7.5  # not decodable: the requested duration
@@ -172,7 +172,6 @@ async def test_image_not_decodable_uses_the_ratio(
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
         make_request("visual", prompt="x", model="qwen/qwen-image", aspect_ratio="16:9"),
         Progress(),
-        CancelToken(),
     )
     assert (result.fields["width"], result.fields["height"]) == (1024, 576)
 
@@ -180,7 +179,7 @@ async def test_image_not_decodable_uses_the_ratio(
 async def test_first_of_several_outputs(fake: FakeProvider, replicate_settings, env, make_request) -> None:
     fake.prediction = PredictionScript(output=[fake.url("/files/image.jpg"), fake.url("/files/image.png")])
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="google/nano-banana"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="google/nano-banana"), Progress()
     )
     assert result.file.read_bytes() == JPEG_BYTES
     assert fake.received("GET", "/files/image.png") == []
@@ -196,7 +195,7 @@ async def test_default_model_is_the_catalogue_s_first_replicate_model(
     ):
         expected = next(m.id for m in KINDS[kind].models if m.provider == "replicate")  # type: ignore[index]
         result = await ReplicateGenerator(kind, replicate_settings(), environ=env).generate(
-            make_request(kind, **fields), Progress(), CancelToken()
+            make_request(kind, **fields), Progress()
         )
         assert result.fields["model"] == expected
         assert fake.received("POST", "/v1/models/*")[-1].path == f"/v1/models/{expected}/predictions"
@@ -205,7 +204,7 @@ async def test_default_model_is_the_catalogue_s_first_replicate_model(
 async def test_versioned_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
     model = "bytedance/seedream-4:0123456789abcdef"
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model=model, aspect_ratio="1:1"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model=model, aspect_ratio="1:1"), Progress()
     )
     (create,) = fake.received("POST", "/v1/predictions")
     assert create.json == {"version": "0123456789abcdef", "input": {"prompt": "x", "aspect_ratio": "1:1"}}
@@ -218,7 +217,7 @@ async def test_prediction_done_at_creation_is_not_polled(
     fake.prediction = PredictionScript(statuses=["succeeded"])
     progress = Progress()
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), progress, CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), progress
     )
     assert result.file.exists()
     assert fake.received("GET", "/v1/predictions/*") == []
@@ -248,7 +247,7 @@ async def test_poll_url_from_the_reply(fake: FakeProvider, replicate_settings, e
         Reply(json={"id": "abc", "status": "succeeded", "output": fake.url("/files/image.png")}),
     )
     await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     (poll,) = fake.received("GET", "/v1/predictions/*")
     assert poll.query == "from=urls"
@@ -266,7 +265,7 @@ async def test_foreign_poll_url_is_ignored(fake: FakeProvider, replicate_setting
         Reply(json={"id": "abc", "status": "succeeded", "output": fake.url("/files/image.png")}),
     )
     await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     assert [p.path for p in fake.received("GET", "/v1/predictions/*")] == ["/v1/predictions/abc"]
 
@@ -280,9 +279,7 @@ async def test_prediction_fails(fake: FakeProvider, replicate_settings, env, mak
     )
     request = make_request("visual", prompt="x", model="google/nano-banana")
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, Progress())
     assert str(caught.value) == "Replicate: google/nano-banana failed — NSFW content detected"
     assert caught.value.retryable
     assert files(request.out_dir) == []
@@ -294,23 +291,22 @@ async def test_prediction_canceled_elsewhere(
     fake.prediction = PredictionScript(statuses=["starting", "canceled"])
     with pytest.raises(GenerationError, match="the prediction for qwen/qwen-image was canceled on Replicate"):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
 
 
 async def test_cancel_during_polling(fake: FakeProvider, replicate_settings, env, make_request) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "processing"])  # never finishes
-    cancel = CancelToken()
 
     def on_progress(step: int, total: int, message: str) -> None:
         if step == 3:
-            cancel.cancel()
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
 
     request = make_request("visual", prompt="x", model="bytedance/seedream-4")
-    with pytest.raises(GenerationCancelled):
-        await ReplicateGenerator("visual", replicate_settings(poll_interval_s=0.02), environ=env).generate(
-            request, Progress(on_progress), cancel
-        )
+    generator = ReplicateGenerator("visual", replicate_settings(poll_interval_s=0.02), environ=env)
+    await run_until_cancelled(generator.generate(request, Progress(on_progress)))
     cancels = fake.received("POST", "/v1/predictions/*/cancel")
     assert [c.path for c in cancels] == ["/v1/predictions/p0001/cancel"]
     assert cancels[0].headers["authorization"] == f"Bearer {SECRET}"
@@ -322,16 +318,11 @@ async def test_cancel_during_polling(fake: FakeProvider, replicate_settings, env
 async def test_cancel_while_a_poll_is_in_flight(
     fake: FakeProvider, replicate_settings, env, make_request
 ) -> None:
-    import asyncio
-
     fake.prediction = PredictionScript(statuses=["starting", "processing"])
     fake.script("GET", "/v1/predictions/*", Reply(json={}, delay_s=4))
-    cancel = CancelToken()
-    asyncio.get_running_loop().call_later(0.2, cancel.cancel)
-    with pytest.raises(GenerationCancelled):
-        await ReplicateGenerator("visual", replicate_settings(timeout_s=10), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), cancel
-        )
+    generator = ReplicateGenerator("visual", replicate_settings(timeout_s=10), environ=env)
+    request = make_request("visual", prompt="x", model="qwen/qwen-image")
+    assert await cancel_after(0.2, generator.generate(request, Progress())) < 2
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
@@ -341,9 +332,7 @@ async def test_gives_up_waiting(fake: FakeProvider, replicate_settings, env, mak
         "visual", replicate_settings(poll_interval_s=0.02), environ=env, max_wait_s=0.1
     )
     with pytest.raises(GenerationError, match="did not finish within 0.1 s; the prediction was cancelled"):
-        await generator.generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
-        )
+        await generator.generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
@@ -360,7 +349,7 @@ async def test_missing_output(
     fake.prediction = script
     with pytest.raises(GenerationError, match=message):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
 
 
@@ -379,7 +368,7 @@ async def test_malformed_create_replies(
     fake.script("POST", "/v1/models/*", create)
     with pytest.raises(GenerationError, match=message):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
 
 
@@ -389,7 +378,7 @@ async def test_malformed_poll_reply(fake: FakeProvider, replicate_settings, env,
         GenerationError, match="checking on qwen/qwen-image failed — provider replied with malformed JSON"
     ):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
     # the run gives up on the prediction, so it is stopped on Replicate too
     assert [c.path for c in fake.received("POST", "/v1/predictions/*/cancel")] == [
@@ -400,7 +389,7 @@ async def test_malformed_poll_reply(fake: FakeProvider, replicate_settings, env,
 async def test_poll_500_is_retried(fake: FakeProvider, replicate_settings, env, make_request) -> None:
     fake.script("GET", "/v1/predictions/*", Reply(500, {"detail": "internal"}), Reply(502))
     result = await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     assert result.file.exists()
     assert len(fake.received("GET", "/v1/predictions/*")) == 4
@@ -415,7 +404,7 @@ async def test_create_429_honours_retry_after(
         Reply(429, {"detail": "Request was throttled."}, headers={"Retry-After": "0.1"}),
     )
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     assert result.file.exists()
     assert len(fake.received("POST", "/v1/models/*")) == 2
@@ -425,7 +414,7 @@ async def test_create_keeps_failing(fake: FakeProvider, replicate_settings, env,
     fake.script("POST", "/v1/models/*", *[Reply(503, {"detail": "Service unavailable"})] * 3)
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
     assert str(caught.value) == (
         "Replicate: starting qwen/qwen-image failed — HTTP 503 Service Unavailable — Service unavailable "
@@ -452,7 +441,6 @@ async def test_invalid_input_is_not_retried(
         await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
             make_request("narration", script="x", model="minimax/speech-02-hd", voice="en-us"),
             Progress(),
-            CancelToken(),
         )
     assert "HTTP 422 Unprocessable Entity — - input.voice_id: invalid voice; voice_id must be one of" in str(
         caught.value
@@ -466,7 +454,7 @@ async def test_bad_token(fake: FakeProvider, replicate_settings, make_request) -
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator(
             "visual", replicate_settings(), environ={"REPLICATE_API_TOKEN": SECRET}
-        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken())
+        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
     assert "Replicate: authentication failed — check REPLICATE_API_TOKEN" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert not caught.value.retryable
@@ -475,7 +463,7 @@ async def test_bad_token(fake: FakeProvider, replicate_settings, make_request) -
 async def test_missing_token(fake: FakeProvider, replicate_settings, make_request) -> None:
     with pytest.raises(GenerationError, match="set the environment variable REPLICATE_API_TOKEN"):
         await ReplicateGenerator("visual", replicate_settings(), environ={}).generate(
-            make_request("visual", prompt="x"), Progress(), CancelToken()
+            make_request("visual", prompt="x"), Progress()
         )
     assert fake.requests == []
 
@@ -490,9 +478,7 @@ async def test_oversized_output(fake: FakeProvider, replicate_settings, env, mak
     with pytest.raises(
         GenerationError, match=r"downloading the visual failed — the file is larger than the 1 MB limit"
     ):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
@@ -501,7 +487,7 @@ async def test_poll_timeout(fake: FakeProvider, replicate_settings, env, make_re
     with pytest.raises(GenerationError, match=r"checking on qwen/qwen-image failed — timed out after 0.2 s"):
         await ReplicateGenerator(
             "visual", replicate_settings(timeout_s=0.2, max_retries=1), environ=env
-        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken())
+        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
@@ -509,7 +495,7 @@ async def test_error_text_is_scrubbed(fake: FakeProvider, replicate_settings, en
     fake.prediction = PredictionScript(statuses=["starting", "failed"], error=f"token {SECRET} has no credit")
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
     assert "token *** has no credit" in str(caught.value)
     assert SECRET not in repr(caught.value)
@@ -520,14 +506,12 @@ async def test_wrong_kind_and_bad_model_send_nothing(
 ) -> None:
     generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
     with pytest.raises(GenerationError, match="makes visual assets, not music"):
-        await generator.generate(make_request("music", prompt="x"), Progress(), CancelToken())
+        await generator.generate(make_request("music", prompt="x"), Progress())
     with pytest.raises(GenerationError, match="is not a Replicate model") as caught:
-        await generator.generate(
-            make_request("visual", prompt="x", model="seedream 4"), Progress(), CancelToken()
-        )
+        await generator.generate(make_request("visual", prompt="x", model="seedream 4"), Progress())
     assert not caught.value.retryable
     with pytest.raises(GenerationError, match="prompt is empty"):
-        await generator.generate(make_request("visual", prompt=""), Progress(), CancelToken())
+        await generator.generate(make_request("visual", prompt=""), Progress())
     assert fake.requests == []
 
 
@@ -546,6 +530,6 @@ async def test_narration_duration_unknown_when_not_decodable(
     fake.prediction = PredictionScript(output=fake.url("/files/odd.wav"))
     request = make_request("narration", script="Hi.", model="minimax/speech-02-hd", duration_s=99.0)
     result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
+        request, Progress()
     )
     assert result.fields["duration_s"] is None  # not the stale value of the asset it replaces

@@ -28,7 +28,6 @@ import pytest
 
 from tests.factories import seeded_store
 from tui_editor.generators.base import (
-    CancelToken,
     GenerationRequest,
     GenerationResult,
     ProgressFn,
@@ -86,7 +85,7 @@ def _png_result(
 class GatedGenerator:
     """Writes a partial file and reports progress, then waits until the test releases it.
 
-    `honour_cancel=False` plays a generator that notices nothing and finishes late, after a cancel.
+    `honour_cancel=False` plays a generator that swallows the cancel and finishes late, after it.
     On release it writes a small real PNG and returns visual fields.
     """
 
@@ -97,18 +96,18 @@ class GatedGenerator:
         self.finished = threading.Event()
         self.requests: list[GenerationRequest] = []
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         try:
             self.requests.append(request)
             (request.out_dir / "partial.png").write_bytes(b"\x89PNG\r\n\x1a\n half a file")
             progress(1, 3, "Halfway there")
             self.started.set()
             while not self.release.is_set():
-                if self.honour_cancel:
-                    cancel.raise_if_cancelled()
-                await asyncio.sleep(0.005)
+                try:
+                    await asyncio.sleep(0.005)
+                except asyncio.CancelledError:
+                    if self.honour_cancel:
+                        raise
             result = _png_result(request, "visual.png", (32, 32), "1:1")
             progress(3, 3, "Saved")
             return result
@@ -122,9 +121,7 @@ class FailingGenerator:
     def __init__(self, error: BaseException) -> None:
         self.error = error
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         (request.out_dir / "partial.bin").write_bytes(b"partial")
         progress(1, 2, "About to fail")
         raise self.error
@@ -136,9 +133,7 @@ class ProviderStandIn:
     def __init__(self) -> None:
         self.requests: list[GenerationRequest] = []
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         self.requests.append(request)
         result = _png_result(request, "remote.png", (48, 27), "16:9")
         progress(1, 1, "Downloaded")

@@ -31,7 +31,7 @@ from tui_editor.config import Settings, load_settings
 from tui_editor.core.events import RunEventData
 from tui_editor.core.provider import LectureEditorProvider
 from tui_editor.core.snapshot import LectureSnapshot
-from tui_editor.generators.base import CancelToken, GenerationRequest, GenerationResult, ProgressFn
+from tui_editor.generators.base import GenerationRequest, GenerationResult, ProgressFn
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
 
 LECTURE_ID = "lec_test"
@@ -215,7 +215,7 @@ def static_text(app: App[Any], selector: str) -> str:
 class GatedGenerator:
     """A real local generator that first reports progress and waits at a gate — a slow provider.
 
-    The run can be cancelled while it waits (the engine's cancel token is honoured), or the gate opened
+    The run can be cancelled while it waits (the engine cancels the task at its `await`), or the gate opened
     to let the real generator finish.
     """
 
@@ -224,18 +224,15 @@ class GatedGenerator:
         self.gate_open = False
         self.waiting = False
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         progress(1, 3, "Waiting for the model")
         self.waiting = True
         try:
             while not self.gate_open:
-                cancel.raise_if_cancelled()
                 await asyncio.sleep(0.01)
         finally:
             self.waiting = False
-        result: GenerationResult = await self.inner.generate(request, progress, cancel)
+        result: GenerationResult = await self.inner.generate(request, progress)
         return result
 
 

@@ -2,9 +2,10 @@
 
 One `ProviderClient` per generation: it opens an `httpx.AsyncClient` with the provider's timeouts, reads
 the API key from the environment at call time (never from a file, never stored on the object), retries
-429 / 5xx / connection failures with exponential backoff (honouring `Retry-After`), stops promptly when
-the run is cancelled, streams downloads into the run's folder under a size limit, and turns every
-failure into a `GenerationError` whose message is readable and never contains the key.
+429 / 5xx / connection failures with exponential backoff (honouring `Retry-After`), stops at once when
+the run's task is cancelled (every wait is an `await`), streams downloads into the run's folder under a
+size limit, and turns every failure into a `GenerationError` whose message is readable and never
+contains the key.
 
 What a received file is (format, image size, audio duration) is `media_info.py`'s job; atomic writes
 live in `files.py`.
@@ -22,7 +23,6 @@ import os
 import secrets
 import ssl
 import threading
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +35,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import httpx
 
 from tui_editor.config import ProviderSettings
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError
+from tui_editor.generators.base import GenerationError
 from tui_editor.generators.files import AtomicFile, atomic_write_bytes
 from tui_editor.generators.media_info import choose_extension
 
@@ -48,8 +48,6 @@ MAX_BACKOFF_S = 30.0
 """Longest exponential-backoff wait between two attempts."""
 MAX_RETRY_AFTER_S = 60.0
 """A provider's `Retry-After` is honoured up to this many seconds."""
-WAIT_SLICE_S = 0.05
-"""Waits and in-flight requests check the cancel token this often."""
 ERROR_BODY_LIMIT = 64 * 1024
 """Bytes of an error reply read to find the provider's message."""
 _MB = 1024 * 1024
@@ -177,34 +175,6 @@ def _describe_transport(exc: httpx.TransportError) -> str:
     text = str(exc).strip()
     name = type(exc).__name__
     return f"{name}: {one_line(text, 160)}" if text else name
-
-
-async def wait_cancellable(seconds: float, cancel: CancelToken) -> None:
-    """Wait `seconds`, in short slices, raising `GenerationCancelled` as soon as the run is cancelled."""
-    deadline = time.monotonic() + max(seconds, 0.0)
-    while True:
-        cancel.raise_if_cancelled()
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return
-        await asyncio.sleep(min(WAIT_SLICE_S, remaining))
-
-
-async def run_cancellable(awaitable: Awaitable[T], cancel: CancelToken) -> T:
-    """Await `awaitable`, abandoning it (and raising `GenerationCancelled`) once the run is cancelled."""
-    cancel.raise_if_cancelled()
-    task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
-    try:
-        while True:
-            done, _pending = await asyncio.wait({task}, timeout=WAIT_SLICE_S)
-            if done:
-                return task.result()
-            if cancel.cancelled:
-                raise GenerationCancelled()
-    finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 # --- the client ---------------------------------------------------------------------------------
@@ -371,16 +341,14 @@ class ProviderClient:
     async def _with_retries(
         self,
         what: str,
-        cancel: CancelToken,
         attempt: Callable[[], Awaitable[T]],
         retries: int | None = None,
     ) -> T:
         max_retries = self.settings.max_retries if retries is None else retries
         attempt_no = 0
         while True:
-            cancel.raise_if_cancelled()
             try:
-                return await run_cancellable(attempt(), cancel)
+                return await attempt()
             except _Transient as failure:
                 if attempt_no >= max_retries:
                     tail = f" (gave up after {attempt_no + 1} attempts)" if attempt_no else ""
@@ -396,7 +364,7 @@ class ProviderClient:
                         f"(attempt {attempt_no + 2} of {max_retries + 1})"
                     ),
                 )
-                await wait_cancellable(delay, cancel)
+                await asyncio.sleep(delay)
                 attempt_no += 1
 
     def _transport_failure(self, exc: httpx.TransportError) -> _Transient:
@@ -430,7 +398,6 @@ class ProviderClient:
         method: str,
         path_or_url: str,
         *,
-        cancel: CancelToken,
         what: str = "request",
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
@@ -439,7 +406,7 @@ class ProviderClient:
     ) -> Reply:
         """Send a request (retrying transient failures) and return the successful reply, body read.
 
-        Raises `GenerationError` for any failure and `GenerationCancelled` once `cancel` is set.
+        Raises `GenerationError` for any failure.
         """
         url = self.url(path_or_url)
         limit = self.download_limit if max_bytes is None else max_bytes
@@ -457,7 +424,7 @@ class ProviderClient:
             self._check_status(reply, method, what)
             return reply
 
-        return await self._with_retries(what, cancel, attempt, retries)
+        return await self._with_retries(what, attempt, retries)
 
     def parse_json(self, reply: Reply, what: str = "request") -> Any:
         """The reply's JSON body, or a `GenerationError` saying the provider sent malformed JSON."""
@@ -476,7 +443,6 @@ class ProviderClient:
         method: str,
         path_or_url: str,
         *,
-        cancel: CancelToken,
         what: str = "request",
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
@@ -486,7 +452,6 @@ class ProviderClient:
         reply = await self.request(
             method,
             path_or_url,
-            cancel=cancel,
             what=what,
             json_body=json_body,
             headers=headers,
@@ -510,7 +475,6 @@ class ProviderClient:
         *,
         out_dir: Path,
         stem: str,
-        cancel: CancelToken,
         accept: tuple[str, ...],
         what: str = "download",
     ) -> Path:
@@ -561,7 +525,7 @@ class ProviderClient:
                     )
                 return out.commit(out_dir / f"{stem}.{ext}")
 
-        return await self._with_retries(what, cancel, attempt)
+        return await self._with_retries(what, attempt)
 
     def _save_data_url(
         self, url: str, *, out_dir: Path, stem: str, accept: tuple[str, ...], what: str

@@ -17,6 +17,7 @@ queued/generating runs whose owner stopped beating (or, on the same host, whose 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -38,8 +39,6 @@ from ..core.kinds import get_kind
 from ..core.run_record import RunRecord
 from ..core.store import Store
 from ..generators.base import (
-    CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationRequest,
     GenerationResult,
@@ -87,8 +86,8 @@ class LocalEngine:
         self.heartbeat_interval = settings.engine.heartbeat_interval
         self.stale_after = timedelta(seconds=max(3 * self.heartbeat_interval, 3.0))
         self._generator_factory = generator_factory or generator_for
-        self._tokens: dict[str, CancelToken] = {}
-        self._tasks: dict[str, Any] = {}
+        # Runs generating in this process: the future of each one's task on the engine loop.
+        self._tasks: dict[str, concurrent.futures.Future[None]] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -174,13 +173,16 @@ class LocalEngine:
             owner=self.process_id,
         )
         self.hub.publish(event)
-        token = CancelToken()
-        with self._lock:
-            self._tokens[run_id] = token
-        future = asyncio.run_coroutine_threadsafe(self._execute(run_id, token), self._ensure_loop())
+        future = asyncio.run_coroutine_threadsafe(self._execute(run_id), self._ensure_loop())
         with self._lock:
             self._tasks[run_id] = future
+        future.add_done_callback(lambda _done: self._forget_task(run_id, future))
         return run_id
+
+    def _forget_task(self, run_id: str, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            if self._tasks.get(run_id) is future:
+                del self._tasks[run_id]
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -191,7 +193,9 @@ class LocalEngine:
                 self._loop, self._loop_thread = loop, thread
             return self._loop
 
-    async def _execute(self, run_id: str, token: CancelToken) -> None:
+    async def _execute(self, run_id: str) -> None:
+        """Generate a run's preview. Cancelled (`asyncio.CancelledError`) only once its run is already
+        cancelled or failed in the store, so its preview folder is then always ours to delete."""
         try:
             run = await asyncio.to_thread(self.store.get_run, run_id)
             moved = await asyncio.to_thread(
@@ -204,11 +208,11 @@ class LocalEngine:
             )
             if not moved:
                 return
-            result = await self._generate(run, token)
-            token.raise_if_cancelled()
+            result = await self._generate(run)
             await asyncio.to_thread(self._finish_preview, run, result)
-        except GenerationCancelled:
-            self._remove_preview(run_id)
+        except asyncio.CancelledError:
+            self._remove_preview(run_id)  # the generator has stopped: nothing writes here any more
+            raise
         except GenerationError as exc:
             await asyncio.to_thread(self._fail, run_id, exc.message, exc.retryable)
         except TuiEditorError as exc:
@@ -216,12 +220,8 @@ class LocalEngine:
         except Exception as exc:  # noqa: BLE001 - never leave a run "generating" forever
             log.exception("run %s crashed", run_id)
             await asyncio.to_thread(self._fail, run_id, f"internal error: {exc}", True)
-        finally:
-            with self._lock:
-                self._tokens.pop(run_id, None)
-                self._tasks.pop(run_id, None)
 
-    async def _generate(self, run: RunRecord, token: CancelToken) -> GenerationResult:
+    async def _generate(self, run: RunRecord) -> GenerationResult:
         request = run.request
         kind = run.kind
         generator: Generator = self._generator_factory(
@@ -271,7 +271,7 @@ class LocalEngine:
             clip_duration=float(request.get("clip_duration", 0.0)),
             extra=extra,
         )
-        return await generator.generate(gen_request, threadsafe_progress, token)
+        return await generator.generate(gen_request, threadsafe_progress)
 
     def _progress(self, run: RunRecord, step: int, total: int, message: str) -> None:
         payload = {"step": step, "total_steps": total, "message": message}
@@ -404,15 +404,23 @@ class LocalEngine:
             raise DecisionError(f"run {run_id} has a preview waiting; reject it instead of cancelling")
         if run.status not in ("queued", "generating"):
             raise DecisionError(f"run {run_id} is already {run.status}")
-        with self._lock:
-            token = self._tokens.get(run_id)
-        if token is not None:
-            token.cancel()
+        # The store first: once the run is cancelled there, a generator that still finishes cannot
+        # publish its preview, so stopping its task afterwards can never lose a preview_ready run.
         if not self._move(run, ["queued", "generating"], "cancelled", {}, status="cancelled"):
             current = self.store.get_run(run_id).status
             raise DecisionError(f"run {run_id} is already {current}")
-        if token is None:
+        if not self._stop_task(run_id):
             self._remove_preview(run_id)  # owned elsewhere (or nowhere): its files are ours to clear
+
+    def _stop_task(self, run_id: str) -> bool:
+        """Cancel the run's task if this process runs it (it deletes its preview once the generator has
+        stopped); False when it runs elsewhere or not at all."""
+        with self._lock:
+            future = self._tasks.get(run_id)
+        if future is None:
+            return False
+        future.cancel()  # cancels the task on the engine loop: CancelledError at the generator's await
+        return True
 
     # --- reading -------------------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
@@ -484,17 +492,14 @@ class LocalEngine:
         self._closed = True
         self._stop.set()
         with self._lock:
-            tokens = dict(self._tokens)
-            futures = list(self._tasks.values())
-        for token in tokens.values():
-            token.cancel()
-        for future in futures:
-            with contextlib.suppress(Exception):
-                future.result(timeout=5)
-        for run_id in tokens:
+            running = list(self._tasks)
+        for run_id in running:  # the store first, as in `cancel`
             with contextlib.suppress(TuiEditorError):
-                self._fail_run(self.store.get_run(run_id), INTERRUPTED)
+                if self._fail_run(self.store.get_run(run_id), INTERRUPTED):
+                    self._stop_task(run_id)
         if self._loop is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_drain(), self._loop).result(timeout=10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._loop_thread is not None:
                 self._loop_thread.join(timeout=5)
@@ -502,6 +507,13 @@ class LocalEngine:
             self._housekeeper.join(timeout=5)
         with contextlib.suppress(TuiEditorError):
             self.store.forget_process(self.process_id)
+
+
+async def _drain() -> None:
+    """Wait (bounded) for every other task on the engine loop: cancelled runs clean up, late ones finish."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        await asyncio.wait(others, timeout=5)
 
 
 def _promote(source: Path, target: Path) -> None:
