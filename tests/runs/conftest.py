@@ -166,9 +166,12 @@ class EngineEnv:
     events: list[Any]
 
     def wait(self, run_id: str, *statuses: str, timeout: float = 30.0) -> Any:
-        from tui_editor.runs.waiting import SETTLED, wait_for_run
+        from tui_editor.core.run_record import INACTIVE_STATUSES
+        from tui_editor.runs.waiting import wait_for_run
 
-        return wait_for_run(self.engine, run_id, statuses or SETTLED, timeout=timeout, recheck_s=0.05)
+        return wait_for_run(
+            self.engine, run_id, statuses or INACTIVE_STATUSES, timeout=timeout, recheck_s=0.05
+        )
 
     def log(self, run_id: str) -> list[Any]:
         return self.store.events_for_run(run_id)

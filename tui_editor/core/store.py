@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -25,7 +25,7 @@ from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, 
 from .events import RunEventData, parse_event
 from .exchange import snapshot_to_export
 from .kinds import EXPORT_LIST_OF_KIND, KINDS, get_kind, kind_for_track
-from .run_record import RunRecord
+from .run_record import RunRecord, RunStatus
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
 
 LECTURE = m.Lecture.__table__  # type: ignore[attr-defined]
@@ -55,7 +55,7 @@ def _run_record(row: Row) -> RunRecord:
         lecture_id=row["lecture_id"],
         clip_id=row["clip_id"],
         kind=row["kind"],
-        status=row["status"],
+        status=RunStatus(row["status"]),
         request=MappingProxyType(dict(row["request"] or {})),
         preview=MappingProxyType(dict(row["preview"])) if row["preview"] else None,
         error=row["error"],
@@ -340,7 +340,7 @@ class Store:
                 if self.is_postgres:  # a concurrent reject must finish first, then we see it
                     status_query = status_query.with_for_update()
                 status = conn.execute(status_query).scalar()
-                if status != "preview_ready":
+                if status != RunStatus.PREVIEW_READY:
                     raise DecisionError(f"run {run_id} is {status or 'unknown'}, not awaiting a decision")
             if current != base_revision:
                 unchanged = base_asset_updated_at is not None and as_utc(asset_row["updated_at"]) == as_utc(
@@ -365,7 +365,7 @@ class Store:
                 conn.execute(
                     RUN.update()
                     .where(RUN.c.id == run_id)
-                    .values(status="accepted", updated_at=now, decided_by=decided_by, error=None)
+                    .values(status=RunStatus.ACCEPTED, updated_at=now, decided_by=decided_by, error=None)
                 )
                 event = self._append_event(
                     conn,
@@ -484,18 +484,18 @@ class Store:
                 ),
             )
 
-    def update_run_if(self, conn: Connection, run_id: str, statuses: Sequence[str], **values: Any) -> bool:
+    def update_run_if(self, conn: Connection, run_id: str, statuses: Collection[str], **values: Any) -> bool:
         """Move a run only if it is still in one of `statuses` (a compare-and-set); True if it moved."""
         values.setdefault("updated_at", utcnow())
         result = conn.execute(
-            RUN.update().where(RUN.c.id == run_id, RUN.c.status.in_(statuses)).values(**values)
+            RUN.update().where(RUN.c.id == run_id, RUN.c.status.in_(list(statuses))).values(**values)
         )
         return bool(result.rowcount)
 
     def transition_run(
         self,
         run: RunRecord,
-        from_statuses: Sequence[str],
+        from_statuses: Collection[str],
         event_type: str,
         payload: Mapping[str, Any],
         **values: Any,
@@ -529,7 +529,7 @@ class Store:
         *,
         lecture_id: str | None = None,
         clip_id: str | None = None,
-        statuses: Sequence[str] | None = None,
+        statuses: Collection[str] | None = None,
         owner: str | None = None,
         limit: int | None = None,
     ) -> list[RunRecord]:

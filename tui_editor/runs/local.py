@@ -25,7 +25,7 @@ import secrets
 import shutil
 import socket
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreErro
 from ..core.exchange import asset_json
 from ..core.flow import Decision, StartRequest
 from ..core.kinds import get_kind
-from ..core.run_record import RunRecord
+from ..core.run_record import ACTIVE_STATUSES, OPEN_STATUSES, RunRecord, RunStatus
 from ..core.store import Store
 from ..generators.base import (
     GenerationError,
@@ -118,7 +118,7 @@ class LocalEngine:
     def _move(
         self,
         run: RunRecord,
-        from_statuses: Sequence[str],
+        from_statuses: Collection[str],
         event_type: str,
         payload: Mapping[str, Any],
         **values: Any,
@@ -165,7 +165,7 @@ class LocalEngine:
                 "clip_duration": clip.duration,
                 "asset_id": clip.asset_id,
             },
-            status="queued",
+            status=RunStatus.QUEUED,
             created_at=now,
             updated_at=now,
             base_revision=revision,
@@ -201,10 +201,10 @@ class LocalEngine:
             moved = await asyncio.to_thread(
                 self._move,
                 run,
-                ["queued"],
+                [RunStatus.QUEUED],
                 "status",
                 {"step": 0, "total_steps": 1, "message": "Starting"},
-                status="generating",
+                status=RunStatus.GENERATING,
             )
             if not moved:
                 return
@@ -275,7 +275,7 @@ class LocalEngine:
 
     def _progress(self, run: RunRecord, step: int, total: int, message: str) -> None:
         payload = {"step": step, "total_steps": total, "message": message}
-        self._move(run, ["generating"], "status", payload, preview={"progress": payload})
+        self._move(run, [RunStatus.GENERATING], "status", payload, preview={"progress": payload})
 
     def _finish_preview(self, run: RunRecord, result: GenerationResult) -> None:
         spec = get_kind(run.kind)
@@ -288,7 +288,12 @@ class LocalEngine:
         clean = spec.validate_asset(data, partial=True)
         asset = asset_json({"id": asset_id, **clean, "updated_at": utcnow()})
         moved = self._move(
-            run, ["generating"], "preview", {"asset": asset}, status="preview_ready", preview={"asset": asset}
+            run,
+            [RunStatus.GENERATING],
+            "preview",
+            {"asset": asset},
+            status=RunStatus.PREVIEW_READY,
+            preview={"asset": asset},
         )
         if not moved:  # cancelled (or failed by a sweep) while we were generating
             self._remove_preview(run.id)
@@ -303,10 +308,10 @@ class LocalEngine:
         """Move a queued/generating run to `failed` with its `error` event; True if it moved."""
         moved = self._move(
             run,
-            ["queued", "generating"],
+            ACTIVE_STATUSES,
             "error",
             {"message": message, "retryable": retryable},
-            status="failed",
+            status=RunStatus.FAILED,
             error=message,
         )
         if moved:
@@ -316,7 +321,7 @@ class LocalEngine:
     # --- deciding ------------------------------------------------------------------------------
     def decide(self, run_id: str, accept: bool, *, decided_by: str | None = None) -> Decision:
         run = self.store.get_run(run_id)
-        if run.status != "preview_ready":
+        if run.status != RunStatus.PREVIEW_READY:
             raise DecisionError(
                 f"run {run_id} is {run.status}; only a run with a preview waiting can be decided"
             )
@@ -327,10 +332,10 @@ class LocalEngine:
         if not accept:
             moved = self._move(
                 run,
-                ["preview_ready"],
+                [RunStatus.PREVIEW_READY],
                 "rejected",
                 {"decided_by": decided_by},
-                status="rejected",
+                status=RunStatus.REJECTED,
                 decided_by=decided_by,
             )
             if not moved:
@@ -349,7 +354,7 @@ class LocalEngine:
         source = self.data_dir / str(asset["file"])
         if not source.is_file():
             current = self.store.get_run(run.id).status  # decided meanwhile by someone else?
-            if current != "preview_ready":
+            if current != RunStatus.PREVIEW_READY:
                 raise DecisionError(
                     f"run {run.id} is {current}; only a run with a preview waiting can be decided"
                 )
@@ -364,7 +369,7 @@ class LocalEngine:
             # A racing decision may have removed the preview while we copied it: say so plainly.
             target.unlink(missing_ok=True)
             current = self.store.get_run(run.id).status
-            if current != "preview_ready":
+            if current != RunStatus.PREVIEW_READY:
                 raise DecisionError(
                     f"run {run.id} is {current}; only a run with a preview waiting can be decided"
                 ) from None
@@ -394,19 +399,26 @@ class LocalEngine:
         return Decision(accepted=True, asset=saved, revision=revision)
 
     def _expire(self, run: RunRecord) -> None:
-        if self._move(run, ["preview_ready"], "expired", {}, status="expired", error="the preview expired"):
+        if self._move(
+            run,
+            [RunStatus.PREVIEW_READY],
+            "expired",
+            {},
+            status=RunStatus.EXPIRED,
+            error="the preview expired",
+        ):
             self._remove_preview(run.id)
 
     # --- cancelling ----------------------------------------------------------------------------
     def cancel(self, run_id: str) -> None:
         run = self.store.get_run(run_id)
-        if run.status == "preview_ready":
+        if run.status == RunStatus.PREVIEW_READY:
             raise DecisionError(f"run {run_id} has a preview waiting; reject it instead of cancelling")
-        if run.status not in ("queued", "generating"):
+        if run.status not in ACTIVE_STATUSES:
             raise DecisionError(f"run {run_id} is already {run.status}")
         # The store first: once the run is cancelled there, a generator that still finishes cannot
         # publish its preview, so stopping its task afterwards can never lose a preview_ready run.
-        if not self._move(run, ["queued", "generating"], "cancelled", {}, status="cancelled"):
+        if not self._move(run, ACTIVE_STATUSES, "cancelled", {}, status=RunStatus.CANCELLED):
             current = self.store.get_run(run_id).status
             raise DecisionError(f"run {run_id} is already {current}")
         if not self._stop_task(run_id):
@@ -450,13 +462,13 @@ class LocalEngine:
                 return False
             return not (beat["host"] == self.host and not _pid_alive(int(beat["pid"])))
 
-        for run in self.store.list_runs(statuses=["queued", "generating"]):
+        for run in self.store.list_runs(statuses=ACTIVE_STATUSES):
             if owner_alive(run.owner):
                 continue
             if run.owner == self.process_id:
                 continue
             self._fail_run(run, INTERRUPTED)
-        for run in self.store.list_runs(statuses=["preview_ready"]):
+        for run in self.store.list_runs(statuses=[RunStatus.PREVIEW_READY]):
             if now - run.updated_at > self.decision_timeout:
                 self._expire(run)
 
@@ -474,7 +486,7 @@ class LocalEngine:
                 status = None
             except TuiEditorError:
                 continue
-            if status not in ("queued", "generating", "preview_ready"):
+            if status not in OPEN_STATUSES:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _housekeeping_loop(self) -> None:

@@ -35,7 +35,7 @@ from ..core.errors import TuiEditorError
 from ..core.events import RunEventData
 from ..core.provider import LectureEditorProvider
 from ..core.run_record import RunRecord
-from ..core.runboard import RunBoard
+from ..core.runboard import BOARD_STATUSES, RunBoard
 from ..core.snapshot import LectureSnapshot
 from .bindings import APP_BINDINGS
 from .messages import (
@@ -59,8 +59,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Run statuses whose state the timeline shows at load.
-BOARD_STATUSES = ("queued", "generating", "preview_ready", "failed")
 DEFAULT_THEME = "textual-dark"
 
 
