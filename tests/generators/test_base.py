@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from local_support import ProgressLog, files, request
 
 from tui_editor.generators import local_visual
 from tui_editor.generators.base import (
@@ -20,6 +19,8 @@ from tui_editor.generators.base import (
 from tui_editor.generators.local_music import LocalMusicGenerator
 from tui_editor.generators.local_narration import LocalNarrationGenerator
 from tui_editor.generators.local_visual import LocalVisualGenerator
+
+from .local_support import ProgressLog, files, request
 
 
 class _Scripted(GuardedGenerator):

@@ -10,14 +10,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from fake_provider import (
-    JPEG_BYTES,
-    PNG_BYTES,
-    SECRET,
-    FakeProvider,
-    Reply,
-)
-from local_support import cancel_after
 
 from tui_editor.generators.base import GenerationError
 from tui_editor.generators.http_client import (
@@ -26,6 +18,16 @@ from tui_editor.generators.http_client import (
     parse_retry_after,
     provider_message,
 )
+
+from .conftest import SettingsFactory
+from .fake_provider import (
+    JPEG_BYTES,
+    PNG_BYTES,
+    SECRET,
+    FakeProvider,
+    Reply,
+)
+from .local_support import cancel_after
 
 # --- pure helpers -------------------------------------------------------------------------------
 
@@ -70,7 +72,9 @@ def test_provider_message_shapes() -> None:
 # --- the client against the loopback server -----------------------------------------------------
 
 
-async def test_request_sends_bearer_key_and_parses_json(fake: FakeProvider, openai_settings, env) -> None:
+async def test_request_sends_bearer_key_and_parses_json(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("POST", "/v1/echo", Reply(json={"ok": True}))
     async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
         data = await http.request_json("POST", "/v1/echo", json_body={"a": 1})
@@ -81,7 +85,7 @@ async def test_request_sends_bearer_key_and_parses_json(fake: FakeProvider, open
     assert request.headers["user-agent"].startswith("tui-editor")
 
 
-async def test_key_is_read_at_call_time(fake: FakeProvider, openai_settings) -> None:
+async def test_key_is_read_at_call_time(fake: FakeProvider, openai_settings: SettingsFactory) -> None:
     environ: dict[str, str] = {}
     client = ProviderClient(openai_settings(), provider="OpenAI", environ=environ)
     environ["OPENAI_API_KEY"] = "sk-late-key-0000"
@@ -91,7 +95,9 @@ async def test_key_is_read_at_call_time(fake: FakeProvider, openai_settings) -> 
     assert fake.received("GET", "/v1/x")[0].headers["authorization"] == "Bearer sk-late-key-0000"
 
 
-async def test_missing_key_fails_before_any_request(fake: FakeProvider, openai_settings) -> None:
+async def test_missing_key_fails_before_any_request(
+    fake: FakeProvider, openai_settings: SettingsFactory
+) -> None:
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(openai_settings(), provider="OpenAI", environ={"OPENAI_API_KEY": "  "}):
             pass
@@ -101,7 +107,7 @@ async def test_missing_key_fails_before_any_request(fake: FakeProvider, openai_s
 
 
 async def test_missing_key_read_from_os_environ(
-    fake: FakeProvider, openai_settings, monkeypatch: pytest.MonkeyPatch
+    fake: FakeProvider, openai_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(GenerationError, match="set the environment variable OPENAI_API_KEY"):
@@ -114,7 +120,7 @@ async def test_missing_key_read_from_os_environ(
     assert fake.received("GET", "/v1/x")[0].headers["authorization"] == "Bearer sk-from-os-environ"
 
 
-def test_repr_and_headers_keep_the_key_private(openai_settings, env) -> None:
+def test_repr_and_headers_keep_the_key_private(openai_settings: SettingsFactory, env: dict[str, str]) -> None:
     client = ProviderClient(openai_settings(), provider="OpenAI", environ=env)
     assert SECRET not in repr(client)
     assert "OPENAI_API_KEY" in repr(client)
@@ -123,7 +129,7 @@ def test_repr_and_headers_keep_the_key_private(openai_settings, env) -> None:
     assert "Authorization" not in client._headers("https://cdn.example.invalid/out.png", None)
 
 
-def test_url_joining(openai_settings, env) -> None:
+def test_url_joining(openai_settings: SettingsFactory, env: dict[str, str]) -> None:
     client = ProviderClient(
         openai_settings(base_url="http://127.0.0.1:9/v1/"), provider="OpenAI", environ=env
     )
@@ -135,7 +141,9 @@ def test_url_joining(openai_settings, env) -> None:
     assert client.url("http://127.0.0.1:9/files/a.png") == "http://127.0.0.1:9/files/a.png"
 
 
-async def test_429_retry_after_is_honoured(fake: FakeProvider, openai_settings, env) -> None:
+async def test_429_retry_after_is_honoured(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script(
         "GET",
         "/v1/x",
@@ -149,7 +157,9 @@ async def test_429_retry_after_is_honoured(fake: FakeProvider, openai_settings, 
     assert len(fake.received("GET", "/v1/x")) == 2
 
 
-async def test_429_with_http_date_retry_after(fake: FakeProvider, openai_settings, env) -> None:
+async def test_429_with_http_date_retry_after(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     past = format_datetime(datetime.now(UTC) - timedelta(seconds=30), usegmt=True)
     fake.script("GET", "/v1/x", Reply(429, headers={"Retry-After": past}), Reply(json={"ok": 2}))
     async with ProviderClient(openai_settings(backoff_s=5), provider="OpenAI", environ=env) as http:
@@ -157,7 +167,9 @@ async def test_429_with_http_date_retry_after(fake: FakeProvider, openai_setting
     assert len(fake.received("GET", "/v1/x")) == 2
 
 
-async def test_500_then_success(fake: FakeProvider, openai_settings, env) -> None:
+async def test_500_then_success(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script(
         "POST", "/v1/x", Reply(500, {"error": {"message": "boom"}}), Reply(503), Reply(json={"ok": 3})
     )
@@ -167,7 +179,7 @@ async def test_500_then_success(fake: FakeProvider, openai_settings, env) -> Non
 
 
 async def test_gives_up_after_max_retries_with_exponential_backoff(
-    fake: FakeProvider, openai_settings, env
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
 ) -> None:
     fake.script("POST", "/v1/x", *[Reply(500, {"error": {"message": "the model is overloaded"}})] * 5)
     settings = openai_settings(max_retries=2, backoff_s=0.05)
@@ -185,7 +197,9 @@ async def test_gives_up_after_max_retries_with_exponential_backoff(
     assert len(fake.received("POST", "/v1/x")) == 3
 
 
-async def test_rate_limit_exhausted(fake: FakeProvider, openai_settings, env) -> None:
+async def test_rate_limit_exhausted(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script(
         "GET", "/v1/x", *[Reply(429, {"error": {"message": "quota"}}, headers={"Retry-After": "0"})] * 3
     )
@@ -195,7 +209,9 @@ async def test_rate_limit_exhausted(fake: FakeProvider, openai_settings, env) ->
     assert len(fake.received("GET", "/v1/x")) == 2
 
 
-async def test_non_retryable_4xx(fake: FakeProvider, openai_settings, env) -> None:
+async def test_non_retryable_4xx(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("POST", "/v1/x", Reply(400, {"error": {"message": "Invalid value for size"}}))
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
@@ -207,7 +223,9 @@ async def test_non_retryable_4xx(fake: FakeProvider, openai_settings, env) -> No
     assert len(fake.received("POST", "/v1/x")) == 1
 
 
-async def test_404_names_the_path_and_detail(fake: FakeProvider, replicate_settings, env) -> None:
+async def test_404_names_the_path_and_detail(
+    fake: FakeProvider, replicate_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     with pytest.raises(GenerationError) as caught:
         async with ProviderClient(replicate_settings(), provider="Replicate", environ=env) as http:
             await http.request_json("POST", "/v1/deployments/nobody/nothing")
@@ -219,7 +237,7 @@ async def test_404_names_the_path_and_detail(fake: FakeProvider, replicate_setti
 
 @pytest.mark.parametrize("status", [401, 403])
 async def test_auth_failure_is_readable_and_scrubbed(
-    fake: FakeProvider, openai_settings, env, status: int
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str], status: int
 ) -> None:
     fake.script(
         "GET", "/v1/x", Reply(status, {"error": {"message": f"Incorrect API key provided: {SECRET}"}})
@@ -237,7 +255,10 @@ async def test_auth_failure_is_readable_and_scrubbed(
 
 
 async def test_key_never_in_errors_or_logs(
-    fake: FakeProvider, openai_settings, env, caplog: pytest.LogCaptureFixture
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fake.script("GET", "/v1/x", *[Reply(500, body=f"upstream rejected {SECRET}".encode())] * 3)
@@ -251,7 +272,9 @@ async def test_key_never_in_errors_or_logs(
     assert SECRET not in caplog.text
 
 
-async def test_malformed_json(fake: FakeProvider, openai_settings, env) -> None:
+async def test_malformed_json(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("GET", "/v1/x", Reply(body=b'{"data": [', content_type="application/json"))
     with pytest.raises(GenerationError, match="provider replied with malformed JSON"):
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
@@ -262,7 +285,9 @@ async def test_malformed_json(fake: FakeProvider, openai_settings, env) -> None:
             await http.request_json("GET", "/v1/y")
 
 
-async def test_timeout_is_retried_then_reported(fake: FakeProvider, openai_settings, env) -> None:
+async def test_timeout_is_retried_then_reported(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("GET", "/v1/slow", Reply(json={}, delay_s=3), Reply(json={}, delay_s=3))
     started = time.monotonic()
     with pytest.raises(GenerationError) as caught:
@@ -276,13 +301,15 @@ async def test_timeout_is_retried_then_reported(fake: FakeProvider, openai_setti
     assert caught.value.retryable is True
 
 
-async def test_slow_reply_within_timeout_succeeds(fake: FakeProvider, openai_settings, env) -> None:
+async def test_slow_reply_within_timeout_succeeds(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("GET", "/v1/slow", Reply(json={"late": True}, delay_s=0.1))
     async with ProviderClient(openai_settings(timeout_s=2), provider="OpenAI", environ=env) as http:
         assert await http.request_json("GET", "/v1/slow") == {"late": True}
 
 
-async def test_connection_refused(openai_settings, env) -> None:
+async def test_connection_refused(openai_settings: SettingsFactory, env: dict[str, str]) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -294,7 +321,9 @@ async def test_connection_refused(openai_settings, env) -> None:
     assert "(gave up after 2 attempts)" in str(caught.value)
 
 
-async def test_cancel_while_waiting_to_retry(fake: FakeProvider, openai_settings, env) -> None:
+async def test_cancel_while_waiting_to_retry(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("GET", "/v1/x", Reply(429, headers={"Retry-After": "30"}))
 
     async def work() -> None:
@@ -305,7 +334,9 @@ async def test_cancel_while_waiting_to_retry(fake: FakeProvider, openai_settings
     assert len(fake.received("GET", "/v1/x")) == 1
 
 
-async def test_cancel_during_a_slow_request(fake: FakeProvider, openai_settings, env) -> None:
+async def test_cancel_during_a_slow_request(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("GET", "/v1/x", Reply(json={}, delay_s=4))
 
     async def work() -> None:
@@ -323,7 +354,7 @@ def _leftovers(folder: Path) -> list[str]:
 
 
 async def test_download_writes_the_file_with_its_real_extension(
-    fake: FakeProvider, openai_settings, env, tmp_path: Path
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str], tmp_path: Path
 ) -> None:
     fake.files["misnamed.png"] = (JPEG_BYTES, "image/png")
     async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
@@ -338,7 +369,9 @@ async def test_download_writes_the_file_with_its_real_extension(
     assert _leftovers(tmp_path) == ["visual-1.jpg"]
 
 
-async def test_download_retries_a_5xx(fake: FakeProvider, openai_settings, env, tmp_path: Path) -> None:
+async def test_download_retries_a_5xx(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str], tmp_path: Path
+) -> None:
     fake.script(
         "GET", "/files/image.png", Reply(502, body=b"<html>bad gateway</html>", content_type="text/html")
     )
@@ -349,7 +382,7 @@ async def test_download_retries_a_5xx(fake: FakeProvider, openai_settings, env, 
 
 
 async def test_oversized_download_announced_by_content_length(
-    fake: FakeProvider, openai_settings, env, tmp_path: Path
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str], tmp_path: Path
 ) -> None:
     fake.script("GET", "/files/huge.png", Reply(filler_bytes=3 * 1024 * 1024, content_type="image/png"))
     with pytest.raises(GenerationError) as caught:
@@ -362,7 +395,7 @@ async def test_oversized_download_announced_by_content_length(
 
 
 async def test_oversized_download_without_content_length(
-    fake: FakeProvider, openai_settings, env, tmp_path: Path
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str], tmp_path: Path
 ) -> None:
     fake.script(
         "GET",
@@ -378,7 +411,9 @@ async def test_oversized_download_without_content_length(
     assert _leftovers(tmp_path) == []
 
 
-async def test_oversized_json_reply(fake: FakeProvider, openai_settings, env) -> None:
+async def test_oversized_json_reply(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     fake.script("GET", "/v1/x", Reply(filler_bytes=4 * 1024 * 1024, content_length=False))
     with pytest.raises(GenerationError, match="larger than the 1 MB limit"):
         async with ProviderClient(openai_settings(max_download_mb=1), provider="OpenAI", environ=env) as http:
@@ -386,7 +421,7 @@ async def test_oversized_json_reply(fake: FakeProvider, openai_settings, env) ->
 
 
 async def test_download_of_the_wrong_kind_of_file(
-    fake: FakeProvider, openai_settings, env, tmp_path: Path
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str], tmp_path: Path
 ) -> None:
     fake.script("GET", "/files/page", Reply(body=b"<html>login</html>", content_type="text/html"))
     with pytest.raises(GenerationError, match="expected png or jpg but got text/html"):
@@ -400,7 +435,9 @@ async def test_download_of_the_wrong_kind_of_file(
     assert _leftovers(tmp_path) == []
 
 
-async def test_download_timeout(fake: FakeProvider, openai_settings, env, tmp_path: Path) -> None:
+async def test_download_timeout(
+    fake: FakeProvider, openai_settings: SettingsFactory, env: dict[str, str], tmp_path: Path
+) -> None:
     fake.script("GET", "/files/image.png", Reply(body=PNG_BYTES, content_type="image/png", delay_s=3))
     settings = openai_settings(timeout_s=0.2, max_retries=0)
     with pytest.raises(GenerationError, match=r"image download failed — timed out after 0.2 s"):
@@ -415,7 +452,9 @@ async def test_download_timeout(fake: FakeProvider, openai_settings, env, tmp_pa
     assert _leftovers(tmp_path) == []
 
 
-async def test_data_url_download(openai_settings, env, tmp_path: Path) -> None:
+async def test_data_url_download(
+    openai_settings: SettingsFactory, env: dict[str, str], tmp_path: Path
+) -> None:
     import base64
 
     url = "data:image/png;base64," + base64.b64encode(PNG_BYTES).decode()
@@ -424,7 +463,9 @@ async def test_data_url_download(openai_settings, env, tmp_path: Path) -> None:
     assert path.read_bytes() == PNG_BYTES
 
 
-async def test_the_loopback_guard_works(openai_settings, env, loopback_only: list[str]) -> None:
+async def test_the_loopback_guard_works(
+    openai_settings: SettingsFactory, env: dict[str, str], loopback_only: list[str]
+) -> None:
     settings = openai_settings(base_url="http://192.0.2.1:9", max_retries=0, timeout_s=0.5)
     with pytest.raises(GenerationError, match="connection failed"):
         async with ProviderClient(settings, provider="OpenAI", environ=env) as http:

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from local_support import ProgressLog, files, request, run_until_cancelled
 
 from tui_editor.core.kinds import MUSIC, MUSIC_KEYS
 from tui_editor.generators import local_music
@@ -19,6 +18,8 @@ from tui_editor.generators.base import (
 )
 from tui_editor.generators.local_music import LocalMusicGenerator, MusicKey, parse_key
 from tui_editor.generators.wav import read_wav, wav_info
+
+from .local_support import ProgressLog, files, request, run_until_cancelled
 
 PROMPT = "warm lo-fi background for a biology lecture"
 NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -37,7 +38,8 @@ async def _compose(
 def _samples(path: Path) -> np.ndarray:
     samples, rate = read_wav(path)
     assert rate == 22050
-    return samples.mean(axis=1)
+    mono: np.ndarray = samples.mean(axis=1)
+    return mono
 
 
 def _beat_period(samples: np.ndarray, expected_s: float) -> float:
@@ -61,7 +63,8 @@ def _chroma(samples: np.ndarray) -> np.ndarray:
     band = (freqs >= 60) & (freqs <= 2000)
     classes = np.round(12 * np.log2(freqs[band] / 440.0) + 69).astype(int) % 12
     chroma = np.bincount(classes, weights=spectrum[band], minlength=12)
-    return chroma / chroma.sum()
+    normalised: np.ndarray = chroma / chroma.sum()
+    return normalised
 
 
 def test_it_is_a_generator() -> None:
@@ -216,7 +219,9 @@ async def test_thirty_seconds_render_quickly(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 1.0
 
 
-async def test_library_failures_become_generation_errors(tmp_path: Path, monkeypatch) -> None:
+async def test_library_failures_become_generation_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("numpy had a bad day")
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from local_support import ProgressLog, files, request, run_until_cancelled
 
 from tui_editor.core.kinds import NARRATION
 from tui_editor.generators import local_narration
@@ -20,6 +19,8 @@ from tui_editor.generators.base import (
 )
 from tui_editor.generators.local_narration import LocalNarrationGenerator, list_voices, resolve_voice
 from tui_editor.generators.wav import read_wav, wav_info
+
+from .local_support import ProgressLog, files, request, run_until_cancelled
 
 SENTENCE = "The mitochondrion is the powerhouse of the cell."
 TWO_SENTENCES = "Hello and welcome to this lecture. Today we look at how cells divide."
@@ -229,7 +230,9 @@ async def test_a_two_sentence_narration_is_fast(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 1.0
 
 
-async def test_child_failures_become_retryable_errors(tmp_path: Path, monkeypatch) -> None:
+async def test_child_failures_become_retryable_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = tmp_path / "broken_child.py"
     broken.write_text("import sys\nsys.stderr.write('segfault-ish failure')\nsys.exit(7)\n")
     monkeypatch.setattr(local_narration, "_CHILD_SCRIPT", broken)

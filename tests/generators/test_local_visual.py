@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from local_support import ProgressLog, files, request, run_until_cancelled
 from PIL import Image
 
 from tui_editor.core.kinds import ASPECT_RATIOS, VISUAL
@@ -14,10 +14,12 @@ from tui_editor.generators import local_visual
 from tui_editor.generators.base import GenerationError, Generator
 from tui_editor.generators.local_visual import LocalVisualGenerator, image_size, wrap_text
 
+from .local_support import ProgressLog, files, request, run_until_cancelled
+
 PROMPT = "A diagram of the water cycle: evaporation, condensation, precipitation"
 
 
-async def _generate(out_dir: Path, *, seed: int = 0, **fields: object) -> tuple[Path, dict[str, object]]:
+async def _generate(out_dir: Path, *, seed: int = 0, **fields: Any) -> tuple[Path, dict[str, Any]]:
     result = await LocalVisualGenerator().generate(
         request("visual", out_dir, seed=seed, **fields), ProgressLog()
     )
@@ -167,14 +169,16 @@ async def test_cancel_mid_generation_raises_and_writes_nothing(tmp_path: Path, c
         ({"prompt": PROMPT, "aspect_ratio": "5:4"}, "Unknown aspect ratio"),
     ],
 )
-async def test_bad_requests_are_not_retryable(tmp_path: Path, fields: dict[str, str], message: str) -> None:
+async def test_bad_requests_are_not_retryable(tmp_path: Path, fields: dict[str, Any], message: str) -> None:
     with pytest.raises(GenerationError, match=message) as info:
         await LocalVisualGenerator().generate(request("visual", tmp_path, **fields), ProgressLog())
     assert info.value.retryable is False
     assert files(tmp_path) == []
 
 
-async def test_library_failures_become_generation_errors(tmp_path: Path, monkeypatch) -> None:
+async def test_library_failures_become_generation_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("decoder exploded")
 

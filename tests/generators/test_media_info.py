@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_provider import JPEG_BYTES, PNG_BYTES, make_mp3, make_streamed_wav, make_wav, mp3_seconds
 
 from tui_editor.generators.media_info import (
     audio_duration,
@@ -15,6 +14,8 @@ from tui_editor.generators.media_info import (
     sniff_extension,
 )
 from tui_editor.generators.wav import WavError, wav_duration
+
+from .fake_provider import JPEG_BYTES, PNG_BYTES, make_mp3, make_streamed_wav, make_wav, mp3_seconds
 
 
 def test_sniffing_and_extension_choice() -> None:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 import pytest
-from fake_provider import (
+
+from tui_editor.core.kinds import NARRATION, VISUAL
+from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
+from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator, image_size_for
+
+from .conftest import SettingsFactory
+from .fake_provider import (
     JPEG_BYTES,
     PNG_BYTES,
     SECRET,
@@ -16,14 +23,10 @@ from fake_provider import (
     make_rf64_wav,
     make_streamed_wav,
 )
-from local_support import files
-
-from tui_editor.core.kinds import NARRATION, VISUAL
-from tui_editor.generators.base import GenerationError, Generator
-from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator, image_size_for
+from .local_support import files
 
 
-def test_they_are_generators(openai_settings, env) -> None:
+def test_they_are_generators(openai_settings: SettingsFactory, env: dict[str, str]) -> None:
     generators: list[Generator] = [
         OpenAIImageGenerator(openai_settings(), environ=env),
         OpenAISpeechGenerator(openai_settings(), environ=env),
@@ -50,7 +53,12 @@ def test_image_sizes(model: str, ratio: str, size: str) -> None:
 # --- images -------------------------------------------------------------------------------------
 
 
-async def test_image_from_b64(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_from_b64(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request("visual", prompt="a lighthouse at dusk", model="gpt-image-1", aspect_ratio="16:9")
     progress = Progress()
     result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, progress)
@@ -80,7 +88,10 @@ async def test_image_from_b64(fake: FakeProvider, openai_settings, env, make_req
 
 
 async def test_image_model_other_than_gpt_image_asks_for_b64(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     request = make_request("visual", prompt="a fox", model="dall-e-3", aspect_ratio="9:16")
     result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
@@ -95,7 +106,12 @@ async def test_image_model_other_than_gpt_image_asks_for_b64(
     assert result.fields["model"] == "dall-e-3"
 
 
-async def test_image_default_model(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_default_model(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request("visual", prompt="a fox")
     result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert fake.received("POST", "/v1/images/generations")[0].json["model"] == "gpt-image-1"
@@ -103,7 +119,12 @@ async def test_image_default_model(fake: FakeProvider, openai_settings, env, mak
     assert result.fields["aspect_ratio"] == "16:9"
 
 
-async def test_image_from_url_is_downloaded(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_from_url_is_downloaded(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "POST", "/v1/images/generations", Reply(json={"data": [{"url": fake.url("/files/image.jpg")}]})
     )
@@ -116,7 +137,10 @@ async def test_image_from_url_is_downloaded(fake: FakeProvider, openai_settings,
 
 
 async def test_image_webp_b64_keeps_its_format(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.image_bytes = make_image(30, 40, "WEBP")
     request = make_request("visual", prompt="a fox", model="gpt-image-1", aspect_ratio="3:4")
@@ -141,7 +165,12 @@ async def test_image_webp_b64_keeps_its_format(
     ],
 )
 async def test_image_malformed_replies(
-    fake: FakeProvider, openai_settings, env, make_request, reply: Reply, message: str
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    reply: Reply,
+    message: str,
 ) -> None:
     fake.script("POST", "/v1/images/generations", reply)
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
@@ -151,7 +180,12 @@ async def test_image_malformed_replies(
     assert files(request.out_dir) == []
 
 
-async def test_image_b64_over_the_limit(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_b64_over_the_limit(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.image_bytes = PNG_BYTES + bytes(300 * 1024)
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError, match=r"larger than the 0.2 MB limit"):
@@ -162,7 +196,10 @@ async def test_image_b64_over_the_limit(fake: FakeProvider, openai_settings, env
 
 
 async def test_image_url_download_over_the_limit(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script("POST", "/v1/images/generations", Reply(json={"data": [{"url": fake.url("/files/big.png")}]}))
     fake.script("GET", "/files/big.png", Reply(filler_bytes=2 * 1024 * 1024, content_type="image/png"))
@@ -173,7 +210,10 @@ async def test_image_url_download_over_the_limit(
 
 
 async def test_image_retries_429_then_succeeds(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -187,7 +227,10 @@ async def test_image_retries_429_then_succeeds(
 
 
 async def test_image_retries_500_then_gives_up(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST", "/v1/images/generations", *[Reply(500, {"error": {"message": "server had an error"}})] * 3
@@ -202,7 +245,9 @@ async def test_image_retries_500_then_gives_up(
     assert caught.value.retryable
 
 
-async def test_image_bad_key(fake: FakeProvider, openai_settings, make_request) -> None:
+async def test_image_bad_key(
+    fake: FakeProvider, openai_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     fake.required_token = "sk-the-right-one"
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     generator = OpenAIImageGenerator(openai_settings(), environ={"OPENAI_API_KEY": SECRET})
@@ -213,7 +258,9 @@ async def test_image_bad_key(fake: FakeProvider, openai_settings, make_request) 
     assert not caught.value.retryable
 
 
-async def test_image_missing_key(fake: FakeProvider, openai_settings, make_request) -> None:
+async def test_image_missing_key(
+    fake: FakeProvider, openai_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     request = make_request("visual", prompt="a fox")
     with pytest.raises(GenerationError, match="set the environment variable OPENAI_API_KEY") as caught:
         await OpenAIImageGenerator(openai_settings(), environ={}).generate(request, Progress())
@@ -221,7 +268,12 @@ async def test_image_missing_key(fake: FakeProvider, openai_settings, make_reque
     assert fake.requests == []
 
 
-async def test_image_timeout(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_timeout(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/images/generations", Reply(json={}, delay_s=2))
     request = make_request("visual", prompt="a fox")
     with pytest.raises(GenerationError, match=r"image generation failed — timed out after 0.2 s"):
@@ -231,7 +283,10 @@ async def test_image_timeout(fake: FakeProvider, openai_settings, env, make_requ
 
 
 async def test_image_empty_prompt_sends_nothing(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     request = make_request("visual", prompt="   ")
     with pytest.raises(GenerationError, match="prompt is empty") as caught:
@@ -243,7 +298,12 @@ async def test_image_empty_prompt_sends_nothing(
 # --- speech -------------------------------------------------------------------------------------
 
 
-async def test_speech(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request(
         "narration",
         script="Welcome to lecture one.",
@@ -277,7 +337,12 @@ async def test_speech(fake: FakeProvider, openai_settings, env, make_request) ->
     progress.assert_sane()
 
 
-async def test_speech_defaults(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_defaults(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
         make_request("narration", script="Hi."), Progress()
     )
@@ -286,7 +351,12 @@ async def test_speech_defaults(fake: FakeProvider, openai_settings, env, make_re
     assert (result.fields["model"], result.fields["voice"]) == ("tts-1", "alloy")
 
 
-async def test_speech_streamed_wav_duration(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_streamed_wav_duration(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.speech_bytes = make_streamed_wav(0.5)
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
         make_request("narration", script="Hi."), Progress()
@@ -296,7 +366,11 @@ async def test_speech_streamed_wav_duration(fake: FakeProvider, openai_settings,
 
 @pytest.mark.parametrize("streamed", [False, True])
 async def test_speech_rf64_wav_duration(
-    fake: FakeProvider, openai_settings, env, make_request, streamed: bool
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    streamed: bool,
 ) -> None:
     fake.speech_bytes = make_rf64_wav(0.75, streamed=streamed)
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
@@ -306,7 +380,12 @@ async def test_speech_rf64_wav_duration(
     assert result.fields["duration_s"] == pytest.approx(0.75)
 
 
-async def test_speech_json_instead_of_audio(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_json_instead_of_audio(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(json={"status": "queued"}))
     fake.script("POST", "/v1/audio/speech", Reply(json={"error": {"message": "model is loading"}}))
     request = make_request("narration", script="Hi.")
@@ -318,7 +397,10 @@ async def test_speech_json_instead_of_audio(fake: FakeProvider, openai_settings,
 
 
 async def test_speech_oversized_without_content_length(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -334,7 +416,10 @@ async def test_speech_oversized_without_content_length(
 
 
 async def test_speech_oversized_with_content_length(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(filler_bytes=3 * 1024 * 1024, content_type="audio/wav"))
     request = make_request("narration", script="Hi.")
@@ -342,7 +427,12 @@ async def test_speech_oversized_with_content_length(
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
 
 
-async def test_speech_error_detail(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_error_detail(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(422, {"detail": "voice 'en-us' not found"}))
     with pytest.raises(GenerationError) as caught:
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
@@ -355,7 +445,10 @@ async def test_speech_error_detail(fake: FakeProvider, openai_settings, env, mak
 
 
 async def test_speech_timeout_then_retry_succeeds(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(body=b"late", delay_s=2))
     result = await OpenAISpeechGenerator(openai_settings(timeout_s=0.2, max_retries=1), environ=env).generate(
@@ -365,7 +458,12 @@ async def test_speech_timeout_then_retry_succeeds(
     assert len(fake.received("POST", "/v1/audio/speech")) == 2
 
 
-async def test_speech_key_never_leaks(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_key_never_leaks(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "POST", "/v1/audio/speech", Reply(400, {"error": {"message": f"bad request from key {SECRET}"}})
     )

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
-from fake_provider import (
+
+from tui_editor.config import ProviderSettings
+from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
+from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
+from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
+
+from .conftest import SettingsFactory
+from .fake_provider import (
     JPEG_BYTES,
     PNG_BYTES,
     SECRET,
@@ -15,14 +23,12 @@ from fake_provider import (
     Reply,
     mp3_seconds,
 )
-from local_support import cancel_after, files, run_until_cancelled
-
-from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
-from tui_editor.generators.base import GenerationError, Generator
-from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
+from .local_support import cancel_after, files, run_until_cancelled
 
 
-def test_is_a_generator_and_keeps_the_key_out_of_its_repr(replicate_settings, env) -> None:
+def test_is_a_generator_and_keeps_the_key_out_of_its_repr(
+    replicate_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     generator: Generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
     assert SECRET not in repr(generator)
 
@@ -32,9 +38,7 @@ def test_unknown_kind() -> None:
         ReplicateGenerator("video", _settings_stub())
 
 
-def _settings_stub():  # type: ignore[no-untyped-def]
-    from tui_editor.config import ProviderSettings
-
+def _settings_stub() -> ProviderSettings:
     return ProviderSettings(base_url="http://127.0.0.1:9", api_key_env="REPLICATE_API_TOKEN")
 
 
@@ -53,7 +57,13 @@ def test_first_output_url() -> None:
 
 
 @pytest.mark.parametrize("model", ["bytedance/seedream-4", "google/nano-banana", "qwen/qwen-image"])
-async def test_visual_models(fake: FakeProvider, replicate_settings, env, make_request, model: str) -> None:
+async def test_visual_models(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    model: str,
+) -> None:
     request = make_request("visual", prompt="a red barn", model=model, aspect_ratio="4:3")
     progress = Progress()
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, progress)
@@ -83,7 +93,12 @@ async def test_visual_models(fake: FakeProvider, replicate_settings, env, make_r
     assert files(request.out_dir) == [result.file.name]
 
 
-async def test_narration_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_narration_model(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request(
         "narration",
         script="Today we talk about entropy.",
@@ -115,7 +130,12 @@ async def test_narration_model(fake: FakeProvider, replicate_settings, env, make
     progress.assert_sane()
 
 
-async def test_narration_mp3_duration(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_narration_mp3_duration(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(output=fake.url("/files/speech.mp3"))
     result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
         make_request("narration", script="Hi.", model="minimax/speech-02-hd"), Progress()
@@ -124,7 +144,12 @@ async def test_narration_mp3_duration(fake: FakeProvider, replicate_settings, en
     assert result.fields["duration_s"] == pytest.approx(mp3_seconds(100), abs=0.01)
 
 
-async def test_music_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_music_model(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request(
         "music",
         prompt="calm piano",
@@ -152,7 +177,10 @@ async def test_music_model(fake: FakeProvider, replicate_settings, env, make_req
 
 
 async def test_music_duration_defaults_to_the_clip(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.files["noise.wav"] = (b"not really a wav file", "audio/wav")
     fake.prediction = PredictionScript(output=fake.url("/files/noise.wav"))
@@ -165,7 +193,10 @@ async def test_music_duration_defaults_to_the_clip(
 
 
 async def test_image_not_decodable_uses_the_ratio(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.files["odd.png"] = (b"garbage", "image/png")
     fake.prediction = PredictionScript(output=fake.url("/files/odd.png"))
@@ -176,7 +207,12 @@ async def test_image_not_decodable_uses_the_ratio(
     assert (result.fields["width"], result.fields["height"]) == (1024, 576)
 
 
-async def test_first_of_several_outputs(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_first_of_several_outputs(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(output=[fake.url("/files/image.jpg"), fake.url("/files/image.png")])
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
         make_request("visual", prompt="x", model="google/nano-banana"), Progress()
@@ -186,7 +222,10 @@ async def test_first_of_several_outputs(fake: FakeProvider, replicate_settings, 
 
 
 async def test_default_model_is_the_catalogue_s_first_replicate_model(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     for kind, fields in (
         ("visual", {"prompt": "x"}),
@@ -201,7 +240,12 @@ async def test_default_model_is_the_catalogue_s_first_replicate_model(
         assert fake.received("POST", "/v1/models/*")[-1].path == f"/v1/models/{expected}/predictions"
 
 
-async def test_versioned_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_versioned_model(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     model = "bytedance/seedream-4:0123456789abcdef"
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
         make_request("visual", prompt="x", model=model, aspect_ratio="1:1"), Progress()
@@ -212,7 +256,10 @@ async def test_versioned_model(fake: FakeProvider, replicate_settings, env, make
 
 
 async def test_prediction_done_at_creation_is_not_polled(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.prediction = PredictionScript(statuses=["succeeded"])
     progress = Progress()
@@ -224,7 +271,12 @@ async def test_prediction_done_at_creation_is_not_polled(
     assert [(s, t) for s, t, _m in progress.calls] == [(0, 2), (1, 2), (2, 2)]
 
 
-async def test_poll_url_from_the_reply(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_poll_url_from_the_reply(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     base = fake.base_url
     fake.script(
         "POST",
@@ -253,7 +305,12 @@ async def test_poll_url_from_the_reply(fake: FakeProvider, replicate_settings, e
     assert poll.query == "from=urls"
 
 
-async def test_foreign_poll_url_is_ignored(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_foreign_poll_url_is_ignored(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "POST",
         "/v1/models/*",
@@ -273,7 +330,12 @@ async def test_foreign_poll_url_is_ignored(fake: FakeProvider, replicate_setting
 # --- failures -----------------------------------------------------------------------------------
 
 
-async def test_prediction_fails(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_prediction_fails(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(
         statuses=["starting", "processing", "failed"], error="NSFW content detected"
     )
@@ -286,7 +348,10 @@ async def test_prediction_fails(fake: FakeProvider, replicate_settings, env, mak
 
 
 async def test_prediction_canceled_elsewhere(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "canceled"])
     with pytest.raises(GenerationError, match="the prediction for qwen/qwen-image was canceled on Replicate"):
@@ -295,7 +360,12 @@ async def test_prediction_canceled_elsewhere(
         )
 
 
-async def test_cancel_during_polling(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_cancel_during_polling(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "processing"])  # never finishes
 
     def on_progress(step: int, total: int, message: str) -> None:
@@ -316,7 +386,10 @@ async def test_cancel_during_polling(fake: FakeProvider, replicate_settings, env
 
 
 async def test_cancel_while_a_poll_is_in_flight(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "processing"])
     fake.script("GET", "/v1/predictions/*", Reply(json={}, delay_s=4))
@@ -326,7 +399,12 @@ async def test_cancel_while_a_poll_is_in_flight(
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
-async def test_gives_up_waiting(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_gives_up_waiting(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "processing"])
     generator = ReplicateGenerator(
         "visual", replicate_settings(poll_interval_s=0.02), environ=env, max_wait_s=0.1
@@ -344,7 +422,12 @@ async def test_gives_up_waiting(fake: FakeProvider, replicate_settings, env, mak
     ],
 )
 async def test_missing_output(
-    fake: FakeProvider, replicate_settings, env, make_request, script: PredictionScript, message: str
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    script: PredictionScript,
+    message: str,
 ) -> None:
     fake.prediction = script
     with pytest.raises(GenerationError, match=message):
@@ -363,7 +446,12 @@ async def test_missing_output(
     ],
 )
 async def test_malformed_create_replies(
-    fake: FakeProvider, replicate_settings, env, make_request, create: Reply, message: str
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    create: Reply,
+    message: str,
 ) -> None:
     fake.script("POST", "/v1/models/*", create)
     with pytest.raises(GenerationError, match=message):
@@ -372,7 +460,12 @@ async def test_malformed_create_replies(
         )
 
 
-async def test_malformed_poll_reply(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_malformed_poll_reply(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("GET", "/v1/predictions/*", Reply(body=b"{", content_type="application/json"))
     with pytest.raises(
         GenerationError, match="checking on qwen/qwen-image failed — provider replied with malformed JSON"
@@ -386,7 +479,12 @@ async def test_malformed_poll_reply(fake: FakeProvider, replicate_settings, env,
     ]
 
 
-async def test_poll_500_is_retried(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_poll_500_is_retried(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("GET", "/v1/predictions/*", Reply(500, {"detail": "internal"}), Reply(502))
     result = await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
         make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
@@ -396,7 +494,10 @@ async def test_poll_500_is_retried(fake: FakeProvider, replicate_settings, env, 
 
 
 async def test_create_429_honours_retry_after(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -410,7 +511,12 @@ async def test_create_429_honours_retry_after(
     assert len(fake.received("POST", "/v1/models/*")) == 2
 
 
-async def test_create_keeps_failing(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_create_keeps_failing(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/models/*", *[Reply(503, {"detail": "Service unavailable"})] * 3)
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
@@ -423,7 +529,10 @@ async def test_create_keeps_failing(fake: FakeProvider, replicate_settings, env,
 
 
 async def test_invalid_input_is_not_retried(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -449,7 +558,9 @@ async def test_invalid_input_is_not_retried(
     assert len(fake.received("POST", "/v1/models/*")) == 1
 
 
-async def test_bad_token(fake: FakeProvider, replicate_settings, make_request) -> None:
+async def test_bad_token(
+    fake: FakeProvider, replicate_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     fake.required_token = "r8_the-right-one"
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator(
@@ -460,7 +571,9 @@ async def test_bad_token(fake: FakeProvider, replicate_settings, make_request) -
     assert not caught.value.retryable
 
 
-async def test_missing_token(fake: FakeProvider, replicate_settings, make_request) -> None:
+async def test_missing_token(
+    fake: FakeProvider, replicate_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     with pytest.raises(GenerationError, match="set the environment variable REPLICATE_API_TOKEN"):
         await ReplicateGenerator("visual", replicate_settings(), environ={}).generate(
             make_request("visual", prompt="x"), Progress()
@@ -468,7 +581,12 @@ async def test_missing_token(fake: FakeProvider, replicate_settings, make_reques
     assert fake.requests == []
 
 
-async def test_oversized_output(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_oversized_output(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "GET",
         "/files/image.png",
@@ -482,7 +600,12 @@ async def test_oversized_output(fake: FakeProvider, replicate_settings, env, mak
     assert files(request.out_dir) == []
 
 
-async def test_poll_timeout(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_poll_timeout(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("GET", "/v1/predictions/*", *[Reply(json={}, delay_s=2)] * 2)
     with pytest.raises(GenerationError, match=r"checking on qwen/qwen-image failed — timed out after 0.2 s"):
         await ReplicateGenerator(
@@ -491,7 +614,12 @@ async def test_poll_timeout(fake: FakeProvider, replicate_settings, env, make_re
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
-async def test_error_text_is_scrubbed(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_error_text_is_scrubbed(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "failed"], error=f"token {SECRET} has no credit")
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
@@ -502,7 +630,10 @@ async def test_error_text_is_scrubbed(fake: FakeProvider, replicate_settings, en
 
 
 async def test_wrong_kind_and_bad_model_send_nothing(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
     with pytest.raises(GenerationError, match="makes visual assets, not music"):
@@ -515,7 +646,7 @@ async def test_wrong_kind_and_bad_model_send_nothing(
     assert fake.requests == []
 
 
-def test_build_input_leaves_out_empty_values(make_request) -> None:
+def test_build_input_leaves_out_empty_values(make_request: Callable[..., GenerationRequest]) -> None:
     assert build_input(NARRATION, make_request("narration", script="Hello", voice="", emotion=None)) == {
         "text": "Hello"
     }
@@ -524,7 +655,10 @@ def test_build_input_leaves_out_empty_values(make_request) -> None:
 
 
 async def test_narration_duration_unknown_when_not_decodable(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.files["odd.wav"] = (b"definitely not audio", "audio/wav")
     fake.prediction = PredictionScript(output=fake.url("/files/odd.wav"))

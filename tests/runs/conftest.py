@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from tests.factories import seeded_store
+from tui_editor.core.events import RunEventData
 from tui_editor.generators.base import (
     GenerationRequest,
     GenerationResult,
@@ -173,11 +174,13 @@ class EngineEnv:
             self.engine, run_id, statuses or INACTIVE_STATUSES, timeout=timeout, recheck_s=0.05
         )
 
-    def log(self, run_id: str) -> list[Any]:
-        return self.store.events_for_run(run_id)
+    def log(self, run_id: str) -> list[RunEventData]:
+        events: list[RunEventData] = self.store.events_for_run(run_id)
+        return events
 
     def asset(self, kind: str, asset_id: str) -> dict[str, Any]:
-        return self.store.get_asset(kind, asset_id)
+        asset: dict[str, Any] = self.store.get_asset(kind, asset_id)
+        return asset
 
     def preview_dir(self, run_id: str) -> Path:
         return self.data_dir / "previews" / run_id

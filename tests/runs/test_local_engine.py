@@ -32,7 +32,8 @@ from tui_editor.generators.base import GenerationError
 
 
 def start(env: Any, clip_id: str, kind: str, fields: dict[str, Any]) -> str:
-    return env.engine.start(StartRequest(env.lecture_id, clip_id, kind, fields))
+    run_id: str = env.engine.start(StartRequest(env.lecture_id, clip_id, kind, fields))
+    return run_id
 
 
 def committed_state(env: Any, kind: str, asset_id: str) -> tuple[dict[str, Any], tuple[bytes, int], int]:
@@ -41,7 +42,7 @@ def committed_state(env: Any, kind: str, asset_id: str) -> tuple[dict[str, Any],
 
 
 def fraction(event: Any) -> float:
-    return event.payload["step"] / event.payload["total_steps"]
+    return float(event.payload["step"] / event.payload["total_steps"])
 
 
 # --- lifecycle per kind, with the real local generators ------------------------------------------------
