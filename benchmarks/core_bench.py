@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.factories import big_lecture_doc, lecture_doc  # noqa: E402
 from tui_editor.core.events import RunEventData  # noqa: E402
-from tui_editor.core.exchange import validate_lecture  # noqa: E402
+from tui_editor.core.exchange import snapshot_to_export, validate_lecture  # noqa: E402
 from tui_editor.core.provider import LectureEditorProvider  # noqa: E402
-from tui_editor.core.store import Store, open_store, snapshot_to_export  # noqa: E402
+from tui_editor.core.store import Store, open_store  # noqa: E402
 
 PG_URL = os.environ.get("TUI_EDITOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MB = 1024 * 1024

@@ -214,7 +214,7 @@ def big_lecture(title: str, clips: int) -> dict[str, Any]:
 
 def prepare(root: Path, clips: int | None) -> tuple[Path, Path, str]:
     """A data dir with the demo (clips=None) or a big lecture; returns (config, data dir, lecture ref)."""
-    from tui_editor.core.demo import DEMO_TITLE, ensure_demo
+    from tui_editor.demo import DEMO_TITLE, ensure_demo
     from tui_editor.runs.runtime import open_runtime
 
     root.mkdir(parents=True, exist_ok=True)

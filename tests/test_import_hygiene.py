@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-UI_FREE = ["tui_editor.core", "tui_editor.runs", "tui_editor.generators"]
+UI_FREE = ["tui_editor.core", "tui_editor.runs", "tui_editor.generators", "tui_editor.demo"]
 
 
 def _modules_after(code: str) -> set[str]:
@@ -26,7 +26,8 @@ def _modules_after(code: str) -> set[str]:
         "tui_editor.core.store",
         "tui_editor.core.provider",
         "tui_editor.core.editor",
-        "tui_editor.core.demo",
+        "tui_editor.core.runboard",
+        "tui_editor.demo",
         "tui_editor.runs.local",
         "tui_editor.runs.runtime",
         "tui_editor.generators.registry",
@@ -55,6 +56,10 @@ def test_import_linter_contract_covers_the_ui_free_packages() -> None:
     forbidden = next(c for c in contracts if c["type"] == "forbidden")
     assert set(forbidden["source_modules"]) == set(UI_FREE)
     assert {"textual", "rich"} <= set(forbidden["forbidden_modules"])
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    # The core imports neither the engine nor the generators nor the settings.
+    assert layers[-1] == "tui_editor.core"
+    assert layers.index("tui_editor.runs") < layers.index("tui_editor.generators") < len(layers) - 1
 
 
 def test_package_root_is_cheap() -> None:

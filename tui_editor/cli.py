@@ -140,7 +140,7 @@ def _open(settings: Any, *, background: bool = False) -> Any:
 
 
 def cmd_demo(settings: Any, args: argparse.Namespace) -> int:
-    from .core.demo import ensure_demo
+    from .demo import ensure_demo
 
     runtime = _open(settings)
     try:
@@ -268,7 +268,7 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
             engine.cancel(run_id)
             print(f"cancelled {run_id}", file=sys.stderr)
             return 1
-        from .core.store import asset_json
+        from .core.exchange import asset_json
 
         extra: dict[str, Any] = {"preview": dict(record.preview_asset or {}) or None}
         if record.status != "preview_ready":

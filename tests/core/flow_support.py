@@ -11,7 +11,7 @@ from tui_editor.core.clock import utcnow
 from tui_editor.core.errors import ConflictError, DecisionError, NotFoundError
 from tui_editor.core.events import RunEventData, parse_event
 from tui_editor.core.flow import Decision, StartRequest
-from tui_editor.core.run_record import RunRecord
+from tui_editor.core.run_record import RunRecord, RunStatus
 
 
 @dataclass
@@ -37,7 +37,7 @@ class ScriptedBackend:
             lecture_id=request.lecture_id,
             clip_id=request.clip_id,
             kind=request.kind,
-            status="queued",
+            status=RunStatus.QUEUED,
             request=MappingProxyType({"fields": dict(request.fields)}),
             preview=None,
             error=None,

@@ -25,11 +25,13 @@ from tui_editor.core.errors import (
     ConflictError,
     DecisionError,
     NotFoundError,
+    StoreError,
     TuiEditorError,
 )
 from tui_editor.core.events import RunEventData
 from tui_editor.core.exchange import validate_lecture
 from tui_editor.core.kinds import KINDS
+from tui_editor.core.run_record import RUN_STATUSES
 from tui_editor.core.store import ASSET, CLIP, EVENT, HEARTBEAT, LECTURE, REVISION, RUN, Store, open_store
 
 SEED_TIME = "2024-01-02T03:04:05.123000+00:00"
@@ -498,7 +500,7 @@ def test_commit_for_a_run_that_is_not_preview_ready_is_refused_and_writes_nothin
     run_id = add_run(seeded, status="queued")
     for status in ("queued", "generating", "accepted", "rejected", "cancelled", "failed", "expired"):
         with seeded.write() as conn:
-            seeded.update_run(conn, run_id, status=status)
+            assert seeded.update_run_if(conn, run_id, RUN_STATUSES, status=status)
         before = dump(seeded)
         with pytest.raises(DecisionError, match=status):
             seeded.commit_asset(
@@ -611,28 +613,50 @@ def test_list_revisions_newest_first_with_aware_times(seeded: Store) -> None:
 # --- runs ----------------------------------------------------------------------------------------
 
 
-def test_update_run_if_is_a_compare_and_set(seeded: Store) -> None:
+STEP = {"step": 0, "total_steps": 1}
+
+
+def test_transition_run_is_a_compare_and_set_with_its_event(seeded: Store) -> None:
     run_id = add_run(seeded, status="queued")
-    with seeded.write() as conn:
-        assert not seeded.update_run_if(conn, run_id, ["generating"], status="failed", error="no")
+    queued = seeded.get_run(run_id)
+    assert (
+        seeded.transition_run(
+            queued, ["generating"], "error", {"message": "no", "retryable": True}, status="failed"
+        )
+        is None
+    )
     run = seeded.get_run(run_id)
     assert (run.status, run.error) == ("queued", None)
-    with seeded.write() as conn:
-        assert seeded.update_run_if(conn, run_id, ["queued"], status="generating", owner="me")
-    with seeded.write() as conn:
-        assert not seeded.update_run_if(conn, run_id, ["queued"], status="generating", owner="someone else")
+    assert seeded.events_for_run(run_id) == []
+    moved = seeded.transition_run(queued, ["queued"], "status", STEP, status="generating", owner="me")
+    assert moved is not None and moved.id is not None
+    assert (moved.run_id, moved.lecture_id, moved.type) == (run_id, LECTURE_ID, "status")
+    assert (
+        seeded.transition_run(queued, ["queued"], "status", STEP, status="generating", owner="other") is None
+    )
     run = seeded.get_run(run_id)
     assert (run.status, run.owner) == ("generating", "me")
     assert run.updated_at >= run.created_at
-    with seeded.write() as conn:
-        assert seeded.update_run_if(conn, run_id, ["queued", "generating"], status="failed", error="boom")
-        assert not seeded.update_run_if(conn, "run_missing", ["queued"], status="failed")
+    failed = seeded.transition_run(
+        queued,
+        ["queued", "generating"],
+        "error",
+        {"message": "boom", "retryable": True},
+        status="failed",
+        error="boom",
+    )
+    assert failed is not None
     run = seeded.get_run(run_id)
     assert (run.status, run.error) == ("failed", "boom")
+    events = [(e.id, e.type) for e in seeded.events_for_run(run_id)]
+    assert events == [(moved.id, "status"), (failed.id, "error")]
+    with seeded.write() as conn:
+        assert not seeded.update_run_if(conn, "run_missing", ["queued"], status="failed")
 
 
-def test_update_run_if_lets_exactly_one_of_many_racers_win(seeded: Store) -> None:
+def test_transition_run_lets_exactly_one_of_many_racers_win(seeded: Store) -> None:
     run_id = add_run(seeded, status="queued")
+    queued = seeded.get_run(run_id)
     racers = 6
     barrier = threading.Barrier(racers)
     wins: list[str] = []
@@ -641,9 +665,11 @@ def test_update_run_if_lets_exactly_one_of_many_racers_win(seeded: Store) -> Non
     def race(name: str) -> None:
         try:
             barrier.wait(timeout=10)
-            with seeded.write() as conn:
-                if seeded.update_run_if(conn, run_id, ["queued"], status="generating", owner=name):
-                    wins.append(name)
+            moved = seeded.transition_run(
+                queued, ["queued"], "status", {**STEP, "message": name}, status="generating", owner=name
+            )
+            if moved is not None:
+                wins.append(name)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -656,6 +682,26 @@ def test_update_run_if_lets_exactly_one_of_many_racers_win(seeded: Store) -> Non
     assert len(wins) == 1
     run = seeded.get_run(run_id)
     assert (run.status, run.owner) == ("generating", wins[0])
+    assert [e.payload["message"] for e in seeded.events_for_run(run_id)] == [wins[0]]
+
+
+def test_create_run_inserts_the_run_and_its_first_event_together(seeded: Store) -> None:
+    now = utcnow()
+    values = {"id": "run_new", "lecture_id": LECTURE_ID, "clip_id": "clip_v0", "kind": "visual"}
+    event = seeded.create_run(
+        {**STEP, "message": "Queued"},
+        **values,
+        request={},
+        status="queued",
+        created_at=now,
+        updated_at=now,
+    )
+    assert (event.run_id, event.type, dict(event.payload)["message"]) == ("run_new", "status", "Queued")
+    assert seeded.get_run("run_new").status == "queued"
+    assert [e.id for e in seeded.events_for_run("run_new")] == [event.id]
+    with pytest.raises(StoreError):  # the same id again: neither the run nor its event lands
+        seeded.create_run(STEP, **values, request={}, status="queued", created_at=now, updated_at=now)
+    assert [e.id for e in seeded.events_for_run("run_new")] == [event.id]
 
 
 def test_run_records_round_trip_with_aware_times(seeded: Store) -> None:
@@ -697,8 +743,8 @@ def test_raw_events_after_returns_newer_events_oldest_first(seeded: Store) -> No
         stored.append(
             seeded.append_event(conn, _event(run_id, "error", {"message": "x", "retryable": False}))
         )
-    ids = [e.id for e in stored]
-    assert all(isinstance(i, int) for i in ids)
+    ids = [e.id for e in stored if e.id is not None]
+    assert len(ids) == len(stored)
     assert ids == sorted(ids) and len(set(ids)) == len(ids), ids
     assert seeded.last_event_id() == ids[-1]
 

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_provider import ENV, FakeProvider
 
 from tui_editor.config import ProviderSettings
 from tui_editor.generators.base import GenerationRequest
+
+from .fake_provider import ENV, FakeProvider
 
 
 @pytest.fixture(autouse=True)

@@ -1,26 +1,35 @@
-"""Helpers shared by the local (offline) generator tests."""
+"""Helpers shared by the generator tests: progress logs, requests, cancelling a generation's task."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui_editor.generators.base import CancelToken, GenerationRequest
+import pytest
+
+from tui_editor.generators.base import GenerationRequest, GenerationResult
 
 
 @dataclass
 class ProgressLog:
-    """A `ProgressFn` that records its calls and can cancel a token when a given step is reported."""
+    """A `ProgressFn` that records its calls and can cancel the generation's task at a given step."""
 
     cancel_at: int | None = None
-    token: CancelToken = field(default_factory=CancelToken)
     calls: list[tuple[int, int, str]] = field(default_factory=list)
+    cancelled_at: float | None = None
+    """`time.monotonic()` when it cancelled the task."""
 
     def __call__(self, step: int, total: int, message: str) -> None:
         self.calls.append((step, total, message))
-        if self.cancel_at is not None and step >= self.cancel_at:
-            self.token.cancel()
+        if self.cancel_at is not None and step >= self.cancel_at and self.cancelled_at is None:
+            task = asyncio.current_task()
+            assert task is not None, "progress reported outside the generation's task"
+            self.cancelled_at = time.monotonic()
+            task.cancel()
 
     @property
     def steps(self) -> list[int]:
@@ -50,3 +59,28 @@ def request(kind: str, out_dir: Path, *, seed: int = 0, clip_duration: float = 0
 def files(folder: Path) -> list[str]:
     """Every entry of a folder, hidden temporary files included."""
     return sorted(p.name for p in folder.iterdir())
+
+
+async def run_until_cancelled(generation: Coroutine[Any, Any, GenerationResult]) -> None:
+    """Run a generation in a task of its own and expect it to end cancelled (by `ProgressLog.cancel_at`)."""
+    task = asyncio.ensure_future(generation)
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+
+
+async def cancel_after(seconds: float, work: Coroutine[Any, Any, Any]) -> float:
+    """Run `work` in a task of its own, cancel it after `seconds`, expect it to end cancelled; returns the
+    seconds it took to stop once cancelled."""
+    task = asyncio.ensure_future(work)
+    cancelled_at: list[float] = []
+
+    def cancel() -> None:
+        cancelled_at.append(time.monotonic())
+        task.cancel()
+
+    asyncio.get_running_loop().call_later(seconds, cancel)
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cancelled_at, "the work ended before it was cancelled"
+    return time.monotonic() - cancelled_at[0]

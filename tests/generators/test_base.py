@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
-from local_support import ProgressLog, files, request
 
 from tui_editor.generators import local_visual
 from tui_editor.generators.base import (
-    CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationRequest,
     GenerationResult,
@@ -22,6 +20,8 @@ from tui_editor.generators.local_music import LocalMusicGenerator
 from tui_editor.generators.local_narration import LocalNarrationGenerator
 from tui_editor.generators.local_visual import LocalVisualGenerator
 
+from .local_support import ProgressLog, files, request
+
 
 class _Scripted(GuardedGenerator):
     failure = "Local thing failed"
@@ -30,9 +30,7 @@ class _Scripted(GuardedGenerator):
         self.error = error
         self.calls = 0
 
-    async def _generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def _generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         self.calls += 1
         if self.error is not None:
             raise self.error
@@ -42,27 +40,17 @@ class _Scripted(GuardedGenerator):
 async def test_library_errors_become_retryable_generation_errors(tmp_path: Path) -> None:
     generator = _Scripted(RuntimeError("kaput"))
     with pytest.raises(GenerationError) as caught:
-        await generator.generate(request("visual", tmp_path), ProgressLog(), CancelToken())
+        await generator.generate(request("visual", tmp_path), ProgressLog())
     assert caught.value.message == "Local thing failed: kaput"
     assert caught.value.retryable is True
     assert isinstance(caught.value.__cause__, RuntimeError)
 
 
-@pytest.mark.parametrize("error", [GenerationError("bad prompt", retryable=False), GenerationCancelled()])
-async def test_generation_errors_and_cancellation_pass_through(tmp_path: Path, error: Exception) -> None:
+@pytest.mark.parametrize("error", [GenerationError("bad prompt", retryable=False), asyncio.CancelledError()])
+async def test_generation_errors_and_cancellation_pass_through(tmp_path: Path, error: BaseException) -> None:
     with pytest.raises(type(error)) as caught:
-        await _Scripted(error).generate(request("visual", tmp_path), ProgressLog(), CancelToken())
+        await _Scripted(error).generate(request("visual", tmp_path), ProgressLog())
     assert caught.value is error
-
-
-async def test_a_cancelled_run_never_starts(tmp_path: Path) -> None:
-    generator = _Scripted(None)
-    cancel = CancelToken()
-    cancel.cancel()
-    with pytest.raises(GenerationCancelled):
-        await generator.generate(request("visual", tmp_path), ProgressLog(), cancel)
-    assert generator.calls == 0
-    assert (await generator.generate(request("visual", tmp_path), ProgressLog(), CancelToken())).fields == {}
 
 
 def test_the_local_generators_say_what_failed() -> None:
@@ -81,7 +69,7 @@ async def test_a_local_rendering_crash_is_reported_and_leaves_no_file(
     out_dir = tmp_path / "run"
     with pytest.raises(GenerationError, match=r"^Local image rendering failed: image too large$"):
         await LocalVisualGenerator().generate(
-            request("visual", out_dir, prompt="A lighthouse"), ProgressLog(), CancelToken()
+            request("visual", out_dir, prompt="A lighthouse"), ProgressLog()
         )
     assert files(out_dir) == []
 

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from local_support import files
 
 from tui_editor.generators.files import AtomicFile, atomic_write_bytes
+
+from .local_support import files
 
 
 def test_atomic_write_bytes_writes_replaces_and_leaves_nothing_else(tmp_path: Path) -> None:

@@ -9,19 +9,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from local_support import ProgressLog, files, request
 
 from tui_editor.core.kinds import NARRATION
 from tui_editor.generators import local_narration
 from tui_editor.generators.base import (
-    CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationResult,
     Generator,
 )
 from tui_editor.generators.local_narration import LocalNarrationGenerator, list_voices, resolve_voice
 from tui_editor.generators.wav import read_wav, wav_info
+
+from .local_support import ProgressLog, files, request, run_until_cancelled
 
 SENTENCE = "The mitochondrion is the powerhouse of the cell."
 TWO_SENTENCES = "Hello and welcome to this lecture. Today we look at how cells divide."
@@ -32,7 +31,6 @@ async def _speak(out_dir: Path, script: str = TWO_SENTENCES, *, extra: Any = Non
     return await LocalNarrationGenerator().generate(
         request("narration", out_dir, seed=seed, extra=extra, script=script, **fields),
         ProgressLog(),
-        CancelToken(),
     )
 
 
@@ -201,9 +199,7 @@ async def test_bad_rate_is_refused(tmp_path: Path, rate: object) -> None:
 async def test_progress_steps_follow_the_sentences(tmp_path: Path) -> None:
     log = ProgressLog()
     script = "First sentence here. Second one follows! And a third? Yes.\n\nA new paragraph"
-    await LocalNarrationGenerator().generate(
-        request("narration", tmp_path, script=script), log, CancelToken()
-    )
+    await LocalNarrationGenerator().generate(request("narration", tmp_path, script=script), log)
     log.assert_complete()
     assert log.steps == [0, 1, 2, 3, 4, 5, 6]  # five sentences, then the file
     assert "sentence 5 of 5" in log.calls[5][2]
@@ -216,24 +212,13 @@ def test_sentence_spans() -> None:
     assert local_narration.sentence_spans("  ") == []
 
 
-async def test_cancel_before_start_raises_and_writes_nothing(tmp_path: Path) -> None:
-    token = CancelToken()
-    token.cancel()
-    with pytest.raises(GenerationCancelled):
-        await LocalNarrationGenerator().generate(
-            request("narration", tmp_path, script=SENTENCE), ProgressLog(), token
-        )
-    assert files(tmp_path) == []
-
-
 @pytest.mark.parametrize("cancel_at", [0, 1, 2])
 async def test_cancel_mid_generation_raises_and_writes_nothing(tmp_path: Path, cancel_at: int) -> None:
     log = ProgressLog(cancel_at=cancel_at)
     script = " ".join([SENTENCE] * 3)
-    with pytest.raises(GenerationCancelled):
-        await LocalNarrationGenerator().generate(
-            request("narration", tmp_path, script=script), log, log.token
-        )
+    await run_until_cancelled(
+        LocalNarrationGenerator().generate(request("narration", tmp_path, script=script), log)
+    )
     assert files(tmp_path) == []  # neither narration.wav nor the child's temporary PCM file
     assert log.steps[-1] == cancel_at
 
@@ -245,7 +230,9 @@ async def test_a_two_sentence_narration_is_fast(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 1.0
 
 
-async def test_child_failures_become_retryable_errors(tmp_path: Path, monkeypatch) -> None:
+async def test_child_failures_become_retryable_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = tmp_path / "broken_child.py"
     broken.write_text("import sys\nsys.stderr.write('segfault-ish failure')\nsys.exit(7)\n")
     monkeypatch.setattr(local_narration, "_CHILD_SCRIPT", broken)
@@ -254,3 +241,14 @@ async def test_child_failures_become_retryable_errors(tmp_path: Path, monkeypatc
         await _speak(out_dir)
     assert info.value.retryable is True
     assert files(out_dir) == []
+
+
+async def test_a_cancel_stops_the_speech_child_promptly(tmp_path: Path) -> None:
+    script = " ".join([SENTENCE] * 1000)  # ~10 s of synthesis if nothing stopped it
+    log = ProgressLog(cancel_at=1)
+    await run_until_cancelled(
+        LocalNarrationGenerator().generate(request("narration", tmp_path, script=script), log)
+    )
+    assert log.cancelled_at is not None
+    assert time.monotonic() - log.cancelled_at < 3.0  # the child was killed, not waited for (~10 s)
+    assert files(tmp_path) == []

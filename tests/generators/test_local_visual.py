@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from local_support import ProgressLog, files, request
 from PIL import Image
 
 from tui_editor.core.kinds import ASPECT_RATIOS, VISUAL
 from tui_editor.generators import local_visual
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
+from tui_editor.generators.base import GenerationError, Generator
 from tui_editor.generators.local_visual import LocalVisualGenerator, image_size, wrap_text
+
+from .local_support import ProgressLog, files, request, run_until_cancelled
 
 PROMPT = "A diagram of the water cycle: evaporation, condensation, precipitation"
 
 
-async def _generate(out_dir: Path, *, seed: int = 0, **fields: object) -> tuple[Path, dict[str, object]]:
+async def _generate(out_dir: Path, *, seed: int = 0, **fields: Any) -> tuple[Path, dict[str, Any]]:
     result = await LocalVisualGenerator().generate(
-        request("visual", out_dir, seed=seed, **fields), ProgressLog(), CancelToken()
+        request("visual", out_dir, seed=seed, **fields), ProgressLog()
     )
     return result.file, dict(result.fields)
 
@@ -144,26 +146,17 @@ def test_characters_missing_from_the_font_are_replaced() -> None:
 
 async def test_progress_is_reported_in_order_up_to_the_total(tmp_path: Path) -> None:
     log = ProgressLog()
-    await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log, CancelToken())
+    await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log)
     log.assert_complete()
     assert log.steps == [0, 1, 2, 3, 4]
-
-
-async def test_cancel_before_start_raises_and_writes_nothing(tmp_path: Path) -> None:
-    token = CancelToken()
-    token.cancel()
-    log = ProgressLog()
-    with pytest.raises(GenerationCancelled):
-        await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log, token)
-    assert files(tmp_path) == []
-    assert log.calls == []
 
 
 @pytest.mark.parametrize("cancel_at", [0, 1, 2, 3])
 async def test_cancel_mid_generation_raises_and_writes_nothing(tmp_path: Path, cancel_at: int) -> None:
     log = ProgressLog(cancel_at=cancel_at)
-    with pytest.raises(GenerationCancelled):
-        await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log, log.token)
+    await run_until_cancelled(
+        LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), log)
+    )
     assert files(tmp_path) == []
     assert log.steps[-1] == cancel_at
 
@@ -176,23 +169,21 @@ async def test_cancel_mid_generation_raises_and_writes_nothing(tmp_path: Path, c
         ({"prompt": PROMPT, "aspect_ratio": "5:4"}, "Unknown aspect ratio"),
     ],
 )
-async def test_bad_requests_are_not_retryable(tmp_path: Path, fields: dict[str, str], message: str) -> None:
+async def test_bad_requests_are_not_retryable(tmp_path: Path, fields: dict[str, Any], message: str) -> None:
     with pytest.raises(GenerationError, match=message) as info:
-        await LocalVisualGenerator().generate(
-            request("visual", tmp_path, **fields), ProgressLog(), CancelToken()
-        )
+        await LocalVisualGenerator().generate(request("visual", tmp_path, **fields), ProgressLog())
     assert info.value.retryable is False
     assert files(tmp_path) == []
 
 
-async def test_library_failures_become_generation_errors(tmp_path: Path, monkeypatch) -> None:
+async def test_library_failures_become_generation_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("decoder exploded")
 
     monkeypatch.setattr(local_visual, "_shapes", broken)
     with pytest.raises(GenerationError, match="decoder exploded") as info:
-        await LocalVisualGenerator().generate(
-            request("visual", tmp_path, prompt=PROMPT), ProgressLog(), CancelToken()
-        )
+        await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), ProgressLog())
     assert info.value.retryable is True
     assert files(tmp_path) == []

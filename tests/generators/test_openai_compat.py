@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 import pytest
-from fake_provider import (
+
+from tui_editor.core.kinds import NARRATION, VISUAL
+from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
+from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator, image_size_for
+
+from .conftest import SettingsFactory
+from .fake_provider import (
     JPEG_BYTES,
     PNG_BYTES,
     SECRET,
@@ -16,14 +23,10 @@ from fake_provider import (
     make_rf64_wav,
     make_streamed_wav,
 )
-from local_support import files
-
-from tui_editor.core.kinds import NARRATION, VISUAL
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
-from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator, image_size_for
+from .local_support import files
 
 
-def test_they_are_generators(openai_settings, env) -> None:
+def test_they_are_generators(openai_settings: SettingsFactory, env: dict[str, str]) -> None:
     generators: list[Generator] = [
         OpenAIImageGenerator(openai_settings(), environ=env),
         OpenAISpeechGenerator(openai_settings(), environ=env),
@@ -50,12 +53,15 @@ def test_image_sizes(model: str, ratio: str, size: str) -> None:
 # --- images -------------------------------------------------------------------------------------
 
 
-async def test_image_from_b64(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_from_b64(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request("visual", prompt="a lighthouse at dusk", model="gpt-image-1", aspect_ratio="16:9")
     progress = Progress()
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, progress, CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, progress)
 
     (sent,) = fake.received("POST", "/v1/images/generations")
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
@@ -82,12 +88,13 @@ async def test_image_from_b64(fake: FakeProvider, openai_settings, env, make_req
 
 
 async def test_image_model_other_than_gpt_image_asks_for_b64(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     request = make_request("visual", prompt="a fox", model="dall-e-3", aspect_ratio="9:16")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     (sent,) = fake.received("POST", "/v1/images/generations")
     assert sent.json == {
         "model": "dall-e-3",
@@ -99,24 +106,30 @@ async def test_image_model_other_than_gpt_image_asks_for_b64(
     assert result.fields["model"] == "dall-e-3"
 
 
-async def test_image_default_model(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_default_model(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request("visual", prompt="a fox")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert fake.received("POST", "/v1/images/generations")[0].json["model"] == "gpt-image-1"
     assert result.fields["model"] == "gpt-image-1"
     assert result.fields["aspect_ratio"] == "16:9"
 
 
-async def test_image_from_url_is_downloaded(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_from_url_is_downloaded(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "POST", "/v1/images/generations", Reply(json={"data": [{"url": fake.url("/files/image.jpg")}]})
     )
     request = make_request("visual", prompt="a fox", model="dall-e-2", aspect_ratio="1:1")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert result.file.suffix == ".jpg"
     assert result.file.read_bytes() == JPEG_BYTES
     assert (result.fields["width"], result.fields["height"]) == (48, 48)
@@ -124,13 +137,14 @@ async def test_image_from_url_is_downloaded(fake: FakeProvider, openai_settings,
 
 
 async def test_image_webp_b64_keeps_its_format(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.image_bytes = make_image(30, 40, "WEBP")
     request = make_request("visual", prompt="a fox", model="gpt-image-1", aspect_ratio="3:4")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert result.file.suffix == ".webp"
     assert (result.fields["width"], result.fields["height"]) == (30, 40)
 
@@ -151,43 +165,55 @@ async def test_image_webp_b64_keeps_its_format(
     ],
 )
 async def test_image_malformed_replies(
-    fake: FakeProvider, openai_settings, env, make_request, reply: Reply, message: str
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    reply: Reply,
+    message: str,
 ) -> None:
     fake.script("POST", "/v1/images/generations", reply)
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError, match=message) as caught:
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert str(caught.value).startswith("OpenAI: image generation failed — ")
     assert files(request.out_dir) == []
 
 
-async def test_image_b64_over_the_limit(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_b64_over_the_limit(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.image_bytes = PNG_BYTES + bytes(300 * 1024)
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError, match=r"larger than the 0.2 MB limit"):
         await OpenAIImageGenerator(openai_settings(max_download_mb=0.2), environ=env).generate(
-            request, Progress(), CancelToken()
+            request, Progress()
         )
     assert files(request.out_dir) == []
 
 
 async def test_image_url_download_over_the_limit(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script("POST", "/v1/images/generations", Reply(json={"data": [{"url": fake.url("/files/big.png")}]}))
     fake.script("GET", "/files/big.png", Reply(filler_bytes=2 * 1024 * 1024, content_type="image/png"))
     request = make_request("visual", prompt="a fox", model="dall-e-3")
     with pytest.raises(GenerationError, match=r"image download failed — the provider announced 2.0 MB"):
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
 async def test_image_retries_429_then_succeeds(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -195,24 +221,23 @@ async def test_image_retries_429_then_succeeds(
         Reply(429, {"error": {"message": "Rate limit reached"}}, headers={"Retry-After": "0.05"}),
     )
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
-    )
+    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert result.file.exists()
     assert len(fake.received("POST", "/v1/images/generations")) == 2
 
 
 async def test_image_retries_500_then_gives_up(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST", "/v1/images/generations", *[Reply(500, {"error": {"message": "server had an error"}})] * 3
     )
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError) as caught:
-        await OpenAIImageGenerator(openai_settings(max_retries=2), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(max_retries=2), environ=env).generate(request, Progress())
     assert str(caught.value) == (
         "OpenAI: image generation failed — HTTP 500 Internal Server Error — server had an error "
         "(gave up after 3 attempts)"
@@ -220,60 +245,65 @@ async def test_image_retries_500_then_gives_up(
     assert caught.value.retryable
 
 
-async def test_image_bad_key(fake: FakeProvider, openai_settings, make_request) -> None:
+async def test_image_bad_key(
+    fake: FakeProvider, openai_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     fake.required_token = "sk-the-right-one"
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     generator = OpenAIImageGenerator(openai_settings(), environ={"OPENAI_API_KEY": SECRET})
     with pytest.raises(GenerationError) as caught:
-        await generator.generate(request, Progress(), CancelToken())
+        await generator.generate(request, Progress())
     assert "authentication failed — check OPENAI_API_KEY" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert not caught.value.retryable
 
 
-async def test_image_missing_key(fake: FakeProvider, openai_settings, make_request) -> None:
+async def test_image_missing_key(
+    fake: FakeProvider, openai_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     request = make_request("visual", prompt="a fox")
     with pytest.raises(GenerationError, match="set the environment variable OPENAI_API_KEY") as caught:
-        await OpenAIImageGenerator(openai_settings(), environ={}).generate(request, Progress(), CancelToken())
+        await OpenAIImageGenerator(openai_settings(), environ={}).generate(request, Progress())
     assert not caught.value.retryable
     assert fake.requests == []
 
 
-async def test_image_timeout(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_image_timeout(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/images/generations", Reply(json={}, delay_s=2))
     request = make_request("visual", prompt="a fox")
     with pytest.raises(GenerationError, match=r"image generation failed — timed out after 0.2 s"):
         await OpenAIImageGenerator(openai_settings(timeout_s=0.2, max_retries=0), environ=env).generate(
-            request, Progress(), CancelToken()
+            request, Progress()
         )
 
 
 async def test_image_empty_prompt_sends_nothing(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     request = make_request("visual", prompt="   ")
     with pytest.raises(GenerationError, match="prompt is empty") as caught:
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert not caught.value.retryable
-    assert fake.requests == []
-
-
-async def test_image_cancelled_before_start(fake: FakeProvider, openai_settings, env, make_request) -> None:
-    cancel = CancelToken()
-    cancel.cancel()
-    with pytest.raises(GenerationCancelled):
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            make_request("visual", prompt="a fox"), Progress(), cancel
-        )
     assert fake.requests == []
 
 
 # --- speech -------------------------------------------------------------------------------------
 
 
-async def test_speech(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request(
         "narration",
         script="Welcome to lecture one.",
@@ -283,9 +313,7 @@ async def test_speech(fake: FakeProvider, openai_settings, env, make_request) ->
         language="en",
     )
     progress = Progress()
-    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        request, progress, CancelToken()
-    )
+    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, progress)
     (sent,) = fake.received("POST", "/v1/audio/speech")
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
     assert sent.json == {
@@ -309,52 +337,70 @@ async def test_speech(fake: FakeProvider, openai_settings, env, make_request) ->
     progress.assert_sane()
 
 
-async def test_speech_defaults(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_defaults(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     sent = fake.received("POST", "/v1/audio/speech")[0].json
     assert (sent["model"], sent["voice"]) == ("tts-1", "alloy")
     assert (result.fields["model"], result.fields["voice"]) == ("tts-1", "alloy")
 
 
-async def test_speech_streamed_wav_duration(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_streamed_wav_duration(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.speech_bytes = make_streamed_wav(0.5)
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     assert result.fields["duration_s"] == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize("streamed", [False, True])
 async def test_speech_rf64_wav_duration(
-    fake: FakeProvider, openai_settings, env, make_request, streamed: bool
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    streamed: bool,
 ) -> None:
     fake.speech_bytes = make_rf64_wav(0.75, streamed=streamed)
     result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     assert result.file.suffix == ".wav"
     assert result.fields["duration_s"] == pytest.approx(0.75)
 
 
-async def test_speech_json_instead_of_audio(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_json_instead_of_audio(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(json={"status": "queued"}))
     fake.script("POST", "/v1/audio/speech", Reply(json={"error": {"message": "model is loading"}}))
     request = make_request("narration", script="Hi.")
     with pytest.raises(GenerationError, match=r"reply has no audio \(got application/json instead\)"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
     with pytest.raises(GenerationError, match=r"no audio \(got application/json instead: model is loading\)"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
 async def test_speech_oversized_without_content_length(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -365,28 +411,32 @@ async def test_speech_oversized_without_content_length(
     with pytest.raises(
         GenerationError, match=r"speech generation failed — the file is larger than the 1 MB limit"
     ):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
 async def test_speech_oversized_with_content_length(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(filler_bytes=3 * 1024 * 1024, content_type="audio/wav"))
     request = make_request("narration", script="Hi.")
     with pytest.raises(GenerationError, match=r"announced 3.0 MB, over the 1 MB limit"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
 
 
-async def test_speech_error_detail(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_error_detail(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(422, {"detail": "voice 'en-us' not found"}))
     with pytest.raises(GenerationError) as caught:
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi.", voice="en-us"), Progress(), CancelToken()
+            make_request("narration", script="Hi.", voice="en-us"), Progress()
         )
     assert str(caught.value) == (
         "OpenAI: speech generation failed — HTTP 422 Unprocessable Entity — voice 'en-us' not found"
@@ -395,23 +445,31 @@ async def test_speech_error_detail(fake: FakeProvider, openai_settings, env, mak
 
 
 async def test_speech_timeout_then_retry_succeeds(
-    fake: FakeProvider, openai_settings, env, make_request
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(body=b"late", delay_s=2))
     result = await OpenAISpeechGenerator(openai_settings(timeout_s=0.2, max_retries=1), environ=env).generate(
-        make_request("narration", script="Hi."), Progress(), CancelToken()
+        make_request("narration", script="Hi."), Progress()
     )
     assert result.fields["duration_s"] == 0.5
     assert len(fake.received("POST", "/v1/audio/speech")) == 2
 
 
-async def test_speech_key_never_leaks(fake: FakeProvider, openai_settings, env, make_request) -> None:
+async def test_speech_key_never_leaks(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "POST", "/v1/audio/speech", Reply(400, {"error": {"message": f"bad request from key {SECRET}"}})
     )
     with pytest.raises(GenerationError) as caught:
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi."), Progress(), CancelToken()
+            make_request("narration", script="Hi."), Progress()
         )
     assert "bad request from key ***" in str(caught.value)
     assert SECRET not in str(caught.value)

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 import pytest
-from fake_provider import (
+
+from tui_editor.config import ProviderSettings
+from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
+from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
+from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
+
+from .conftest import SettingsFactory
+from .fake_provider import (
     JPEG_BYTES,
     PNG_BYTES,
     SECRET,
@@ -13,14 +23,12 @@ from fake_provider import (
     Reply,
     mp3_seconds,
 )
-from local_support import files
-
-from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError, Generator
-from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
+from .local_support import cancel_after, files, run_until_cancelled
 
 
-def test_is_a_generator_and_keeps_the_key_out_of_its_repr(replicate_settings, env) -> None:
+def test_is_a_generator_and_keeps_the_key_out_of_its_repr(
+    replicate_settings: SettingsFactory, env: dict[str, str]
+) -> None:
     generator: Generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
     assert SECRET not in repr(generator)
 
@@ -30,9 +38,7 @@ def test_unknown_kind() -> None:
         ReplicateGenerator("video", _settings_stub())
 
 
-def _settings_stub():  # type: ignore[no-untyped-def]
-    from tui_editor.config import ProviderSettings
-
+def _settings_stub() -> ProviderSettings:
     return ProviderSettings(base_url="http://127.0.0.1:9", api_key_env="REPLICATE_API_TOKEN")
 
 
@@ -51,12 +57,16 @@ def test_first_output_url() -> None:
 
 
 @pytest.mark.parametrize("model", ["bytedance/seedream-4", "google/nano-banana", "qwen/qwen-image"])
-async def test_visual_models(fake: FakeProvider, replicate_settings, env, make_request, model: str) -> None:
+async def test_visual_models(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    model: str,
+) -> None:
     request = make_request("visual", prompt="a red barn", model=model, aspect_ratio="4:3")
     progress = Progress()
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        request, progress, CancelToken()
-    )
+    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, progress)
 
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == f"/v1/models/{model}/predictions"
@@ -83,7 +93,12 @@ async def test_visual_models(fake: FakeProvider, replicate_settings, env, make_r
     assert files(request.out_dir) == [result.file.name]
 
 
-async def test_narration_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_narration_model(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request(
         "narration",
         script="Today we talk about entropy.",
@@ -94,7 +109,7 @@ async def test_narration_model(fake: FakeProvider, replicate_settings, env, make
     )
     progress = Progress()
     result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        request, progress, CancelToken()
+        request, progress
     )
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == "/v1/models/minimax/speech-02-hd/predictions"
@@ -115,16 +130,26 @@ async def test_narration_model(fake: FakeProvider, replicate_settings, env, make
     progress.assert_sane()
 
 
-async def test_narration_mp3_duration(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_narration_mp3_duration(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(output=fake.url("/files/speech.mp3"))
     result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        make_request("narration", script="Hi.", model="minimax/speech-02-hd"), Progress(), CancelToken()
+        make_request("narration", script="Hi.", model="minimax/speech-02-hd"), Progress()
     )
     assert result.file.suffix == ".mp3"
     assert result.fields["duration_s"] == pytest.approx(mp3_seconds(100), abs=0.01)
 
 
-async def test_music_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_music_model(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     request = make_request(
         "music",
         prompt="calm piano",
@@ -134,7 +159,7 @@ async def test_music_model(fake: FakeProvider, replicate_settings, env, make_req
         key="A minor",
     )
     result = await ReplicateGenerator("music", replicate_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
+        request, Progress()
     )
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == "/v1/models/stability-ai/stable-audio-2.5/predictions"
@@ -152,42 +177,55 @@ async def test_music_model(fake: FakeProvider, replicate_settings, env, make_req
 
 
 async def test_music_duration_defaults_to_the_clip(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.files["noise.wav"] = (b"not really a wav file", "audio/wav")
     fake.prediction = PredictionScript(output=fake.url("/files/noise.wav"))
     request = make_request("music", clip_duration=7.5, prompt="drums", model="stability-ai/stable-audio-2.5")
     result = await ReplicateGenerator("music", replicate_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
+        request, Progress()
     )
     assert fake.received("POST", "/v1/models/*")[0].json == {"input": {"prompt": "drums", "duration": 8}}
     assert result.fields["duration_s"] == 7.5  # not decodable: the requested duration
 
 
 async def test_image_not_decodable_uses_the_ratio(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.files["odd.png"] = (b"garbage", "image/png")
     fake.prediction = PredictionScript(output=fake.url("/files/odd.png"))
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
         make_request("visual", prompt="x", model="qwen/qwen-image", aspect_ratio="16:9"),
         Progress(),
-        CancelToken(),
     )
     assert (result.fields["width"], result.fields["height"]) == (1024, 576)
 
 
-async def test_first_of_several_outputs(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_first_of_several_outputs(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(output=[fake.url("/files/image.jpg"), fake.url("/files/image.png")])
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="google/nano-banana"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="google/nano-banana"), Progress()
     )
     assert result.file.read_bytes() == JPEG_BYTES
     assert fake.received("GET", "/files/image.png") == []
 
 
 async def test_default_model_is_the_catalogue_s_first_replicate_model(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     for kind, fields in (
         ("visual", {"prompt": "x"}),
@@ -196,16 +234,21 @@ async def test_default_model_is_the_catalogue_s_first_replicate_model(
     ):
         expected = next(m.id for m in KINDS[kind].models if m.provider == "replicate")  # type: ignore[index]
         result = await ReplicateGenerator(kind, replicate_settings(), environ=env).generate(
-            make_request(kind, **fields), Progress(), CancelToken()
+            make_request(kind, **fields), Progress()
         )
         assert result.fields["model"] == expected
         assert fake.received("POST", "/v1/models/*")[-1].path == f"/v1/models/{expected}/predictions"
 
 
-async def test_versioned_model(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_versioned_model(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     model = "bytedance/seedream-4:0123456789abcdef"
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model=model, aspect_ratio="1:1"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model=model, aspect_ratio="1:1"), Progress()
     )
     (create,) = fake.received("POST", "/v1/predictions")
     assert create.json == {"version": "0123456789abcdef", "input": {"prompt": "x", "aspect_ratio": "1:1"}}
@@ -213,19 +256,27 @@ async def test_versioned_model(fake: FakeProvider, replicate_settings, env, make
 
 
 async def test_prediction_done_at_creation_is_not_polled(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.prediction = PredictionScript(statuses=["succeeded"])
     progress = Progress()
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), progress, CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), progress
     )
     assert result.file.exists()
     assert fake.received("GET", "/v1/predictions/*") == []
     assert [(s, t) for s, t, _m in progress.calls] == [(0, 2), (1, 2), (2, 2)]
 
 
-async def test_poll_url_from_the_reply(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_poll_url_from_the_reply(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     base = fake.base_url
     fake.script(
         "POST",
@@ -248,13 +299,18 @@ async def test_poll_url_from_the_reply(fake: FakeProvider, replicate_settings, e
         Reply(json={"id": "abc", "status": "succeeded", "output": fake.url("/files/image.png")}),
     )
     await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     (poll,) = fake.received("GET", "/v1/predictions/*")
     assert poll.query == "from=urls"
 
 
-async def test_foreign_poll_url_is_ignored(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_foreign_poll_url_is_ignored(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "POST",
         "/v1/models/*",
@@ -266,7 +322,7 @@ async def test_foreign_poll_url_is_ignored(fake: FakeProvider, replicate_setting
         Reply(json={"id": "abc", "status": "succeeded", "output": fake.url("/files/image.png")}),
     )
     await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     assert [p.path for p in fake.received("GET", "/v1/predictions/*")] == ["/v1/predictions/abc"]
 
@@ -274,43 +330,53 @@ async def test_foreign_poll_url_is_ignored(fake: FakeProvider, replicate_setting
 # --- failures -----------------------------------------------------------------------------------
 
 
-async def test_prediction_fails(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_prediction_fails(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(
         statuses=["starting", "processing", "failed"], error="NSFW content detected"
     )
     request = make_request("visual", prompt="x", model="google/nano-banana")
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, Progress())
     assert str(caught.value) == "Replicate: google/nano-banana failed — NSFW content detected"
     assert caught.value.retryable
     assert files(request.out_dir) == []
 
 
 async def test_prediction_canceled_elsewhere(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "canceled"])
     with pytest.raises(GenerationError, match="the prediction for qwen/qwen-image was canceled on Replicate"):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
 
 
-async def test_cancel_during_polling(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_cancel_during_polling(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "processing"])  # never finishes
-    cancel = CancelToken()
 
     def on_progress(step: int, total: int, message: str) -> None:
         if step == 3:
-            cancel.cancel()
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
 
     request = make_request("visual", prompt="x", model="bytedance/seedream-4")
-    with pytest.raises(GenerationCancelled):
-        await ReplicateGenerator("visual", replicate_settings(poll_interval_s=0.02), environ=env).generate(
-            request, Progress(on_progress), cancel
-        )
+    generator = ReplicateGenerator("visual", replicate_settings(poll_interval_s=0.02), environ=env)
+    await run_until_cancelled(generator.generate(request, Progress(on_progress)))
     cancels = fake.received("POST", "/v1/predictions/*/cancel")
     assert [c.path for c in cancels] == ["/v1/predictions/p0001/cancel"]
     assert cancels[0].headers["authorization"] == f"Bearer {SECRET}"
@@ -320,30 +386,31 @@ async def test_cancel_during_polling(fake: FakeProvider, replicate_settings, env
 
 
 async def test_cancel_while_a_poll_is_in_flight(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
-    import asyncio
-
     fake.prediction = PredictionScript(statuses=["starting", "processing"])
     fake.script("GET", "/v1/predictions/*", Reply(json={}, delay_s=4))
-    cancel = CancelToken()
-    asyncio.get_running_loop().call_later(0.2, cancel.cancel)
-    with pytest.raises(GenerationCancelled):
-        await ReplicateGenerator("visual", replicate_settings(timeout_s=10), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), cancel
-        )
+    generator = ReplicateGenerator("visual", replicate_settings(timeout_s=10), environ=env)
+    request = make_request("visual", prompt="x", model="qwen/qwen-image")
+    assert await cancel_after(0.2, generator.generate(request, Progress())) < 2
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
-async def test_gives_up_waiting(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_gives_up_waiting(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "processing"])
     generator = ReplicateGenerator(
         "visual", replicate_settings(poll_interval_s=0.02), environ=env, max_wait_s=0.1
     )
     with pytest.raises(GenerationError, match="did not finish within 0.1 s; the prediction was cancelled"):
-        await generator.generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
-        )
+        await generator.generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
@@ -355,12 +422,17 @@ async def test_gives_up_waiting(fake: FakeProvider, replicate_settings, env, mak
     ],
 )
 async def test_missing_output(
-    fake: FakeProvider, replicate_settings, env, make_request, script: PredictionScript, message: str
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    script: PredictionScript,
+    message: str,
 ) -> None:
     fake.prediction = script
     with pytest.raises(GenerationError, match=message):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
 
 
@@ -374,22 +446,32 @@ async def test_missing_output(
     ],
 )
 async def test_malformed_create_replies(
-    fake: FakeProvider, replicate_settings, env, make_request, create: Reply, message: str
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    create: Reply,
+    message: str,
 ) -> None:
     fake.script("POST", "/v1/models/*", create)
     with pytest.raises(GenerationError, match=message):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
 
 
-async def test_malformed_poll_reply(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_malformed_poll_reply(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("GET", "/v1/predictions/*", Reply(body=b"{", content_type="application/json"))
     with pytest.raises(
         GenerationError, match="checking on qwen/qwen-image failed — provider replied with malformed JSON"
     ):
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
     # the run gives up on the prediction, so it is stopped on Replicate too
     assert [c.path for c in fake.received("POST", "/v1/predictions/*/cancel")] == [
@@ -397,17 +479,25 @@ async def test_malformed_poll_reply(fake: FakeProvider, replicate_settings, env,
     ]
 
 
-async def test_poll_500_is_retried(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_poll_500_is_retried(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("GET", "/v1/predictions/*", Reply(500, {"detail": "internal"}), Reply(502))
     result = await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     assert result.file.exists()
     assert len(fake.received("GET", "/v1/predictions/*")) == 4
 
 
 async def test_create_429_honours_retry_after(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -415,17 +505,22 @@ async def test_create_429_honours_retry_after(
         Reply(429, {"detail": "Request was throttled."}, headers={"Retry-After": "0.1"}),
     )
     result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
     )
     assert result.file.exists()
     assert len(fake.received("POST", "/v1/models/*")) == 2
 
 
-async def test_create_keeps_failing(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_create_keeps_failing(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("POST", "/v1/models/*", *[Reply(503, {"detail": "Service unavailable"})] * 3)
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
     assert str(caught.value) == (
         "Replicate: starting qwen/qwen-image failed — HTTP 503 Service Unavailable — Service unavailable "
@@ -434,7 +529,10 @@ async def test_create_keeps_failing(fake: FakeProvider, replicate_settings, env,
 
 
 async def test_invalid_input_is_not_retried(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script(
         "POST",
@@ -452,7 +550,6 @@ async def test_invalid_input_is_not_retried(
         await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
             make_request("narration", script="x", model="minimax/speech-02-hd", voice="en-us"),
             Progress(),
-            CancelToken(),
         )
     assert "HTTP 422 Unprocessable Entity — - input.voice_id: invalid voice; voice_id must be one of" in str(
         caught.value
@@ -461,26 +558,35 @@ async def test_invalid_input_is_not_retried(
     assert len(fake.received("POST", "/v1/models/*")) == 1
 
 
-async def test_bad_token(fake: FakeProvider, replicate_settings, make_request) -> None:
+async def test_bad_token(
+    fake: FakeProvider, replicate_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     fake.required_token = "r8_the-right-one"
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator(
             "visual", replicate_settings(), environ={"REPLICATE_API_TOKEN": SECRET}
-        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken())
+        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
     assert "Replicate: authentication failed — check REPLICATE_API_TOKEN" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert not caught.value.retryable
 
 
-async def test_missing_token(fake: FakeProvider, replicate_settings, make_request) -> None:
+async def test_missing_token(
+    fake: FakeProvider, replicate_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
+) -> None:
     with pytest.raises(GenerationError, match="set the environment variable REPLICATE_API_TOKEN"):
         await ReplicateGenerator("visual", replicate_settings(), environ={}).generate(
-            make_request("visual", prompt="x"), Progress(), CancelToken()
+            make_request("visual", prompt="x"), Progress()
         )
     assert fake.requests == []
 
 
-async def test_oversized_output(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_oversized_output(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script(
         "GET",
         "/files/image.png",
@@ -490,48 +596,57 @@ async def test_oversized_output(fake: FakeProvider, replicate_settings, env, mak
     with pytest.raises(
         GenerationError, match=r"downloading the visual failed — the file is larger than the 1 MB limit"
     ):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            request, Progress(), CancelToken()
-        )
+        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, Progress())
     assert files(request.out_dir) == []
 
 
-async def test_poll_timeout(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_poll_timeout(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.script("GET", "/v1/predictions/*", *[Reply(json={}, delay_s=2)] * 2)
     with pytest.raises(GenerationError, match=r"checking on qwen/qwen-image failed — timed out after 0.2 s"):
         await ReplicateGenerator(
             "visual", replicate_settings(timeout_s=0.2, max_retries=1), environ=env
-        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken())
+        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
-async def test_error_text_is_scrubbed(fake: FakeProvider, replicate_settings, env, make_request) -> None:
+async def test_error_text_is_scrubbed(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
     fake.prediction = PredictionScript(statuses=["starting", "failed"], error=f"token {SECRET} has no credit")
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress(), CancelToken()
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
     assert "token *** has no credit" in str(caught.value)
     assert SECRET not in repr(caught.value)
 
 
 async def test_wrong_kind_and_bad_model_send_nothing(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
     with pytest.raises(GenerationError, match="makes visual assets, not music"):
-        await generator.generate(make_request("music", prompt="x"), Progress(), CancelToken())
+        await generator.generate(make_request("music", prompt="x"), Progress())
     with pytest.raises(GenerationError, match="is not a Replicate model") as caught:
-        await generator.generate(
-            make_request("visual", prompt="x", model="seedream 4"), Progress(), CancelToken()
-        )
+        await generator.generate(make_request("visual", prompt="x", model="seedream 4"), Progress())
     assert not caught.value.retryable
     with pytest.raises(GenerationError, match="prompt is empty"):
-        await generator.generate(make_request("visual", prompt=""), Progress(), CancelToken())
+        await generator.generate(make_request("visual", prompt=""), Progress())
     assert fake.requests == []
 
 
-def test_build_input_leaves_out_empty_values(make_request) -> None:
+def test_build_input_leaves_out_empty_values(make_request: Callable[..., GenerationRequest]) -> None:
     assert build_input(NARRATION, make_request("narration", script="Hello", voice="", emotion=None)) == {
         "text": "Hello"
     }
@@ -540,12 +655,15 @@ def test_build_input_leaves_out_empty_values(make_request) -> None:
 
 
 async def test_narration_duration_unknown_when_not_decodable(
-    fake: FakeProvider, replicate_settings, env, make_request
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.files["odd.wav"] = (b"definitely not audio", "audio/wav")
     fake.prediction = PredictionScript(output=fake.url("/files/odd.wav"))
     request = make_request("narration", script="Hi.", model="minimax/speech-02-hd", duration_s=99.0)
     result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        request, Progress(), CancelToken()
+        request, Progress()
     )
     assert result.fields["duration_s"] is None  # not the stale value of the asset it replaces

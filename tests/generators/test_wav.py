@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_provider import make_rf64_wav, make_streamed_wav
 
-from tui_editor.generators import files, wav
+from tui_editor.generators import wav
 from tui_editor.generators.files import atomic_write_bytes
-from tui_editor.generators.http_client import audio_duration
+from tui_editor.generators.media_info import audio_duration
 from tui_editor.generators.wav import (
     WAVE_FORMAT_EXTENSIBLE,
     WavError,
@@ -24,6 +23,8 @@ from tui_editor.generators.wav import (
     waveform,
     write_wav,
 )
+
+from .fake_provider import make_rf64_wav, make_streamed_wav
 
 
 def _sine(seconds: float, rate: int = 22050, freq: float = 440.0, amp: float = 0.5) -> np.ndarray:
@@ -64,7 +65,9 @@ def test_stereo_array_and_raw_bytes(tmp_path: Path) -> None:
     assert (samples[:, 0] * 32768).round().tolist() == [0, 1000, -1000, 32767]
 
 
-def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path: Path, monkeypatch) -> None:
+def test_write_is_atomic_and_leaves_no_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "out.wav"
     write_wav(path, _sine(0.1), 22050)
     before = path.read_bytes()
@@ -73,7 +76,7 @@ def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path: Path, monkeypat
     def failing_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(files.os, "replace", failing_replace)
+    monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         write_wav(path, _sine(0.3), 22050)
     assert path.read_bytes() == before  # the old file is untouched

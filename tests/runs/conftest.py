@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 
 from tests.factories import seeded_store
+from tui_editor.core.events import RunEventData
 from tui_editor.generators.base import (
-    CancelToken,
     GenerationRequest,
     GenerationResult,
     ProgressFn,
@@ -86,7 +86,7 @@ def _png_result(
 class GatedGenerator:
     """Writes a partial file and reports progress, then waits until the test releases it.
 
-    `honour_cancel=False` plays a generator that notices nothing and finishes late, after a cancel.
+    `honour_cancel=False` plays a generator that swallows the cancel and finishes late, after it.
     On release it writes a small real PNG and returns visual fields.
     """
 
@@ -97,18 +97,18 @@ class GatedGenerator:
         self.finished = threading.Event()
         self.requests: list[GenerationRequest] = []
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         try:
             self.requests.append(request)
             (request.out_dir / "partial.png").write_bytes(b"\x89PNG\r\n\x1a\n half a file")
             progress(1, 3, "Halfway there")
             self.started.set()
             while not self.release.is_set():
-                if self.honour_cancel:
-                    cancel.raise_if_cancelled()
-                await asyncio.sleep(0.005)
+                try:
+                    await asyncio.sleep(0.005)
+                except asyncio.CancelledError:
+                    if self.honour_cancel:
+                        raise
             result = _png_result(request, "visual.png", (32, 32), "1:1")
             progress(3, 3, "Saved")
             return result
@@ -122,9 +122,7 @@ class FailingGenerator:
     def __init__(self, error: BaseException) -> None:
         self.error = error
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         (request.out_dir / "partial.bin").write_bytes(b"partial")
         progress(1, 2, "About to fail")
         raise self.error
@@ -136,9 +134,7 @@ class ProviderStandIn:
     def __init__(self) -> None:
         self.requests: list[GenerationRequest] = []
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         self.requests.append(request)
         result = _png_result(request, "remote.png", (48, 27), "16:9")
         progress(1, 1, "Downloaded")
@@ -171,15 +167,20 @@ class EngineEnv:
     events: list[Any]
 
     def wait(self, run_id: str, *statuses: str, timeout: float = 30.0) -> Any:
-        from tui_editor.runs.waiting import SETTLED, wait_for_run
+        from tui_editor.core.run_record import INACTIVE_STATUSES
+        from tui_editor.runs.waiting import wait_for_run
 
-        return wait_for_run(self.engine, run_id, statuses or SETTLED, timeout=timeout, recheck_s=0.05)
+        return wait_for_run(
+            self.engine, run_id, statuses or INACTIVE_STATUSES, timeout=timeout, recheck_s=0.05
+        )
 
-    def log(self, run_id: str) -> list[Any]:
-        return self.store.events_for_run(run_id)
+    def log(self, run_id: str) -> list[RunEventData]:
+        events: list[RunEventData] = self.store.events_for_run(run_id)
+        return events
 
     def asset(self, kind: str, asset_id: str) -> dict[str, Any]:
-        return self.store.get_asset(kind, asset_id)
+        asset: dict[str, Any] = self.store.get_asset(kind, asset_id)
+        return asset
 
     def preview_dir(self, run_id: str) -> Path:
         return self.data_dir / "previews" / run_id

@@ -43,7 +43,7 @@ def block_until_told() -> None:
 class StallingGenerator:
     """Writes half a file into the run's preview folder, reports progress, then hangs forever."""
 
-    async def generate(self, request: Any, progress: Any, cancel: Any) -> Any:
+    async def generate(self, request: Any, progress: Any) -> Any:
         partial = request.out_dir / "partial.png"
         partial.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 512)
         progress(1, 3, "Halfway there")

@@ -142,7 +142,7 @@ def test_a_live_process_keeps_its_run_and_a_dead_one_loses_it(spawn: Any, world:
         assert engine.get(run_id).status == "generating", "a live process's run was touched"
         beat = next(b for b in runtime.store.heartbeats() if b["id"] == owner)
         started = engine.get(run_id).created_at
-        return beat["seen_at"] - started > engine.stale_after + timedelta(seconds=2 * HEARTBEAT)
+        return bool(beat["seen_at"] - started > engine.stale_after + timedelta(seconds=2 * HEARTBEAT))
 
     # Only a heartbeat that keeps coming can keep the run alive past `stale_after` (3 s here).
     wait_for(beating_past_staleness, timeout=15, interval=0.05, message="the child to beat past stale_after")

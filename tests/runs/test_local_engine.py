@@ -32,7 +32,8 @@ from tui_editor.generators.base import GenerationError
 
 
 def start(env: Any, clip_id: str, kind: str, fields: dict[str, Any]) -> str:
-    return env.engine.start(StartRequest(env.lecture_id, clip_id, kind, fields))
+    run_id: str = env.engine.start(StartRequest(env.lecture_id, clip_id, kind, fields))
+    return run_id
 
 
 def committed_state(env: Any, kind: str, asset_id: str) -> tuple[dict[str, Any], tuple[bytes, int], int]:
@@ -41,7 +42,7 @@ def committed_state(env: Any, kind: str, asset_id: str) -> tuple[dict[str, Any],
 
 
 def fraction(event: Any) -> float:
-    return event.payload["step"] / event.payload["total_steps"]
+    return float(event.payload["step"] / event.payload["total_steps"])
 
 
 # --- lifecycle per kind, with the real local generators ------------------------------------------------
@@ -306,6 +307,24 @@ def test_cancel_mid_generation(make_env: Any) -> None:
         env.engine.cancel(run_id)
     with pytest.raises(DecisionError, match="cancelled"):
         env.engine.decide(run_id, True)
+
+
+def test_a_cancel_stops_a_real_generation_promptly(make_env: Any) -> None:
+    env = make_env()
+    clip_id, _asset_id, _fields = KIND_CASES["narration"]
+    script = " ".join(["The leaf turns light into sugar, water and air."] * 1000)  # ~10 s to speak
+    run_id = start(env, clip_id, "narration", {"script": script})
+
+    def speaking() -> bool:
+        progress = (env.engine.get(run_id).preview or {}).get("progress") or {}
+        return int(progress.get("step", 0)) >= 1
+
+    wait_for(speaking, timeout=30, message="the narration to start speaking")
+    env.engine.cancel(run_id)
+    # The task deletes the preview folder only once the generator has stopped (its espeak child killed).
+    wait_for(lambda: not env.preview_dir(run_id).exists(), timeout=3, message="the generation to stop")
+    assert env.engine.get(run_id).status == "cancelled"
+    assert "preview" not in [e.type for e in env.log(run_id)]
 
 
 def test_a_late_finish_does_not_resurrect_a_cancelled_run(make_env: Any) -> None:

@@ -87,7 +87,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding only the demo lecture (rendered once per session)."""
-    from tui_editor.core.demo import ensure_demo
+    from tui_editor.demo import ensure_demo
     from tui_editor.runs.runtime import open_runtime
 
     root = tmp_path_factory.mktemp("demo-template")
@@ -112,7 +112,7 @@ def demo_data_dir(demo_template: Path, settings: Settings) -> Path:
 
 @pytest.fixture
 def demo_lecture_id(demo_data_dir: Path, runtime: Any) -> str:
-    from tui_editor.core.demo import DEMO_TITLE
+    from tui_editor.demo import DEMO_TITLE
 
     return str(runtime.store.resolve_lecture(DEMO_TITLE))
 

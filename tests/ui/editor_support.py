@@ -31,7 +31,7 @@ from tests.ui.conftest import wait_until as pump_until
 from tui_editor.config import Settings, load_settings
 from tui_editor.core.events import RunEventData
 from tui_editor.core.provider import LectureEditorProvider
-from tui_editor.generators.base import CancelToken, GenerationRequest, GenerationResult, ProgressFn
+from tui_editor.generators.base import GenerationRequest, GenerationResult, ProgressFn
 from tui_editor.ui.app import TuiEditorApp
 from tui_editor.ui.messages import RunEventReceived
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
@@ -202,7 +202,7 @@ def static_text(app: App[Any], selector: str) -> str:
 class GatedGenerator:
     """A real local generator that first reports progress and waits at a gate — a slow provider.
 
-    The run can be cancelled while it waits (the engine's cancel token is honoured), or the gate opened
+    The run can be cancelled while it waits (the engine cancels the task at its `await`), or the gate opened
     to let the real generator finish.
     """
 
@@ -211,18 +211,15 @@ class GatedGenerator:
         self.gate_open = False
         self.waiting = False
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         progress(1, 3, "Waiting for the model")
         self.waiting = True
         try:
             while not self.gate_open:
-                cancel.raise_if_cancelled()
                 await asyncio.sleep(0.01)
         finally:
             self.waiting = False
-        result: GenerationResult = await self.inner.generate(request, progress, cancel)
+        result: GenerationResult = await self.inner.generate(request, progress)
         return result
 
 

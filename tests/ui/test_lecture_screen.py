@@ -136,7 +136,7 @@ async def test_generating_status_shows_step(settings: Settings, demo_data_dir: A
 
 
 async def test_failed_runs_show_at_load(settings: Settings, demo_data_dir: Any, runtime: Any) -> None:
-    from tui_editor.core.demo import DEMO_TITLE
+    from tui_editor.demo import DEMO_TITLE
 
     lecture_id = runtime.store.resolve_lecture(DEMO_TITLE)
     snapshot = runtime.store.load_snapshot(lecture_id)

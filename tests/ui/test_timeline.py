@@ -1,9 +1,9 @@
-"""The virtual timeline widget and the run board, on in-memory snapshots (no database needed)."""
+"""The virtual timeline widget, on in-memory snapshots and run boards (no database needed)."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -11,8 +11,8 @@ from textual.app import App, ComposeResult
 
 from tests.ui.conftest import some
 from tui_editor.core.events import RunEventData
+from tui_editor.core.runboard import RunBoard, synthetic_record
 from tui_editor.core.snapshot import ClipView, LectureSnapshot, freeze_asset
-from tui_editor.ui.runboard import RunBoard, synthetic_record
 from tui_editor.ui.widgets.timeline import Columns, Timeline, format_duration, format_start
 
 from .conftest import wait_until
@@ -213,55 +213,6 @@ async def test_hundred_thousand_clips_stay_usable() -> None:
         assert [some(some(timeline.snapshot).clip(i)).name for i in timeline.visible_clip_ids] == [
             "Slide 33333"
         ]
-
-
-# --- the run board ----------------------------------------------------------------------------
-def test_board_moves_forward_only_and_holds_unknown_runs() -> None:
-    board = RunBoard("lec_1")
-    status = RunEventData("r1", "lec_1", "visual", "status", {"step": 1, "total_steps": 3}, created_at=T0)
-    assert board.apply_event(status) is None  # unknown run: held
-    assert board.needs_lookup("r1") is True
-    assert board.needs_lookup("r1") is False  # only once
-    preview = RunEventData("r1", "lec_1", "visual", "preview", {"asset": {"prompt": "x"}}, created_at=T0)
-    assert board.apply_event(preview) is None
-    record = synthetic_record(
-        run_id="r1", lecture_id="lec_1", clip_id="c1", kind="visual", status="generating"
-    )
-    assert board.apply_record(record) == {"c1"}
-    run = board.for_clip("c1")
-    assert run is not None and run.status == "preview_ready" and run.label == "preview ready"
-    # Late events change nothing.
-    assert board.apply_event(status) == set()
-    assert board.pending_reviews() == [run]
-    assert board.counts() == {"generating": 0, "preview_ready": 1, "failed": 0}
-    done = RunEventData("r1", "lec_1", "visual", "complete", {"asset_id": "a", "revision": 2})
-    assert board.apply_event(done) == {"c1"}
-    assert board.state_of("c1") == "idle" and board.pending_reviews() == []
-    # A late record of an older state does not go backwards either.
-    assert board.apply_record(record) == set()
-    assert board.state_of("c1") == "idle"
-
-
-def test_board_ignores_other_lectures_and_tracks_the_newest_run_per_clip() -> None:
-    board = RunBoard("lec_1")
-    assert (
-        board.apply_event(RunEventData("rx", "lec_2", "visual", "status", {"step": 0, "total_steps": 1}))
-        == set()
-    )
-    old = synthetic_record(
-        run_id="old", lecture_id="lec_1", clip_id="c1", kind="visual", status="failed", when=T0
-    )
-    new = synthetic_record(
-        run_id="new", lecture_id="lec_1", clip_id="c1", kind="visual", status="queued", when=T0 + timedelta(1)
-    )
-    board.apply_record(new)
-    board.apply_record(old)
-    assert some(board.for_clip("c1")).run_id == "new"
-    assert board.state_of("c1") == "queued"
-    error = RunEventData("new", "lec_1", "visual", "error", {"message": "boom", "retryable": True})
-    board.apply_event(error)
-    assert board.state_of("c1") == "failed" and some(board.for_clip("c1")).error == "boom"
-    assert board.counts()["failed"] == 1
 
 
 async def test_wait_until_times_out_clearly() -> None:

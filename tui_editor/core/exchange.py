@@ -1,7 +1,8 @@
-"""Lecture import/export JSON: validation that names the problem, and nothing half-imported.
+"""Lecture import/export JSON: the export serializer, and validation that names the problem.
 
-The format is the export JSON of DESIGN.md §5 (`Store.export_lecture`). `validate_lecture` checks a whole
-document before anything is written; `Store.create_lecture` then inserts it in one transaction.
+The format is the export JSON of DESIGN.md §5: `snapshot_to_export` writes it (`Store.export_lecture`,
+revision rows), `validate_lecture` checks a whole document before anything is written, and
+`Store.create_lecture` then inserts it in one transaction, so nothing is ever half-imported.
 """
 
 from __future__ import annotations
@@ -15,6 +16,45 @@ from typing import Any
 from .clock import as_utc
 from .errors import BadInputError
 from .kinds import EXPORT_LIST_OF_KIND, KINDS, TRACK_NAMES, ValidationError, kind_for_track
+from .snapshot import ClipView, LectureSnapshot
+
+
+def asset_json(asset: Mapping[str, Any]) -> dict[str, Any]:
+    """An asset in its export/JSON form (times as ISO strings)."""
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asset.items()}
+
+
+def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
+    """The documented export JSON of a lecture."""
+
+    def clip_json(clip: ClipView) -> dict[str, Any]:
+        return {
+            "id": clip.id,
+            "name": clip.name,
+            "start": clip.start,
+            "duration": clip.duration,
+            "asset_id": clip.asset_id,
+        }
+
+    def assets_of(kind: str) -> list[dict[str, Any]]:
+        seen: dict[str, dict[str, Any]] = {}
+        for clip in snapshot.track(KINDS[kind].track):
+            asset = snapshot.asset(kind, clip.asset_id)
+            if asset is not None and clip.asset_id not in seen:
+                seen[clip.asset_id] = asset_json(asset)
+        return list(seen.values())
+
+    return {
+        "id": snapshot.id,
+        "title": snapshot.title,
+        "summary": snapshot.summary,
+        "revision": snapshot.revision,
+        "updated_at": snapshot.updated_at.isoformat(),
+        **{key: assets_of(kind) for kind, key in EXPORT_LIST_OF_KIND.items()},
+        "timeline": {
+            track: [clip_json(c) for c in snapshot.track(track)] for track in ("visual", "voice", "music")
+        },
+    }
 
 
 def _number(value: Any, where: str, *, minimum: float = 0.0) -> float:

@@ -5,24 +5,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
-RunStatus = Literal[
-    "queued", "generating", "preview_ready", "accepted", "rejected", "cancelled", "failed", "expired"
-]
-RUN_STATUSES: tuple[str, ...] = (
-    "queued",
-    "generating",
-    "preview_ready",
-    "accepted",
-    "rejected",
-    "cancelled",
-    "failed",
-    "expired",
-)
-ACTIVE_STATUSES = frozenset({"queued", "generating"})
-OPEN_STATUSES = frozenset({"queued", "generating", "preview_ready"})
-FINAL_STATUSES = frozenset({"accepted", "rejected", "cancelled", "failed", "expired"})
+
+class RunStatus(StrEnum):
+    """Where a run is in its lifecycle (DESIGN.md §4); the values are what the store and JSON hold."""
+
+    QUEUED = "queued"
+    GENERATING = "generating"
+    PREVIEW_READY = "preview_ready"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+RUN_STATUSES: tuple[RunStatus, ...] = tuple(RunStatus)
+#: A generator works (or is about to work) on the run.
+ACTIVE_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.GENERATING})
+#: No generator works on it any more: a preview waits for a decision, or the run is final.
+INACTIVE_STATUSES = frozenset(RunStatus) - ACTIVE_STATUSES
+#: Not decided yet: active, or a preview waits for a decision.
+OPEN_STATUSES = ACTIVE_STATUSES | {RunStatus.PREVIEW_READY}
+#: The run will never change again.
+FINAL_STATUSES = frozenset(RunStatus) - OPEN_STATUSES
+#: Final by the user's own choice: accepted, rejected or cancelled.
+ENDED_BY_USER = frozenset({RunStatus.ACCEPTED, RunStatus.REJECTED, RunStatus.CANCELLED})
+#: Final without the user's choice: the generation failed, or its preview expired undecided.
+ENDED_BY_SYSTEM = FINAL_STATUSES - ENDED_BY_USER
 
 
 @dataclass(frozen=True)
@@ -31,7 +43,7 @@ class RunRecord:
     lecture_id: str
     clip_id: str
     kind: str
-    status: str
+    status: RunStatus
     request: Mapping[str, Any]
     preview: Mapping[str, Any] | None
     error: str | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -23,8 +23,9 @@ from . import models as m
 from .clock import as_utc, new_id, utcnow
 from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, StoreError
 from .events import RunEventData, parse_event
+from .exchange import snapshot_to_export
 from .kinds import EXPORT_LIST_OF_KIND, KINDS, get_kind, kind_for_track
-from .run_record import RunRecord
+from .run_record import RunRecord, RunStatus
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
 
 LECTURE = m.Lecture.__table__  # type: ignore[attr-defined]
@@ -38,44 +39,6 @@ ASSET: dict[str, sa.Table] = m.ASSET_TABLES
 REVISION_SOURCES = ("accept", "restore", "import", "edit")
 Row = Mapping[str, Any] | sa.RowMapping
 NOTIFY_CHANNEL = "tui_editor_events"
-
-
-def asset_json(asset: Mapping[str, Any]) -> dict[str, Any]:
-    """An asset in its export/JSON form (times as ISO strings)."""
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asset.items()}
-
-
-def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
-    """The documented export JSON of a lecture."""
-
-    def clip_json(clip: ClipView) -> dict[str, Any]:
-        return {
-            "id": clip.id,
-            "name": clip.name,
-            "start": clip.start,
-            "duration": clip.duration,
-            "asset_id": clip.asset_id,
-        }
-
-    def assets_of(kind: str) -> list[dict[str, Any]]:
-        seen: dict[str, dict[str, Any]] = {}
-        for clip in snapshot.track(KINDS[kind].track):
-            asset = snapshot.asset(kind, clip.asset_id)
-            if asset is not None and clip.asset_id not in seen:
-                seen[clip.asset_id] = asset_json(asset)
-        return list(seen.values())
-
-    return {
-        "id": snapshot.id,
-        "title": snapshot.title,
-        "summary": snapshot.summary,
-        "revision": snapshot.revision,
-        "updated_at": snapshot.updated_at.isoformat(),
-        **{key: assets_of(kind) for kind, key in EXPORT_LIST_OF_KIND.items()},
-        "timeline": {
-            track: [clip_json(c) for c in snapshot.track(track)] for track in ("visual", "voice", "music")
-        },
-    }
 
 
 def _row_asset(kind: str, row: Row) -> dict[str, Any]:
@@ -92,7 +55,7 @@ def _run_record(row: Row) -> RunRecord:
         lecture_id=row["lecture_id"],
         clip_id=row["clip_id"],
         kind=row["kind"],
-        status=row["status"],
+        status=RunStatus(row["status"]),
         request=MappingProxyType(dict(row["request"] or {})),
         preview=MappingProxyType(dict(row["preview"])) if row["preview"] else None,
         error=row["error"],
@@ -103,6 +66,22 @@ def _run_record(row: Row) -> RunRecord:
         base_asset_updated_at=as_utc(row["base_asset_updated_at"]) if row["base_asset_updated_at"] else None,
         owner=row["owner"],
     )
+
+
+class EventListener:
+    """A PostgreSQL LISTEN on the event channel: `wait` wakes when another transaction commits an event."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def wait(self, timeout: float) -> bool:
+        """True on a notification, False after `timeout` seconds without one."""
+        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+            return True
+        return False
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 class Store:
@@ -140,7 +119,7 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
-    def listen_connection(self) -> Any:
+    def listen_for_events(self) -> EventListener:
         """PostgreSQL only: a dedicated autocommit connection LISTENing for new events."""
         import psycopg
 
@@ -150,7 +129,7 @@ class Store:
         conninfo = psycopg.conninfo.make_conninfo(url.render_as_string(hide_password=False), **options)
         conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
         conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        return conn
+        return EventListener(conn)
 
     # --- schema --------------------------------------------------------------------------------
     def schema_version(self) -> str | None:
@@ -361,7 +340,7 @@ class Store:
                 if self.is_postgres:  # a concurrent reject must finish first, then we see it
                     status_query = status_query.with_for_update()
                 status = conn.execute(status_query).scalar()
-                if status != "preview_ready":
+                if status != RunStatus.PREVIEW_READY:
                     raise DecisionError(f"run {run_id} is {status or 'unknown'}, not awaiting a decision")
             if current != base_revision:
                 unchanged = base_asset_updated_at is not None and as_utc(asset_row["updated_at"]) == as_utc(
@@ -386,7 +365,7 @@ class Store:
                 conn.execute(
                     RUN.update()
                     .where(RUN.c.id == run_id)
-                    .values(status="accepted", updated_at=now, decided_by=decided_by, error=None)
+                    .values(status=RunStatus.ACCEPTED, updated_at=now, decided_by=decided_by, error=None)
                 )
                 event = self._append_event(
                     conn,
@@ -490,17 +469,51 @@ class Store:
     def insert_run(self, conn: Connection, **values: Any) -> None:
         conn.execute(RUN.insert().values(**values))
 
-    def update_run(self, conn: Connection, run_id: str, **values: Any) -> int:
-        values.setdefault("updated_at", utcnow())
-        return int(conn.execute(RUN.update().where(RUN.c.id == run_id).values(**values)).rowcount or 0)
+    def create_run(self, status_payload: Mapping[str, Any], **values: Any) -> RunEventData:
+        """Insert a run (`values` are its columns) and its first `status` event in one transaction."""
+        with self.write() as conn:
+            self.insert_run(conn, **values)
+            return self._append_event(
+                conn,
+                RunEventData(
+                    run_id=values["id"],
+                    lecture_id=values["lecture_id"],
+                    kind=values["kind"],
+                    type="status",
+                    payload=dict(status_payload),
+                ),
+            )
 
-    def update_run_if(self, conn: Connection, run_id: str, statuses: Sequence[str], **values: Any) -> bool:
+    def update_run_if(self, conn: Connection, run_id: str, statuses: Collection[str], **values: Any) -> bool:
         """Move a run only if it is still in one of `statuses` (a compare-and-set); True if it moved."""
         values.setdefault("updated_at", utcnow())
         result = conn.execute(
-            RUN.update().where(RUN.c.id == run_id, RUN.c.status.in_(statuses)).values(**values)
+            RUN.update().where(RUN.c.id == run_id, RUN.c.status.in_(list(statuses))).values(**values)
         )
         return bool(result.rowcount)
+
+    def transition_run(
+        self,
+        run: RunRecord,
+        from_statuses: Collection[str],
+        event_type: str,
+        payload: Mapping[str, Any],
+        **values: Any,
+    ) -> RunEventData | None:
+        """Compare-and-set a run out of `from_statuses` (setting `values`) and append its event, in one
+        transaction: two processes, or a late generator and a cancel, can never both win.
+
+        Returns the stored event, or None (nothing written) when the run was no longer in `from_statuses`.
+        """
+        with self.write() as conn:
+            if not self.update_run_if(conn, run.id, from_statuses, **values):
+                return None
+            return self._append_event(
+                conn,
+                RunEventData(
+                    run_id=run.id, lecture_id=run.lecture_id, kind=run.kind, type=event_type, payload=payload
+                ),
+            )
 
     def get_run(self, run_id: str, conn: Connection | None = None) -> RunRecord:
         if conn is None:
@@ -516,7 +529,7 @@ class Store:
         *,
         lecture_id: str | None = None,
         clip_id: str | None = None,
-        statuses: Sequence[str] | None = None,
+        statuses: Collection[str] | None = None,
         owner: str | None = None,
         limit: int | None = None,
     ) -> list[RunRecord]:

@@ -1,20 +1,27 @@
 """The contract every media generator fulfils, local or remote.
 
 A generator turns a `GenerationRequest` into a media file inside the run's own preview folder and
-returns the asset fields describing it. It reports progress through `progress(step, total, message)`,
-checks `cancel.raise_if_cancelled()` between steps, and raises `GenerationError` with a readable message
-on failure (never a bare exception from a library: the engine shows `str(error)` to the user).
+returns the asset fields describing it. It reports progress through `progress(step, total, message)` and
+raises `GenerationError` with a readable message on failure (never a bare exception from a library: the
+engine shows `str(error)` to the user).
+
+Cancelling a run cancels the asyncio task running `generate`: `asyncio.CancelledError` arrives at the
+generator's next `await`. Blocking work goes through `run_blocking` in short steps (a thread cannot be
+interrupted, so a cancel takes effect when the current step ends), and a child process is killed when
+the await on it is cancelled. Nothing polls a flag.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 ProgressFn = Callable[[int, int, str], None]
+T = TypeVar("T")
 
 
 class GenerationError(Exception):
@@ -26,26 +33,24 @@ class GenerationError(Exception):
         self.retryable = retryable
 
 
-class GenerationCancelled(Exception):
-    """Raised by `CancelToken.raise_if_cancelled` once the run was cancelled."""
+async def run_blocking(work: Callable[..., T], *args: Any) -> T:
+    """Run one blocking step of a generation in a worker thread and return its result.
 
-
-class CancelToken:
-    """Thread-safe cancellation flag shared by the engine and a running generator."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise GenerationCancelled()
+    A cancel that arrives while the step runs is re-raised only once the step has finished: the thread
+    cannot be stopped, and a step still writing into the run's folder after the engine cleared it would
+    leave files behind. Keep steps short (each is a natural boundary where a cancel takes effect).
+    """
+    await asyncio.sleep(0)  # a cancel that is already pending stops us before the work starts
+    step = asyncio.ensure_future(asyncio.to_thread(work, *args))
+    try:
+        return await asyncio.shield(step)
+    except asyncio.CancelledError:
+        while not step.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({step})
+        if not step.cancelled():
+            step.exception()  # retrieved: the cancel wins over whatever the step ended with
+        raise
 
 
 @dataclass(frozen=True)
@@ -77,36 +82,29 @@ class GenerationResult:
 class Generator(Protocol):
     """Produces one kind of media. Implementations must be safe to call from any thread."""
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult: ...
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult: ...
 
 
 class GuardedGenerator:
     """Base for a generator whose unexpected failures must still reach the user as `GenerationError`.
 
-    `generate` checks the cancel token, runs the subclass's `_generate`, and turns any exception other
-    than `GenerationError` / `GenerationCancelled` into a retryable `GenerationError` saying
-    "<failure>: <exception>" (a library's bare exception must never reach the engine).
+    `generate` runs the subclass's `_generate` and turns any exception other than `GenerationError` into
+    a retryable `GenerationError` saying "<failure>: <exception>" (a library's bare exception must never
+    reach the engine). Cancellation (`asyncio.CancelledError`) passes through untouched.
     """
 
     failure: ClassVar[str] = "Generation failed"
     """What failed, in the user's words ("Local narration failed")."""
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
-        cancel.raise_if_cancelled()
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         try:
-            return await self._generate(request, progress, cancel)
-        except (GenerationError, GenerationCancelled):
+            return await self._generate(request, progress)
+        except GenerationError:
             raise
         except Exception as exc:
             raise GenerationError(f"{self.failure}: {exc}", retryable=True) from exc
 
-    async def _generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def _generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         raise NotImplementedError
 
 

@@ -2,13 +2,13 @@
 
 One `ProviderClient` per generation: it opens an `httpx.AsyncClient` with the provider's timeouts, reads
 the API key from the environment at call time (never from a file, never stored on the object), retries
-429 / 5xx / connection failures with exponential backoff (honouring `Retry-After`), stops promptly when
-the run is cancelled, streams downloads into the run's folder under a size limit, and turns every
-failure into a `GenerationError` whose message is readable and never contains the key.
+429 / 5xx / connection failures with exponential backoff (honouring `Retry-After`), stops at once when
+the run's task is cancelled (every wait is an `await`), streams downloads into the run's folder under a
+size limit, and turns every failure into a `GenerationError` whose message is readable and never
+contains the key.
 
-Also here: small file helpers shared by the adapters (sniffing a file's format, image size via Pillow,
-WAV/MP3 durations from the file headers: WAV through `wav.py`, the one WAV reader). Atomic writes live in
-`files.py`, sizes for an aspect ratio in `images.py`.
+What a received file is (format, image size, audio duration) is `media_info.py`'s job; atomic writes
+live in `files.py`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ import math
 import os
 import secrets
 import ssl
-import struct
 import threading
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,9 +35,9 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import httpx
 
 from tui_editor.config import ProviderSettings
-from tui_editor.generators.base import CancelToken, GenerationCancelled, GenerationError
+from tui_editor.generators.base import GenerationError
 from tui_editor.generators.files import AtomicFile, atomic_write_bytes
-from tui_editor.generators.wav import WavError, wav_duration
+from tui_editor.generators.media_info import choose_extension
 
 log = logging.getLogger(__name__)
 
@@ -50,38 +48,11 @@ MAX_BACKOFF_S = 30.0
 """Longest exponential-backoff wait between two attempts."""
 MAX_RETRY_AFTER_S = 60.0
 """A provider's `Retry-After` is honoured up to this many seconds."""
-WAIT_SLICE_S = 0.05
-"""Waits and in-flight requests check the cancel token this often."""
 ERROR_BODY_LIMIT = 64 * 1024
 """Bytes of an error reply read to find the provider's message."""
 _MB = 1024 * 1024
 
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
-
-IMAGE_EXTENSIONS: tuple[str, ...] = ("png", "jpg", "webp")
-AUDIO_EXTENSIONS: tuple[str, ...] = ("wav", "mp3")
-
-_CONTENT_TYPES: dict[str, str] = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/jpg": "jpg",
-    "image/webp": "webp",
-    "audio/wav": "wav",
-    "audio/wave": "wav",
-    "audio/x-wav": "wav",
-    "audio/vnd.wave": "wav",
-    "audio/mpeg": "mp3",
-    "audio/mp3": "mp3",
-}
-_SUFFIXES: dict[str, str] = {
-    "png": "png",
-    "jpg": "jpg",
-    "jpeg": "jpg",
-    "webp": "webp",
-    "wav": "wav",
-    "wave": "wav",
-    "mp3": "mp3",
-}
 
 
 class _Transient(Exception):
@@ -177,116 +148,6 @@ def provider_message(content: bytes) -> str | None:
     return one_line("; ".join(parts)) if parts else None
 
 
-def sniff_extension(head: bytes) -> str | None:
-    """The file format from its first bytes: png, jpg, webp, wav or mp3; None if unknown."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
-        return "wav"
-    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0):
-        return "mp3"
-    return None
-
-
-def choose_extension(head: bytes, content_type: str, url: str, accept: tuple[str, ...]) -> str | None:
-    """The extension to save a file under: sniffed from its bytes, else its content type, else its URL."""
-    for candidate in (
-        sniff_extension(head),
-        _CONTENT_TYPES.get(content_type.split(";")[0].strip().lower()),
-        _SUFFIXES.get(Path(urlsplit(url).path).suffix.lstrip(".").lower()),
-    ):
-        if candidate is not None:
-            return candidate if candidate in accept else None
-    return None
-
-
-def image_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) read from the image header with Pillow; None if it is not a readable image."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (OSError, UnidentifiedImageError, ValueError):
-        return None
-    return int(width), int(height)
-
-
-_MP3_BITRATES = {
-    # (mpeg1?, layer) -> kbps by index
-    (True, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
-    (True, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
-    (True, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    (False, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
-    (False, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
-    (False, 3): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
-}
-_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
-
-def mp3_duration(path: Path) -> float | None:
-    """Seconds of audio in an MP3 file: from a Xing/Info/VBRI frame count, else a constant-bitrate
-    estimate from the first frame; None if no MPEG audio frame is found."""
-    try:
-        file_size = path.stat().st_size
-        with path.open("rb") as fh:
-            data = fh.read(256 * 1024)
-    except OSError:
-        return None
-    offset = 0
-    if data.startswith(b"ID3") and len(data) >= 10:
-        tag_size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
-        offset = 10 + tag_size + (10 if data[5] & 0x10 else 0)
-    while offset + 4 <= len(data):
-        if data[offset] == 0xFF and (data[offset + 1] & 0xE0) == 0xE0:
-            b1, b2, b3 = data[offset + 1], data[offset + 2], data[offset + 3]
-            version, layer_bits = (b1 >> 3) & 0x3, (b1 >> 1) & 0x3
-            bitrate_index, rate_index = b2 >> 4, (b2 >> 2) & 0x3
-            if version != 1 and layer_bits != 0 and bitrate_index not in (0, 15) and rate_index != 3:
-                break
-        offset += 1
-    else:
-        return None
-    mpeg1 = version == 3
-    layer = 4 - layer_bits
-    bitrate = _MP3_BITRATES[(mpeg1, layer)][bitrate_index] * 1000
-    rate = _MP3_RATES[version][rate_index]
-    samples = 384 if layer == 1 else (1152 if layer == 2 or mpeg1 else 576)
-    mono = (b3 >> 6) == 3
-    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
-    for tag_at in (offset + 4 + side_info, offset + 4 + 32):
-        tag = data[tag_at : tag_at + 4]
-        if tag in (b"Xing", b"Info") and len(data) >= tag_at + 12:
-            (flags,) = struct.unpack(">I", data[tag_at + 4 : tag_at + 8])
-            if flags & 1:
-                frames = int.from_bytes(data[tag_at + 8 : tag_at + 12], "big")
-                return frames * samples / rate
-        if tag == b"VBRI" and len(data) >= tag_at + 18:
-            frames = int.from_bytes(data[tag_at + 14 : tag_at + 18], "big")
-            return frames * samples / rate
-    audio_bytes = file_size - offset
-    if data[-128:-125] == b"TAG" and file_size == len(data):
-        audio_bytes -= 128
-    return max(audio_bytes, 0) * 8 / bitrate
-
-
-def audio_duration(path: Path) -> float | None:
-    """Seconds of audio in a WAV or MP3 file, read from its headers; None for other formats."""
-    with_suffix = path.suffix.lower()
-    if with_suffix == ".wav":
-        try:
-            return wav_duration(path)
-        except WavError:
-            return None
-    if with_suffix == ".mp3":
-        return mp3_duration(path)
-    return None
-
-
 def same_origin(a: str, b: str) -> bool:
     first, second = urlsplit(a), urlsplit(b)
     return (first.scheme.lower(), first.netloc.lower()) == (second.scheme.lower(), second.netloc.lower())
@@ -314,34 +175,6 @@ def _describe_transport(exc: httpx.TransportError) -> str:
     text = str(exc).strip()
     name = type(exc).__name__
     return f"{name}: {one_line(text, 160)}" if text else name
-
-
-async def wait_cancellable(seconds: float, cancel: CancelToken) -> None:
-    """Wait `seconds`, in short slices, raising `GenerationCancelled` as soon as the run is cancelled."""
-    deadline = time.monotonic() + max(seconds, 0.0)
-    while True:
-        cancel.raise_if_cancelled()
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return
-        await asyncio.sleep(min(WAIT_SLICE_S, remaining))
-
-
-async def run_cancellable(awaitable: Awaitable[T], cancel: CancelToken) -> T:
-    """Await `awaitable`, abandoning it (and raising `GenerationCancelled`) once the run is cancelled."""
-    cancel.raise_if_cancelled()
-    task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
-    try:
-        while True:
-            done, _pending = await asyncio.wait({task}, timeout=WAIT_SLICE_S)
-            if done:
-                return task.result()
-            if cancel.cancelled:
-                raise GenerationCancelled()
-    finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
 
 
 # --- the client ---------------------------------------------------------------------------------
@@ -508,16 +341,14 @@ class ProviderClient:
     async def _with_retries(
         self,
         what: str,
-        cancel: CancelToken,
         attempt: Callable[[], Awaitable[T]],
         retries: int | None = None,
     ) -> T:
         max_retries = self.settings.max_retries if retries is None else retries
         attempt_no = 0
         while True:
-            cancel.raise_if_cancelled()
             try:
-                return await run_cancellable(attempt(), cancel)
+                return await attempt()
             except _Transient as failure:
                 if attempt_no >= max_retries:
                     tail = f" (gave up after {attempt_no + 1} attempts)" if attempt_no else ""
@@ -533,7 +364,7 @@ class ProviderClient:
                         f"(attempt {attempt_no + 2} of {max_retries + 1})"
                     ),
                 )
-                await wait_cancellable(delay, cancel)
+                await asyncio.sleep(delay)
                 attempt_no += 1
 
     def _transport_failure(self, exc: httpx.TransportError) -> _Transient:
@@ -567,7 +398,6 @@ class ProviderClient:
         method: str,
         path_or_url: str,
         *,
-        cancel: CancelToken,
         what: str = "request",
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
@@ -576,7 +406,7 @@ class ProviderClient:
     ) -> Reply:
         """Send a request (retrying transient failures) and return the successful reply, body read.
 
-        Raises `GenerationError` for any failure and `GenerationCancelled` once `cancel` is set.
+        Raises `GenerationError` for any failure.
         """
         url = self.url(path_or_url)
         limit = self.download_limit if max_bytes is None else max_bytes
@@ -594,7 +424,7 @@ class ProviderClient:
             self._check_status(reply, method, what)
             return reply
 
-        return await self._with_retries(what, cancel, attempt, retries)
+        return await self._with_retries(what, attempt, retries)
 
     def parse_json(self, reply: Reply, what: str = "request") -> Any:
         """The reply's JSON body, or a `GenerationError` saying the provider sent malformed JSON."""
@@ -613,7 +443,6 @@ class ProviderClient:
         method: str,
         path_or_url: str,
         *,
-        cancel: CancelToken,
         what: str = "request",
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
@@ -623,7 +452,6 @@ class ProviderClient:
         reply = await self.request(
             method,
             path_or_url,
-            cancel=cancel,
             what=what,
             json_body=json_body,
             headers=headers,
@@ -647,7 +475,6 @@ class ProviderClient:
         *,
         out_dir: Path,
         stem: str,
-        cancel: CancelToken,
         accept: tuple[str, ...],
         what: str = "download",
     ) -> Path:
@@ -698,7 +525,7 @@ class ProviderClient:
                     )
                 return out.commit(out_dir / f"{stem}.{ext}")
 
-        return await self._with_retries(what, cancel, attempt)
+        return await self._with_retries(what, attempt)
 
     def _save_data_url(
         self, url: str, *, out_dir: Path, stem: str, accept: tuple[str, ...], what: str

@@ -13,7 +13,6 @@ duration_s (else `request.clip_duration`, else 8 s; at most 600 s), model (defau
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import math
 import re
@@ -27,12 +26,12 @@ import numpy.typing as npt
 
 from tui_editor.core.kinds import MUSIC, MUSIC_KEYS
 from tui_editor.generators.base import (
-    CancelToken,
     GenerationError,
     GenerationRequest,
     GenerationResult,
     GuardedGenerator,
     ProgressFn,
+    run_blocking,
 )
 from tui_editor.generators.wav import pcm16_bytes, wav_duration, write_wav
 
@@ -424,42 +423,34 @@ class LocalMusicGenerator(GuardedGenerator):
 
     failure = "Local music synthesis failed"
 
-    async def _generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def _generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         settings = _settings(request.fields, request.clip_duration)
         total = 6
         progress(0, total, f"Composing in {settings.key_name} at {settings.bpm} bpm")
-        cancel.raise_if_cancelled()
 
         style = _style(settings.prompt, request.seed, settings.bpm, settings.key.mode)
         beat_s = 60.0 / settings.bpm
-        harmony = await asyncio.to_thread(_render_harmony, settings.key, style, beat_s)
+        harmony = await run_blocking(_render_harmony, settings.key, style, beat_s)
         progress(1, total, "Rendered chords")
-        cancel.raise_if_cancelled()
 
-        bass = await asyncio.to_thread(_render_bass, settings.key, style, beat_s)
+        bass = await run_blocking(_render_bass, settings.key, style, beat_s)
         progress(2, total, "Rendered bass line")
-        cancel.raise_if_cancelled()
 
         noise_seed = int.from_bytes(hashlib.sha256(f"drums\0{request.seed}".encode()).digest()[:8], "little")
-        drums = await asyncio.to_thread(_render_drums, settings.key, style, beat_s, noise_seed)
+        drums = await run_blocking(_render_drums, settings.key, style, beat_s, noise_seed)
         progress(3, total, "Rendered drums")
-        cancel.raise_if_cancelled()
 
         n = int(round(settings.duration_s * SAMPLE_RATE))
-        mix = await asyncio.to_thread(_arrange, harmony, bass, drums, style, beat_s, n)
+        mix = await run_blocking(_arrange, harmony, bass, drums, style, beat_s, n)
         progress(4, total, "Arranged")
-        cancel.raise_if_cancelled()
 
-        pcm = await asyncio.to_thread(_master, mix, settings.duration_s)
+        pcm = await run_blocking(_master, mix, settings.duration_s)
         del mix
         progress(5, total, "Mastered")
-        cancel.raise_if_cancelled()
 
         target = Path(request.out_dir) / OUTPUT_NAME
-        await asyncio.to_thread(write_wav, target, pcm, SAMPLE_RATE)
-        duration = round(await asyncio.to_thread(wav_duration, target), 2)
+        await run_blocking(write_wav, target, pcm, SAMPLE_RATE)
+        duration = round(await run_blocking(wav_duration, target), 2)
         progress(total, total, f"Saved {OUTPUT_NAME} ({duration:.1f} s)")
         return GenerationResult(
             file=target.resolve(),

@@ -24,7 +24,6 @@ import re
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +31,12 @@ from typing import Any
 
 from tui_editor.core.kinds import NARRATION
 from tui_editor.generators.base import (
-    CancelToken,
     GenerationError,
     GenerationRequest,
     GenerationResult,
     GuardedGenerator,
     ProgressFn,
+    run_blocking,
 )
 from tui_editor.generators.wav import wav_duration, write_wav
 
@@ -51,7 +50,6 @@ OUTPUT_NAME = "narration.wav"
 _CHILD_SCRIPT = Path(__file__).with_name("_espeak_child.py")
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _ESPEAK_INITIALIZE_DONT_EXIT = 0x8000
-_POLL_S = 0.1  # how often a running synthesis looks at the cancel token while waiting for output
 
 # emotion → (pitch 0-100, pitch range 0-100); espeak has no emotions, so they colour the intonation.
 _EMOTION_PROSODY: dict[str, tuple[int, int]] = {
@@ -285,15 +283,12 @@ class LocalNarrationGenerator(GuardedGenerator):
 
     failure = "Local narration failed"
 
-    async def _generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
-        settings = await asyncio.to_thread(_settings, request.fields, request.extra)
+    async def _generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
+        settings = await run_blocking(_settings, request.fields, request.extra)
         spans = sentence_spans(settings.script)
         sentences = max(1, len(spans))
         total = sentences + 1  # one step per sentence spoken, one for writing the file
         progress(0, total, f"Starting espeak-ng ({settings.voice})")
-        cancel.raise_if_cancelled()
 
         out_dir = Path(request.out_dir)
         target = out_dir / OUTPUT_NAME
@@ -301,21 +296,17 @@ class LocalNarrationGenerator(GuardedGenerator):
         os.close(fd)
         pcm_path = Path(pcm_name)
         try:
-            sample_rate = await self._synthesise(
-                settings, request.seed, pcm_path, spans, total, progress, cancel
-            )
-            cancel.raise_if_cancelled()
-            pcm = await asyncio.to_thread(pcm_path.read_bytes)
+            sample_rate = await self._synthesise(settings, request.seed, pcm_path, spans, total, progress)
+            pcm = await run_blocking(pcm_path.read_bytes)
             if not any(pcm):
                 raise GenerationError(
                     "espeak-ng produced no sound for this script: does it contain words?", retryable=False
                 )
-            cancel.raise_if_cancelled()
-            await asyncio.to_thread(write_wav, target, pcm, sample_rate)
+            await run_blocking(write_wav, target, pcm, sample_rate)
         finally:
             with contextlib.suppress(OSError):
                 pcm_path.unlink()
-        duration = round(await asyncio.to_thread(wav_duration, target), 2)
+        duration = round(await run_blocking(wav_duration, target), 2)
         progress(total, total, f"Saved {OUTPUT_NAME} ({duration:.1f} s)")
         return GenerationResult(
             file=target.resolve(),
@@ -337,9 +328,11 @@ class LocalNarrationGenerator(GuardedGenerator):
         spans: list[tuple[int, int]],
         total: int,
         progress: ProgressFn,
-        cancel: CancelToken,
     ) -> int:
-        """Run the child synthesis, relaying progress per sentence; returns the sample rate."""
+        """Run the child synthesis, relaying progress per sentence; returns the sample rate.
+
+        A cancel arrives at an `await` on the child's output; the `finally` then kills the child.
+        """
         lib_path, data_path = _paths()
         if not sys.executable:
             raise GenerationError("Cannot start espeak-ng: no Python interpreter path", retryable=False)
@@ -365,7 +358,7 @@ class LocalNarrationGenerator(GuardedGenerator):
         )
         assert process.stdin is not None and process.stdout is not None and process.stderr is not None
         stderr_task = asyncio.ensure_future(process.stderr.read())
-        deadline = time.monotonic() + 30.0 + 0.05 * len(settings.script)
+        time_limit = 30.0 + 0.05 * len(settings.script)
         sample_rate = 0
         reported = 0
         try:
@@ -373,27 +366,19 @@ class LocalNarrationGenerator(GuardedGenerator):
             with contextlib.suppress(ConnectionError):
                 await process.stdin.drain()
             process.stdin.close()
-            while True:
-                cancel.raise_if_cancelled()
-                if time.monotonic() > deadline:
-                    raise GenerationError("espeak-ng took too long to speak this script", retryable=True)
-                try:
-                    line = await asyncio.wait_for(process.stdout.readline(), _POLL_S)
-                except TimeoutError:
-                    continue
-                if not line:
-                    break
-                tag, _, value = line.decode("ascii", "replace").strip().partition(" ")
-                if tag == "R":
-                    sample_rate = int(value)
-                elif tag == "P":
-                    # The word at 1-based `position` has started: every sentence before it is spoken.
-                    position = int(value) - 1
-                    done = sum(1 for start, _ in spans[1:] if start <= position)
-                    while reported < done:
-                        reported += 1
-                        progress(reported, total, f"Spoke sentence {reported} of {total - 1}")
-                        cancel.raise_if_cancelled()
+            async with asyncio.timeout(time_limit):
+                while line := await process.stdout.readline():
+                    tag, _, value = line.decode("ascii", "replace").strip().partition(" ")
+                    if tag == "R":
+                        sample_rate = int(value)
+                    elif tag == "P":
+                        # The word at 1-based `position` has started: every sentence before it is spoken.
+                        position = int(value) - 1
+                        done = sum(1 for start, _ in spans[1:] if start <= position)
+                        while reported < done:
+                            reported += 1
+                            progress(reported, total, f"Spoke sentence {reported} of {total - 1}")
+                            await asyncio.sleep(0)  # a cancel from the progress callback lands here
             code = await process.wait()
             errors = (await stderr_task).decode("utf-8", "replace").strip()
             if code == 3:
@@ -404,8 +389,10 @@ class LocalNarrationGenerator(GuardedGenerator):
             while reported < total - 1:
                 reported += 1
                 progress(reported, total, f"Spoke sentence {reported} of {total - 1}")
-                cancel.raise_if_cancelled()
+                await asyncio.sleep(0)
             return sample_rate
+        except TimeoutError:
+            raise GenerationError("espeak-ng took too long to speak this script", retryable=True) from None
         finally:
             if process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):

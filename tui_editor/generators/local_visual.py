@@ -11,7 +11,6 @@ height (used when they already have that ratio, else the long side is 768 px), m
 
 from __future__ import annotations
 
-import asyncio
 import colorsys
 import contextlib
 import functools
@@ -29,12 +28,12 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tui_editor.core.kinds import ASPECT_RATIOS, VISUAL
 from tui_editor.generators.base import (
-    CancelToken,
     GenerationError,
     GenerationRequest,
     GenerationResult,
     GuardedGenerator,
     ProgressFn,
+    run_blocking,
 )
 from tui_editor.generators.files import atomic_write_bytes
 from tui_editor.generators.images import size_for_ratio
@@ -313,11 +312,6 @@ def _encode_png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def _write(path: Path, data: bytes, cancel: CancelToken) -> None:
-    cancel.raise_if_cancelled()
-    atomic_write_bytes(path, data)
-
-
 @dataclass(frozen=True)
 class _Settings:
     prompt: str
@@ -353,32 +347,26 @@ class LocalVisualGenerator(GuardedGenerator):
 
     failure = "Local image rendering failed"
 
-    async def _generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def _generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         settings = _settings(request.fields)
         size = (settings.width, settings.height)
         total = 4
         progress(0, total, f"Rendering {settings.width}×{settings.height} image")
-        cancel.raise_if_cancelled()
 
         rng = _rng(settings.prompt, request.seed)
         design = _design(rng)
-        image = await asyncio.to_thread(_background, size, design)
+        image = await run_blocking(_background, size, design)
         progress(1, total, "Painted background")
-        cancel.raise_if_cancelled()
 
-        image = await asyncio.to_thread(_shapes, image, design, rng)
+        image = await run_blocking(_shapes, image, design, rng)
         progress(2, total, "Drew shapes")
-        cancel.raise_if_cancelled()
 
-        image = await asyncio.to_thread(_draw_text, image, settings.prompt, design)
+        image = await run_blocking(_draw_text, image, settings.prompt, design)
         progress(3, total, "Wrote the prompt")
-        cancel.raise_if_cancelled()
 
-        data = await asyncio.to_thread(_encode_png, image)
+        data = await run_blocking(_encode_png, image)
         target = Path(request.out_dir) / OUTPUT_NAME
-        await asyncio.to_thread(_write, target, data, cancel)
+        await run_blocking(atomic_write_bytes, target, data)
         progress(total, total, f"Saved {OUTPUT_NAME}")
         return GenerationResult(
             file=target.resolve(),

@@ -14,7 +14,6 @@ from typing import Any
 from tui_editor.config import ProviderSettings
 from tui_editor.core.kinds import NARRATION, VISUAL
 from tui_editor.generators.base import (
-    CancelToken,
     GenerationError,
     GenerationRequest,
     GenerationResult,
@@ -23,12 +22,11 @@ from tui_editor.generators.base import (
 )
 from tui_editor.generators.http_client import (
     ProviderClient,
-    audio_duration,
-    image_size,
     new_stem,
     provider_message,
 )
 from tui_editor.generators.images import size_for_ratio
+from tui_editor.generators.media_info import audio_duration, image_size
 
 PROVIDER = "OpenAI"
 DEFAULT_IMAGE_MODEL = VISUAL.provider_default_model("openai")
@@ -70,9 +68,7 @@ class _OpenAIGenerator:
 class OpenAIImageGenerator(_OpenAIGenerator):
     """Images from `POST {base_url}/v1/images/generations` (OpenAI or any compatible server)."""
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         fields = request.fields
         prompt = text_field(fields, "prompt")
         if not prompt:
@@ -86,12 +82,9 @@ class OpenAIImageGenerator(_OpenAIGenerator):
             body["response_format"] = "b64_json"
         what = "image generation"
         total = 2
-        cancel.raise_if_cancelled()
         progress(0, total, f"Asking {PROVIDER} ({model}) for an image…")
         async with ProviderClient(self.settings, provider=PROVIDER, environ=self._environ) as http:
-            data = await http.request_json(
-                "POST", "/v1/images/generations", cancel=cancel, what=what, json_body=body
-            )
+            data = await http.request_json("POST", "/v1/images/generations", what=what, json_body=body)
             items = data.get("data")
             item = items[0] if isinstance(items, list) and items else None
             if not isinstance(item, dict):
@@ -114,7 +107,6 @@ class OpenAIImageGenerator(_OpenAIGenerator):
                     url,
                     out_dir=request.out_dir,
                     stem=stem,
-                    cancel=cancel,
                     accept=VISUAL.media.extensions,
                     what="image download",
                 )
@@ -145,9 +137,7 @@ class OpenAIImageGenerator(_OpenAIGenerator):
 class OpenAISpeechGenerator(_OpenAIGenerator):
     """Narration from `POST {base_url}/v1/audio/speech` (OpenAI or any compatible server), as WAV."""
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         fields = request.fields
         script = text_field(fields, "script")
         if not script:
@@ -157,10 +147,9 @@ class OpenAISpeechGenerator(_OpenAIGenerator):
         body = {"model": model, "input": script, "voice": voice, "response_format": "wav"}
         what = "speech generation"
         total = 2
-        cancel.raise_if_cancelled()
         progress(0, total, f"Asking {PROVIDER} ({model}, voice {voice}) to read the script…")
         async with ProviderClient(self.settings, provider=PROVIDER, environ=self._environ) as http:
-            reply = await http.request("POST", "/v1/audio/speech", cancel=cancel, what=what, json_body=body)
+            reply = await http.request("POST", "/v1/audio/speech", what=what, json_body=body)
             progress(1, total, "Saving the audio…")
             if reply.content_type in ("application/json", "text/html", "text/plain"):
                 said = provider_message(reply.content)

@@ -20,8 +20,6 @@ from typing import Any
 from tui_editor.config import ProviderSettings
 from tui_editor.core.kinds import AssetKind, get_kind
 from tui_editor.generators.base import (
-    CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationRequest,
     GenerationResult,
@@ -30,14 +28,12 @@ from tui_editor.generators.base import (
 )
 from tui_editor.generators.http_client import (
     ProviderClient,
-    audio_duration,
-    image_size,
     new_stem,
     one_line,
     same_origin,
-    wait_cancellable,
 )
 from tui_editor.generators.images import size_for_ratio
+from tui_editor.generators.media_info import audio_duration, image_size
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +140,7 @@ class ReplicateGenerator:
             return model, "/v1/predictions"
         return model, f"/v1/models/{owner}/{name}/predictions"
 
-    async def generate(
-        self, request: GenerationRequest, progress: ProgressFn, cancel: CancelToken
-    ) -> GenerationResult:
+    async def generate(self, request: GenerationRequest, progress: ProgressFn) -> GenerationResult:
         kind = self.kind
         if request.kind != kind.name:
             raise GenerationError(
@@ -162,12 +156,11 @@ class ReplicateGenerator:
         body: dict[str, Any] = {"input": inputs}
         if ":" in model:
             body["version"] = model.split(":", 1)[1]
-        cancel.raise_if_cancelled()
         progress(0, 2, f"Starting {model} on {PROVIDER}…")
 
         async with ProviderClient(self.settings, provider=PROVIDER, environ=self._environ) as http:
             prediction = await http.request_json(
-                "POST", create_path, cancel=cancel, what=f"starting {model}", json_body=body
+                "POST", create_path, what=f"starting {model}", json_body=body
             )
             prediction_id = prediction.get("id")
             if not isinstance(prediction_id, str) or not prediction_id:
@@ -181,21 +174,19 @@ class ReplicateGenerator:
             started = time.monotonic()
             try:
                 while status not in TERMINAL_STATUSES:
-                    await wait_cancellable(self.settings.poll_interval_s, cancel)
+                    await asyncio.sleep(self.settings.poll_interval_s)
                     if time.monotonic() - started > self.max_wait_s:
                         raise http.error(
                             f"{model} did not finish within {self.max_wait_s:g} s; "
                             "the prediction was cancelled",
                             retryable=True,
                         )
-                    prediction = await http.request_json(
-                        "GET", get_url, cancel=cancel, what=f"checking on {model}"
-                    )
+                    prediction = await http.request_json("GET", get_url, what=f"checking on {model}")
                     status = self._status(http, prediction, model)
                     step += 1
                     line = _last_log_line(prediction.get("logs"))
                     progress(step, step + 1, f"{status} — {line}" if line else status)
-            except (GenerationCancelled, asyncio.CancelledError):
+            except asyncio.CancelledError:
                 await self._cancel_prediction(http, cancel_url, retries=1)
                 raise
             except GenerationError:
@@ -218,7 +209,6 @@ class ReplicateGenerator:
                 url,
                 out_dir=request.out_dir,
                 stem=new_stem(kind.name),
-                cancel=cancel,
                 accept=kind.media.extensions,
                 what=f"downloading the {kind.label.lower()}",
             )
@@ -242,9 +232,7 @@ class ReplicateGenerator:
     async def _cancel_prediction(self, http: ProviderClient, cancel_url: str, *, retries: int) -> None:
         """Ask Replicate to stop the prediction; failures are logged, never raised."""
         try:
-            await http.request(
-                "POST", cancel_url, cancel=CancelToken(), what="cancelling the prediction", retries=retries
-            )
+            await http.request("POST", cancel_url, what="cancelling the prediction", retries=retries)
         except GenerationError as exc:
             log.warning("%s", exc.message)
 

@@ -14,11 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ..core.errors import StoreError
 from ..core.events import EventError, RunEventData, parse_event
-from ..core.store import Store
+from ..core.store import EventListener, Store
 
 log = logging.getLogger(__name__)
 
@@ -150,21 +149,21 @@ class EventHub:
             with contextlib.suppress(Exception):
                 listener.close()
 
-    def _wait_for_notify(self, listener: Any) -> None:
+    def _wait_for_notify(self, listener: EventListener) -> None:
         """Return on the first notification, after the poll interval, or soon after `stop()`."""
         deadline = time.monotonic() + self.poll_interval_s
         while not self._stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            for _ in listener.notifies(timeout=min(remaining, 0.25), stop_after=1):
+            if listener.wait(min(remaining, 0.25)):
                 return
 
-    def _open_listener(self) -> Any:
+    def _open_listener(self) -> EventListener | None:
         if not self._listen:
             return None
         try:
-            return self.store.listen_connection()
+            return self.store.listen_for_events()
         except Exception as exc:  # noqa: BLE001
             log.warning("cannot LISTEN for events (%s); polling instead", exc)
             return None

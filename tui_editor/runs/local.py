@@ -17,6 +17,7 @@ queued/generating runs whose owner stopped beating (or, on the same host, whose 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -24,7 +25,7 @@ import secrets
 import shutil
 import socket
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -32,14 +33,12 @@ from typing import Any
 from ..config import Settings
 from ..core.clock import new_id, utcnow
 from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
-from ..core.events import RunEventData
+from ..core.exchange import asset_json
 from ..core.flow import Decision, StartRequest
 from ..core.kinds import get_kind
-from ..core.run_record import RunRecord
-from ..core.store import Store, asset_json
+from ..core.run_record import ACTIVE_STATUSES, OPEN_STATUSES, RunRecord, RunStatus
+from ..core.store import Store
 from ..generators.base import (
-    CancelToken,
-    GenerationCancelled,
     GenerationError,
     GenerationRequest,
     GenerationResult,
@@ -87,8 +86,8 @@ class LocalEngine:
         self.heartbeat_interval = settings.engine.heartbeat_interval
         self.stale_after = timedelta(seconds=max(3 * self.heartbeat_interval, 3.0))
         self._generator_factory = generator_factory or generator_for
-        self._tokens: dict[str, CancelToken] = {}
-        self._tasks: dict[str, Any] = {}
+        # Runs generating in this process: the future of each one's task on the engine loop.
+        self._tasks: dict[str, concurrent.futures.Future[None]] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -119,26 +118,15 @@ class LocalEngine:
     def _move(
         self,
         run: RunRecord,
-        from_statuses: Sequence[str],
+        from_statuses: Collection[str],
         event_type: str,
         payload: Mapping[str, Any],
         **values: Any,
     ) -> bool:
         """Compare-and-set the run's status and append its event in one transaction; publish after."""
-        event: RunEventData | None = None
-        with self.store.write() as conn:
-            if not self.store.update_run_if(conn, run.id, from_statuses, **values):
-                return False
-            event = self.store.append_event(
-                conn,
-                RunEventData(
-                    run_id=run.id,
-                    lecture_id=run.lecture_id,
-                    kind=run.kind,
-                    type=event_type,
-                    payload=dict(payload),
-                ),
-            )
+        event = self.store.transition_run(run, from_statuses, event_type, dict(payload), **values)
+        if event is None:
+            return False
         self.hub.publish(event)
         return True
 
@@ -164,45 +152,37 @@ class LocalEngine:
         run_id = new_id("run")
         seed = secrets.randbits(31)
         now = utcnow()
-        with self.store.write() as conn:
-            self.store.insert_run(
-                conn,
-                id=run_id,
-                lecture_id=lecture_id,
-                clip_id=clip.id,
-                kind=spec.name,
-                request={
-                    "fields": fields,
-                    "provider": provider,
-                    "seed": seed,
-                    "clip_duration": clip.duration,
-                    "asset_id": clip.asset_id,
-                },
-                status="queued",
-                created_at=now,
-                updated_at=now,
-                base_revision=revision,
-                base_asset_updated_at=asset["updated_at"],
-                owner=self.process_id,
-            )
-            event = self.store.append_event(
-                conn,
-                RunEventData(
-                    run_id=run_id,
-                    lecture_id=lecture_id,
-                    kind=spec.name,
-                    type="status",
-                    payload={"step": 0, "total_steps": 1, "message": "Queued"},
-                ),
-            )
+        event = self.store.create_run(
+            {"step": 0, "total_steps": 1, "message": "Queued"},
+            id=run_id,
+            lecture_id=lecture_id,
+            clip_id=clip.id,
+            kind=spec.name,
+            request={
+                "fields": fields,
+                "provider": provider,
+                "seed": seed,
+                "clip_duration": clip.duration,
+                "asset_id": clip.asset_id,
+            },
+            status=RunStatus.QUEUED,
+            created_at=now,
+            updated_at=now,
+            base_revision=revision,
+            base_asset_updated_at=asset["updated_at"],
+            owner=self.process_id,
+        )
         self.hub.publish(event)
-        token = CancelToken()
-        with self._lock:
-            self._tokens[run_id] = token
-        future = asyncio.run_coroutine_threadsafe(self._execute(run_id, token), self._ensure_loop())
+        future = asyncio.run_coroutine_threadsafe(self._execute(run_id), self._ensure_loop())
         with self._lock:
             self._tasks[run_id] = future
+        future.add_done_callback(lambda _done: self._forget_task(run_id, future))
         return run_id
+
+    def _forget_task(self, run_id: str, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            if self._tasks.get(run_id) is future:
+                del self._tasks[run_id]
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -213,24 +193,26 @@ class LocalEngine:
                 self._loop, self._loop_thread = loop, thread
             return self._loop
 
-    async def _execute(self, run_id: str, token: CancelToken) -> None:
+    async def _execute(self, run_id: str) -> None:
+        """Generate a run's preview. Cancelled (`asyncio.CancelledError`) only once its run is already
+        cancelled or failed in the store, so its preview folder is then always ours to delete."""
         try:
             run = await asyncio.to_thread(self.store.get_run, run_id)
             moved = await asyncio.to_thread(
                 self._move,
                 run,
-                ["queued"],
+                [RunStatus.QUEUED],
                 "status",
                 {"step": 0, "total_steps": 1, "message": "Starting"},
-                status="generating",
+                status=RunStatus.GENERATING,
             )
             if not moved:
                 return
-            result = await self._generate(run, token)
-            token.raise_if_cancelled()
+            result = await self._generate(run)
             await asyncio.to_thread(self._finish_preview, run, result)
-        except GenerationCancelled:
-            self._remove_preview(run_id)
+        except asyncio.CancelledError:
+            self._remove_preview(run_id)  # the generator has stopped: nothing writes here any more
+            raise
         except GenerationError as exc:
             await asyncio.to_thread(self._fail, run_id, exc.message, exc.retryable)
         except TuiEditorError as exc:
@@ -238,12 +220,8 @@ class LocalEngine:
         except Exception as exc:  # noqa: BLE001 - never leave a run "generating" forever
             log.exception("run %s crashed", run_id)
             await asyncio.to_thread(self._fail, run_id, f"internal error: {exc}", True)
-        finally:
-            with self._lock:
-                self._tokens.pop(run_id, None)
-                self._tasks.pop(run_id, None)
 
-    async def _generate(self, run: RunRecord, token: CancelToken) -> GenerationResult:
+    async def _generate(self, run: RunRecord) -> GenerationResult:
         request = run.request
         kind = run.kind
         generator: Generator = self._generator_factory(
@@ -290,11 +268,11 @@ class LocalEngine:
             clip_duration=float(request.get("clip_duration", 0.0)),
             extra=extra,
         )
-        return await generator.generate(gen_request, threadsafe_progress, token)
+        return await generator.generate(gen_request, threadsafe_progress)
 
     def _progress(self, run: RunRecord, step: int, total: int, message: str) -> None:
         payload = {"step": step, "total_steps": total, "message": message}
-        self._move(run, ["generating"], "status", payload, preview={"progress": payload})
+        self._move(run, [RunStatus.GENERATING], "status", payload, preview={"progress": payload})
 
     def _finish_preview(self, run: RunRecord, result: GenerationResult) -> None:
         spec = get_kind(run.kind)
@@ -307,7 +285,12 @@ class LocalEngine:
         clean = spec.validate_asset(data, partial=True)
         asset = asset_json({"id": asset_id, **clean, "updated_at": utcnow()})
         moved = self._move(
-            run, ["generating"], "preview", {"asset": asset}, status="preview_ready", preview={"asset": asset}
+            run,
+            [RunStatus.GENERATING],
+            "preview",
+            {"asset": asset},
+            status=RunStatus.PREVIEW_READY,
+            preview={"asset": asset},
         )
         if not moved:  # cancelled (or failed by a sweep) while we were generating
             self._remove_preview(run.id)
@@ -322,10 +305,10 @@ class LocalEngine:
         """Move a queued/generating run to `failed` with its `error` event; True if it moved."""
         moved = self._move(
             run,
-            ["queued", "generating"],
+            ACTIVE_STATUSES,
             "error",
             {"message": message, "retryable": retryable},
-            status="failed",
+            status=RunStatus.FAILED,
             error=message,
         )
         if moved:
@@ -335,7 +318,7 @@ class LocalEngine:
     # --- deciding ------------------------------------------------------------------------------
     def decide(self, run_id: str, accept: bool, *, decided_by: str | None = None) -> Decision:
         run = self.store.get_run(run_id)
-        if run.status != "preview_ready":
+        if run.status != RunStatus.PREVIEW_READY:
             raise DecisionError(
                 f"run {run_id} is {run.status}; only a run with a preview waiting can be decided"
             )
@@ -346,10 +329,10 @@ class LocalEngine:
         if not accept:
             moved = self._move(
                 run,
-                ["preview_ready"],
+                [RunStatus.PREVIEW_READY],
                 "rejected",
                 {"decided_by": decided_by},
-                status="rejected",
+                status=RunStatus.REJECTED,
                 decided_by=decided_by,
             )
             if not moved:
@@ -368,7 +351,7 @@ class LocalEngine:
         source = self.data_dir / str(asset["file"])
         if not source.is_file():
             current = self.store.get_run(run.id).status  # decided meanwhile by someone else?
-            if current != "preview_ready":
+            if current != RunStatus.PREVIEW_READY:
                 raise DecisionError(
                     f"run {run.id} is {current}; only a run with a preview waiting can be decided"
                 )
@@ -383,7 +366,7 @@ class LocalEngine:
             # A racing decision may have removed the preview while we copied it: say so plainly.
             target.unlink(missing_ok=True)
             current = self.store.get_run(run.id).status
-            if current != "preview_ready":
+            if current != RunStatus.PREVIEW_READY:
                 raise DecisionError(
                     f"run {run.id} is {current}; only a run with a preview waiting can be decided"
                 ) from None
@@ -413,25 +396,40 @@ class LocalEngine:
         return Decision(accepted=True, asset=saved, revision=revision)
 
     def _expire(self, run: RunRecord) -> None:
-        if self._move(run, ["preview_ready"], "expired", {}, status="expired", error="the preview expired"):
+        if self._move(
+            run,
+            [RunStatus.PREVIEW_READY],
+            "expired",
+            {},
+            status=RunStatus.EXPIRED,
+            error="the preview expired",
+        ):
             self._remove_preview(run.id)
 
     # --- cancelling ----------------------------------------------------------------------------
     def cancel(self, run_id: str) -> None:
         run = self.store.get_run(run_id)
-        if run.status == "preview_ready":
+        if run.status == RunStatus.PREVIEW_READY:
             raise DecisionError(f"run {run_id} has a preview waiting; reject it instead of cancelling")
-        if run.status not in ("queued", "generating"):
+        if run.status not in ACTIVE_STATUSES:
             raise DecisionError(f"run {run_id} is already {run.status}")
-        with self._lock:
-            token = self._tokens.get(run_id)
-        if token is not None:
-            token.cancel()
-        if not self._move(run, ["queued", "generating"], "cancelled", {}, status="cancelled"):
+        # The store first: once the run is cancelled there, a generator that still finishes cannot
+        # publish its preview, so stopping its task afterwards can never lose a preview_ready run.
+        if not self._move(run, ACTIVE_STATUSES, "cancelled", {}, status=RunStatus.CANCELLED):
             current = self.store.get_run(run_id).status
             raise DecisionError(f"run {run_id} is already {current}")
-        if token is None:
+        if not self._stop_task(run_id):
             self._remove_preview(run_id)  # owned elsewhere (or nowhere): its files are ours to clear
+
+    def _stop_task(self, run_id: str) -> bool:
+        """Cancel the run's task if this process runs it (it deletes its preview once the generator has
+        stopped); False when it runs elsewhere or not at all."""
+        with self._lock:
+            future = self._tasks.get(run_id)
+        if future is None:
+            return False
+        future.cancel()  # cancels the task on the engine loop: CancelledError at the generator's await
+        return True
 
     # --- reading -------------------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
@@ -461,13 +459,13 @@ class LocalEngine:
                 return False
             return not (beat["host"] == self.host and not _pid_alive(int(beat["pid"])))
 
-        for run in self.store.list_runs(statuses=["queued", "generating"]):
+        for run in self.store.list_runs(statuses=ACTIVE_STATUSES):
             if owner_alive(run.owner):
                 continue
             if run.owner == self.process_id:
                 continue
             self._fail_run(run, INTERRUPTED)
-        for run in self.store.list_runs(statuses=["preview_ready"]):
+        for run in self.store.list_runs(statuses=[RunStatus.PREVIEW_READY]):
             if now - run.updated_at > self.decision_timeout:
                 self._expire(run)
 
@@ -485,7 +483,7 @@ class LocalEngine:
                 status = None
             except TuiEditorError:
                 continue
-            if status not in ("queued", "generating", "preview_ready"):
+            if status not in OPEN_STATUSES:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def _housekeeping_loop(self) -> None:
@@ -503,17 +501,14 @@ class LocalEngine:
         self._closed = True
         self._stop.set()
         with self._lock:
-            tokens = dict(self._tokens)
-            futures = list(self._tasks.values())
-        for token in tokens.values():
-            token.cancel()
-        for future in futures:
-            with contextlib.suppress(Exception):
-                future.result(timeout=5)
-        for run_id in tokens:
+            running = list(self._tasks)
+        for run_id in running:  # the store first, as in `cancel`
             with contextlib.suppress(TuiEditorError):
-                self._fail_run(self.store.get_run(run_id), INTERRUPTED)
+                if self._fail_run(self.store.get_run(run_id), INTERRUPTED):
+                    self._stop_task(run_id)
         if self._loop is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_drain(), self._loop).result(timeout=10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._loop_thread is not None:
                 self._loop_thread.join(timeout=5)
@@ -521,6 +516,13 @@ class LocalEngine:
             self._housekeeper.join(timeout=5)
         with contextlib.suppress(TuiEditorError):
             self.store.forget_process(self.process_id)
+
+
+async def _drain() -> None:
+    """Wait (bounded) for every other task on the engine loop: cancelled runs clean up, late ones finish."""
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        await asyncio.wait(others, timeout=5)
 
 
 def _promote(source: Path, target: Path) -> None:

@@ -8,10 +8,8 @@ from collections.abc import Iterable
 
 from ..core.errors import TuiEditorError
 from ..core.events import RunEventData
-from ..core.run_record import RunRecord
+from ..core.run_record import INACTIVE_STATUSES, RunRecord
 from .engine import RunEngine
-
-SETTLED = frozenset({"preview_ready", "accepted", "rejected", "cancelled", "failed", "expired"})
 
 
 class WaitTimeout(TuiEditorError):
@@ -21,7 +19,7 @@ class WaitTimeout(TuiEditorError):
 def wait_for_run(
     engine: RunEngine,
     run_id: str,
-    statuses: Iterable[str] = SETTLED,
+    statuses: Iterable[str] = INACTIVE_STATUSES,
     *,
     timeout: float = 600.0,
     recheck_s: float = 1.0,

@@ -41,6 +41,7 @@ from ..core.errors import TuiEditorError
 from ..core.events import RunEventData
 from ..core.provider import LectureEditorProvider, LoadTicket
 from ..core.run_record import RunRecord
+from ..core.runboard import BOARD_STATUSES, RunBoard
 from ..core.snapshot import LectureSnapshot
 from .bindings import APP_BINDINGS
 from .messages import (
@@ -54,7 +55,6 @@ from .messages import (
     SnapshotLoadFailed,
     StartupFailed,
 )
-from .runboard import RunBoard
 from .screens.lecture import LectureScreen
 
 if TYPE_CHECKING:
@@ -65,8 +65,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Run statuses whose state the timeline shows at load.
-BOARD_STATUSES = ("queued", "generating", "preview_ready", "failed")
 DEFAULT_THEME = "textual-dark"
 
 
@@ -172,7 +170,7 @@ class TuiEditorApp(App[int]):
         try:
             lectures = runtime.store.list_lectures()
             if not lectures:
-                from ..core.demo import ensure_demo
+                from ..demo import ensure_demo
 
                 self._post(LoadingNoted("Creating the demo lecture…"))
                 ensure_demo(runtime.store, self.settings.data_path)

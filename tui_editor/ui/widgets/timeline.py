@@ -22,9 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...core.kinds import TRACK_NAMES
+from ...core.runboard import RunBoard
 from ...core.snapshot import ClipView, LectureSnapshot
 from ..bindings import TIMELINE_BINDINGS
-from ..runboard import RunBoard
 
 TRACK_TITLES = {"visual": "VISUAL", "voice": "VOICE", "music": "MUSIC"}
 STATUS_ICONS = {"idle": "·", "queued": "◌", "generating": "◐", "preview_ready": "●", "failed": "✗"}

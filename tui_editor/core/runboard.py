@@ -15,24 +15,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..core.clock import utcnow
-from ..core.events import RunEventData
-from ..core.run_record import RunRecord
+from .clock import utcnow
+from .events import RunEventData
+from .run_record import ENDED_BY_SYSTEM, ENDED_BY_USER, FINAL_STATUSES, OPEN_STATUSES, RunRecord, RunStatus
 
 _RANK = {
-    "queued": 0,
-    "generating": 1,
-    "preview_ready": 2,
-    "accepted": 3,
-    "rejected": 3,
-    "cancelled": 3,
-    "failed": 3,
-    "expired": 3,
+    RunStatus.QUEUED: 0,
+    RunStatus.GENERATING: 1,
+    RunStatus.PREVIEW_READY: 2,
+    **dict.fromkeys(FINAL_STATUSES, 3),
 }
-#: Statuses after which a clip is idle again (nothing to show).
-SETTLED = frozenset({"accepted", "rejected", "cancelled"})
-#: Statuses the lecture screen reports as failed.
-FAILED = frozenset({"failed", "expired"})
+_FINAL_RANK = 3
+#: The runs a lecture's board starts from: undecided ones, and failures still worth showing (an
+#: expired preview is old news).
+BOARD_STATUSES = OPEN_STATUSES | {RunStatus.FAILED}
 
 
 @dataclass(frozen=True)
@@ -42,7 +38,7 @@ class ClipRun:
     run_id: str
     clip_id: str
     kind: str
-    status: str
+    status: RunStatus
     created_at: datetime
     step: int = 0
     total_steps: int = 0
@@ -53,9 +49,9 @@ class ClipRun:
     @property
     def state(self) -> str:
         """What the timeline shows: idle, queued, generating, preview_ready or failed."""
-        if self.status in SETTLED:
-            return "idle"
-        if self.status in FAILED:
+        if self.status in ENDED_BY_USER:
+            return "idle"  # nothing to show: the user ended it
+        if self.status in ENDED_BY_SYSTEM:
             return "failed"
         return self.status
 
@@ -67,7 +63,7 @@ class ClipRun:
         if state == "preview_ready":
             return "preview ready"
         if state == "failed":
-            return "expired" if self.status == "expired" else "failed"
+            return "expired" if self.status == RunStatus.EXPIRED else "failed"
         return state
 
 
@@ -92,40 +88,49 @@ def run_from_record(record: RunRecord) -> ClipRun:
         step=step,
         total_steps=total,
         error=record.error,
-        preview=record.preview_asset if record.status == "preview_ready" else None,
+        preview=record.preview_asset if record.status == RunStatus.PREVIEW_READY else None,
         updated_at=record.updated_at,
     )
 
 
 def advance(run: ClipRun, event: RunEventData) -> ClipRun:
     """The run after `event`; never moves backwards."""
-    rank = _RANK.get(run.status, 3)
+    rank = _RANK[run.status]
     payload = event.payload
     when = event.created_at
     if event.type == "status":
-        if rank <= _RANK["generating"]:
+        if rank <= _RANK[RunStatus.GENERATING]:
             step = int(payload.get("step", 0))
             total = int(payload.get("total_steps", 0))
-            if run.status != "generating" or step >= run.step:
-                return replace(run, status="generating", step=step, total_steps=total, updated_at=when)
+            if run.status != RunStatus.GENERATING or step >= run.step:
+                return replace(
+                    run, status=RunStatus.GENERATING, step=step, total_steps=total, updated_at=when
+                )
         return run
     if event.type == "preview":
-        if rank < _RANK["preview_ready"]:
+        if rank < _RANK[RunStatus.PREVIEW_READY]:
             asset = payload.get("asset")
             return replace(
                 run,
-                status="preview_ready",
+                status=RunStatus.PREVIEW_READY,
                 preview=asset if isinstance(asset, Mapping) else None,
                 updated_at=when,
             )
         return run
-    if rank >= 3:
+    if rank >= _FINAL_RANK:
         return run
     if event.type == "error":
-        if rank < _RANK["preview_ready"]:
-            return replace(run, status="failed", error=str(payload.get("message") or ""), updated_at=when)
+        if rank < _RANK[RunStatus.PREVIEW_READY]:
+            return replace(
+                run, status=RunStatus.FAILED, error=str(payload.get("message") or ""), updated_at=when
+            )
         return run
-    final = {"complete": "accepted", "rejected": "rejected", "cancelled": "cancelled", "expired": "expired"}
+    final = {
+        "complete": RunStatus.ACCEPTED,
+        "rejected": RunStatus.REJECTED,
+        "cancelled": RunStatus.CANCELLED,
+        "expired": RunStatus.EXPIRED,
+    }
     if event.type in final:
         return replace(run, status=final[event.type], preview=None, updated_at=when)
     return run
@@ -155,7 +160,7 @@ class RunBoard:
 
     def pending_reviews(self) -> list[ClipRun]:
         """Every run whose preview waits for a decision, oldest first."""
-        ready = [r for r in self.runs.values() if r.status == "preview_ready"]
+        ready = [r for r in self.runs.values() if r.status == RunStatus.PREVIEW_READY]
         return sorted(ready, key=lambda r: (r.updated_at or r.created_at, r.run_id))
 
     def counts(self) -> dict[str, int]:
@@ -167,7 +172,7 @@ class RunBoard:
                 result["generating"] += 1
             elif state in result:
                 result[state] += 1
-        result["preview_ready"] = len([r for r in self.runs.values() if r.status == "preview_ready"])
+        result["preview_ready"] = len([r for r in self.runs.values() if r.status == RunStatus.PREVIEW_READY])
         return result
 
     # --- feeding -------------------------------------------------------------------------------
@@ -197,9 +202,9 @@ class RunBoard:
             return set()
         fresh = run_from_record(record)
         current = self.runs.get(record.id)
-        if current is None or _RANK.get(fresh.status, 3) > _RANK.get(current.status, 3):
+        if current is None or _RANK[fresh.status] > _RANK[current.status]:
             run = fresh
-        elif current.status == fresh.status == "generating" and fresh.step > current.step:
+        elif current.status == fresh.status == RunStatus.GENERATING and fresh.step > current.step:
             run = replace(current, step=fresh.step, total_steps=fresh.total_steps)
         else:
             run = current
@@ -242,7 +247,7 @@ def synthetic_record(
         lecture_id=lecture_id,
         clip_id=clip_id,
         kind=kind,
-        status=status,
+        status=RunStatus(status),
         request={},
         preview={"asset": dict(preview)} if preview is not None else None,
         error=None,

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .clock import new_id
-from .store import Store
+from .core.clock import new_id
+from .core.store import Store
 
 DEMO_TITLE = "Photosynthesis"
 
@@ -102,10 +102,10 @@ def _plan() -> dict[str, Any]:
 
 async def _render(plan: dict[str, Any], data_dir: Path, work: Path) -> None:
     """Generate every asset's media with the local generators and move it under `media/`."""
-    from ..generators.base import CancelToken, GenerationRequest, Generator
-    from ..generators.local_music import LocalMusicGenerator
-    from ..generators.local_narration import LocalNarrationGenerator
-    from ..generators.local_visual import LocalVisualGenerator
+    from .generators.base import GenerationRequest, Generator
+    from .generators.local_music import LocalMusicGenerator
+    from .generators.local_narration import LocalNarrationGenerator
+    from .generators.local_visual import LocalVisualGenerator
 
     generators: dict[str, Generator] = {
         "visual": LocalVisualGenerator(),
@@ -120,7 +120,7 @@ async def _render(plan: dict[str, Any], data_dir: Path, work: Path) -> None:
         out = work / f"{kind}-{index}"
         out.mkdir(parents=True)
         request = GenerationRequest(kind=kind, fields=dict(asset), out_dir=out, seed=1000 + index)
-        result = await generators[kind].generate(request, ignore, CancelToken())
+        result = await generators[kind].generate(request, ignore)
         target = data_dir / "media" / kind / asset["id"] / f"demo{Path(result.file).suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(result.file), target)
