@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tui_editor.core.kinds import MUSIC, NARRATION, VISUAL
 from tui_editor.generators.wav import WavError, wav_info
 from tui_editor.ui.widgets.audio import AudioPreview
 from tui_editor.ui.widgets.image import ImagePreview
@@ -15,7 +16,6 @@ from tui_editor.ui.widgets.media_files import (
     asset_url,
     describe_error,
     display_name,
-    is_audio_asset,
     media_path,
 )
 
@@ -27,13 +27,15 @@ def test_urls_key_previews_by_token_and_committed_assets_by_time(tmp_path: Path)
     assert asset_url(committed, preview_token=3) == "media/narration/n1/a.wav?preview=3"
     assert asset_url({"file": ""}) == "" and asset_url(None) == ""
     assert media_path(tmp_path, "media/x.wav?preview=3") == tmp_path / "media" / "x.wav"
-    assert is_audio_asset(committed) and not is_audio_asset({"file": "v/a.png"}) and not is_audio_asset(None)
 
 
-def test_audio_files_get_the_audio_preview_and_the_rest_a_picture(tmp_path: Path) -> None:
-    assert isinstance(media_preview({"file": "a.wav"}, data_dir=tmp_path), AudioPreview)
-    assert isinstance(media_preview({"file": "a.png"}, data_dir=tmp_path), ImagePreview)
-    assert isinstance(media_preview(None, data_dir=tmp_path, audio=True), AudioPreview)
+def test_the_kinds_media_type_picks_the_preview_whatever_the_file_is_called(tmp_path: Path) -> None:
+    assert isinstance(
+        media_preview({"file": "a.mp3"}, media=NARRATION.media, data_dir=tmp_path), AudioPreview
+    )
+    assert isinstance(media_preview({"file": "a.wav"}, media=MUSIC.media, data_dir=tmp_path), AudioPreview)
+    assert isinstance(media_preview({"file": "a.png"}, media=VISUAL.media, data_dir=tmp_path), ImagePreview)
+    assert isinstance(media_preview(None, media=NARRATION.media, data_dir=tmp_path), AudioPreview)
 
 
 def test_names_and_errors_are_one_printable_line(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from ...core.urls import strip_cache_buster
 from ..bindings import REVIEW_BINDINGS, key_for
 from ..widgets.fields import format_value
 from ..widgets.media import media_preview
-from ..widgets.media_files import asset_url, is_audio_asset, media_path
+from ..widgets.media_files import asset_url, media_path
 from ..widgets.player import AudioPlayer, PlayerError
 from .session_view import SessionView
 
@@ -110,7 +110,7 @@ class ReviewScreen(SessionView, ModalScreen[None]):
         self.preview: Mapping[str, Any] | None = state.preview
         self.preview_token = state.preview_token
         self.current: Mapping[str, Any] | None = session.asset
-        self.is_audio = is_audio_asset(self.preview) or is_audio_asset(self.current)
+        self.is_audio = self.kind.media.is_audio
         self._decision: str | None = None  # what the user chose here, for the closing notification
         self._player_message: str | None = None
         self._player: AudioPlayer | None = None
@@ -147,7 +147,7 @@ class ReviewScreen(SessionView, ModalScreen[None]):
                             self.current,
                             data_dir=self.data_dir,
                             protocol=self.image_protocol,
-                            audio=self.is_audio,
+                            media=self.kind.media,
                         )
                     with Vertical(classes="review-side", id="review-preview"):
                         yield Static("Preview", classes="review-side-title")
@@ -156,7 +156,7 @@ class ReviewScreen(SessionView, ModalScreen[None]):
                             data_dir=self.data_dir,
                             protocol=self.image_protocol,
                             preview_token=self.preview_token,
-                            audio=self.is_audio,
+                            media=self.kind.media,
                         )
             yield Static("", id="review-status", classes="-empty", markup=False)
             with Horizontal(id="review-buttons"):

@@ -1,4 +1,4 @@
-"""`media_preview`: the widget that shows an asset's media — a waveform for audio, a picture otherwise.
+"""`media_preview`: the widget that shows an asset's media — a waveform for audio, a picture for images.
 
 The parts live in their own modules: `media_files` (asset → URL → file), `image` and `halfblock`
 (pictures), `terminal_graphics` (which protocol draws them), `audio` (facts and waveforms) and
@@ -13,27 +13,22 @@ from typing import Any
 
 from textual.widget import Widget
 
+from ...core.kinds import MediaType
 from .audio import AudioPreview
 from .image import ImagePreview
-from .media_files import is_audio_asset
 
 
 def media_preview(
     asset: Mapping[str, Any] | None,
     *,
+    media: MediaType,
     data_dir: Path,
     protocol: str = "auto",
     preview_token: int | None = None,
-    audio: bool | None = None,
     id: str | None = None,  # noqa: A002
 ) -> Widget:
-    """The media widget for an asset: a waveform for audio files, a picture otherwise.
-
-    `audio` forces the choice when the asset has no file yet (a kind's other assets decide).
-    """
-    if audio is None:
-        audio = is_audio_asset(asset)
-    if audio:
+    """The media widget for an asset whose kind's files are `media` (the kind decides, not the file name)."""
+    if media.is_audio:
         return AudioPreview(asset, data_dir=data_dir, preview_token=preview_token, id=id)
     return ImagePreview(asset, data_dir=data_dir, protocol=protocol, preview_token=preview_token, id=id)
 

@@ -13,8 +13,6 @@ from typing import Any
 
 from ...core.urls import build_asset_url, strip_cache_buster
 
-AUDIO_SUFFIXES = frozenset({".wav", ".wave"})
-
 
 def asset_url(asset: Mapping[str, Any] | None, *, preview_token: int | None = None) -> str:
     """The cache key of an asset's media: a preview by its token, a committed asset by `updated_at`."""
@@ -29,12 +27,6 @@ def media_path(data_dir: Path, url: str) -> Path:
     """The file a media URL names, under the data directory (absolute paths are kept)."""
     relative = Path(strip_cache_buster(url))
     return relative if relative.is_absolute() else Path(data_dir) / relative
-
-
-def is_audio_asset(asset: Mapping[str, Any] | None) -> bool:
-    """Audio or not, from the asset's file (no per-kind code): `.wav` is audio, anything else is not."""
-    file = str((asset or {}).get("file") or "")
-    return Path(strip_cache_buster(file)).suffix.lower() in AUDIO_SUFFIXES
 
 
 def printable(text: str) -> str:
