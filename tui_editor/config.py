@@ -3,7 +3,7 @@
 The repository's top-level `config.toml` documents every key with its default. A user's file is found
 at `--config`, else `$TUI_EDITOR_CONFIG`, else `<XDG config dir>/tui-editor/config.toml` if it exists.
 Environment overrides: `TUI_EDITOR_DB`, `TUI_EDITOR_DATA_DIR`, and any key as
-`TUI_EDITOR__SECTION__KEY` (e.g. `TUI_EDITOR__ENGINE__DECISION_TIMEOUT=60`).
+`TUI_EDITOR__SECTION__KEY` (e.g. `TUI_EDITOR__ENGINE__DECISION_TIMEOUT=60`, `TUI_EDITOR__LOG__LEVEL=debug`).
 API keys are never read from files: a provider names the environment variable that holds its key.
 """
 
@@ -130,6 +130,18 @@ class UISettings:
     """Command that plays a WAV file (`{file}` is replaced), `auto` to look for one, or `none`."""
 
 
+LogLevel = Literal["debug", "info", "warning", "error"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+
+
+@dataclass
+class LogSettings:
+    level: LogLevel = "warning"
+    """The least severe messages written to the log file."""
+    file: str = ""
+    """The log file. Empty: `tui-editor.log` in the platform's log directory."""
+
+
 @dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -139,6 +151,7 @@ class Settings:
     generators: GeneratorsSettings = field(default_factory=GeneratorsSettings)
     providers: ProvidersSettings = field(default_factory=ProvidersSettings)
     ui: UISettings = field(default_factory=UISettings)
+    log: LogSettings = field(default_factory=LogSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id → key(s). An entry replaces the default key of that binding."""
 
@@ -163,6 +176,14 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{self.data_path / 'tui-editor.db'}"
+
+    @property
+    def log_path(self) -> Path:
+        if self.log.file:
+            return Path(self.log.file).expanduser()
+        import platformdirs
+
+        return platformdirs.user_log_path("tui-editor") / "tui-editor.log"
 
 
 def _as_dict(obj: Any) -> Any:
@@ -296,6 +317,7 @@ def load_settings(
     *,
     data_dir: str | Path | None = None,
     db_url: str | None = None,
+    log_level: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Build the settings from every layer; raise `ConfigError` with one readable line on any problem."""
@@ -330,6 +352,8 @@ def load_settings(
         flags.setdefault("storage", {})["data_dir"] = str(data_dir)
     if db_url is not None:
         flags.setdefault("database", {})["url"] = db_url
+    if log_level is not None:
+        flags.setdefault("log", {})["level"] = log_level
     merged = _deep_merge(_deep_merge(data, overrides), flags)
     try:
         settings = parse_settings(merged)
