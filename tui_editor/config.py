@@ -253,7 +253,13 @@ def _build(cls: type[Any], data: Any, where: str = "") -> Any:
     for name, spec in known.items():
         path = f"{where}.{name}" if where else name
         if name in data:
-            values[name] = _check_value(hints[name], data[name], path, spec.metadata)
+            value = data[name]
+            factory = spec.default_factory
+            if is_dataclass(hints[name]) and factory is not MISSING and isinstance(value, Mapping):
+                # A table that sets some keys keeps the defaults of the others (a provider's
+                # `base_url` alone, without its `api_key_env`).
+                value = _deep_merge(_as_dict(factory()), value)
+            values[name] = _check_value(hints[name], value, path, spec.metadata)
         elif spec.default is MISSING and spec.default_factory is MISSING:
             raise _Invalid(path, "is required")
     return cls(**values)
