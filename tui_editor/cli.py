@@ -230,9 +230,9 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
         snapshot = runtime.store.load_snapshot(lecture_id)
     finally:
         runtime.close()
-    print(f"{snapshot.title}  ({snapshot.id}, revision {snapshot.revision})")
+    print(f"{_printable(snapshot.title)}  ({snapshot.id}, revision {snapshot.revision})")
     if snapshot.summary:
-        print(snapshot.summary)
+        print(_printable(snapshot.summary))
     for track in ("visual", "voice", "music"):
         clips = snapshot.track(track)
         print(f"\n{track.upper()} ({len(clips)} clips)")
@@ -361,7 +361,7 @@ def _report_run(record: Any, as_json: bool, extra: dict[str, Any] | None = None)
     if "revision" in extra:
         line += f"  (lecture revision {extra['revision']})"
     if record.error:
-        line += f"  error: {record.error}"
+        line += f"  error: {_printable(record.error)}"
     print(line)
 
 

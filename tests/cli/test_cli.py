@@ -238,6 +238,17 @@ def test_export_then_import_shows_two_lectures(cli: Cli, demo_copy: Path, tmp_pa
     ]
 
 
+def test_control_characters_in_a_title_are_printed_escaped(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(lecture_doc(title="Evil \x1b[2J\x07 title")), encoding="utf-8")
+    data = tmp_path / "data"
+    lecture_id = cli.json("import", str(path), "--json", data_dir=data)["id"]
+    for args in (("lectures",), ("show", lecture_id)):
+        out = cli.ok(*args, data_dir=data)
+        assert "\x1b" not in out and "\x07" not in out
+        assert "Evil \\x1b[2J\\x07 title" in out
+
+
 def test_demo_still_succeeds_after_a_copy_of_it_was_imported(
     cli: Cli, demo_copy: Path, tmp_path: Path
 ) -> None:
