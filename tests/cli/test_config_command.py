@@ -33,16 +33,18 @@ def test_json_shows_every_setting_and_the_paths(cli: Cli, tmp_path: Path) -> Non
 def test_layers_show_up_resolved(cli: Cli, tmp_path: Path) -> None:
     config = tmp_path / "mine.toml"
     config.write_text('[ui]\ntheme = "nord"\n[log]\nfile = "~/logs/te.log"\n', encoding="utf-8")
-    cli.env["TUI_EDITOR__EVENTS__POLL_INTERVAL_MS"] = "50"
+    home = cli.env["HOME"]
+    cli.env |= {"TUI_EDITOR__EVENTS__POLL_INTERVAL_MS": "50", "HOME": str(tmp_path / "home")}
     try:
         report = cli.json("--config", str(config), "--log-level", "debug", "config", "--json")
     finally:
         del cli.env["TUI_EDITOR__EVENTS__POLL_INTERVAL_MS"]
+        cli.env["HOME"] = home
     assert report["paths"]["config_file"] == str(config) and report["paths"]["config_file_exists"] is True
     assert report["settings"]["ui"]["theme"] == "nord"
     assert report["settings"]["events"]["poll_interval_ms"] == 50
     assert report["settings"]["log"] == {"level": "debug", "file": "~/logs/te.log"}
-    assert report["paths"]["log_file"] == str(Path("~/logs/te.log").expanduser())
+    assert report["paths"]["log_file"] == str(tmp_path / "home" / "logs" / "te.log")
 
 
 def test_the_database_password_is_hidden(cli: Cli) -> None:
