@@ -96,3 +96,29 @@ def test_generator_sections_are_made_from_the_kinds_options(tmp_path: Path) -> N
         config.write_text(text)
         with pytest.raises(ConfigError, match=re.escape(expected)):
             load_settings(config, environ={})
+
+
+def test_a_table_that_sets_one_key_keeps_the_other_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[providers.replicate]\nbase_url = "http://127.0.0.1:9"\n')
+    settings = load_settings(config, environ={"TUI_EDITOR__PROVIDERS__OPENAI__TIMEOUT_S": "5"})
+    assert settings.providers.replicate.base_url == "http://127.0.0.1:9"
+    assert settings.providers.replicate.api_key_env == "REPLICATE_API_TOKEN"
+    assert (
+        settings.providers.openai.timeout_s == 5 and settings.providers.openai.api_key_env == "OPENAI_API_KEY"
+    )
+
+
+def test_log_settings_layers_and_location(tmp_path: Path) -> None:
+    settings = load_settings(environ={})
+    assert settings.log.level == "warning" and settings.log.file == ""
+    assert settings.log_path == tmp_path / "xdg-state" / "tui-editor" / "log" / "tui-editor.log"
+    config = tmp_path / "c.toml"
+    config.write_text(f'[log]\nlevel = "info"\nfile = "{tmp_path / "mine.log"}"\n')
+    assert load_settings(config, environ={}).log.level == "info"
+    assert load_settings(config, environ={}).log_path == tmp_path / "mine.log"
+    env = {"TUI_EDITOR__LOG__LEVEL": "error"}
+    assert load_settings(config, environ=env).log.level == "error"
+    assert load_settings(config, environ=env, log_level="debug").log.level == "debug"
+    with pytest.raises(ConfigError, match="'log.level'"):
+        load_settings(environ={"TUI_EDITOR__LOG__LEVEL": "chatty"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -20,21 +21,6 @@ from . import __version__
 #: How argparse reads each field type of `core.kinds` (text by default).
 FLAG_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float}
 
-COMMANDS = (
-    "demo",
-    "lectures",
-    "show",
-    "export",
-    "import",
-    "regenerate",
-    "runs",
-    "accept",
-    "reject",
-    "cancel",
-    "revisions",
-    "restore",
-)
-
 
 class UsageError(Exception):
     pass
@@ -45,43 +31,70 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _global_parser() -> argparse.ArgumentParser:
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: global options, then a command and its own options.
+
+    `tui-editor [LECTURE]` (no command) opens the editor; `main` takes a LECTURE out before parsing,
+    since argparse cannot tell an optional positional from a command name.
+    """
+    from .core.kinds import request_flags
+
     parser = _Parser(
         prog="tui-editor",
-        description="A keyboard-driven terminal editor for narrated video lectures.",
-        epilog="Commands: "
-        + ", ".join(COMMANDS)
-        + ". With no command, opens the editor (on LECTURE if given).",
+        usage="tui-editor [global options] [LECTURE | COMMAND [options]]",
+        description="A keyboard-driven terminal editor for narrated video lectures. "
+        "With no command, opens the editor (on LECTURE, an id or exact title, if given).",
+        allow_abbrev=False,
     )
     parser.add_argument("--config", metavar="PATH", help="config file (env TUI_EDITOR_CONFIG)")
     parser.add_argument("--data-dir", metavar="PATH", help="data directory (env TUI_EDITOR_DATA_DIR)")
     parser.add_argument("--db", metavar="URL", help="database URL (env TUI_EDITOR_DB)")
-    parser.add_argument("--version", action="version", version=f"tui-editor {__version__}")
-    return parser
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        metavar="LEVEL",
+        help=f"least severe messages written to the log file: {', '.join(LOG_LEVELS)} "
+        "(config [log] level, env TUI_EDITOR__LOG__LEVEL; default warning)",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"tui-editor {__version__}", help="print the version"
+    )
+    sub = parser.add_subparsers(
+        dest="command",
+        metavar="COMMAND",
+        title="commands",
+        help="`tui-editor COMMAND --help` shows a command's options",
+        parser_class=_Parser,
+        required=False,
+    )
 
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        made: argparse.ArgumentParser = sub.add_parser(
+            name, help=text, description=text[0].upper() + text[1:]
+        )
+        return made
 
-def _command_parser() -> argparse.ArgumentParser:
-    from .core.kinds import request_flags
+    def json_flag(p: argparse.ArgumentParser, what: str = "the result") -> None:
+        p.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 
-    parser = _Parser(prog="tui-editor")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    command("demo", "create the demo lecture (idempotent) and print its id")
+    json_flag(p := command("lectures", "list lectures"), "the lectures")
+    p = command("show", "show a lecture's clips")
+    p.add_argument("lecture", help="lecture id or exact title")
+    json_flag(p, "the lecture's export document")
+    p = command("export", "export a lecture as JSON")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p = command("import", "import a lecture from an export JSON file")
+    p.add_argument("file", help="an export document (from `tui-editor export`)")
+    json_flag(p, "the new lecture")
 
-    sub.add_parser("demo", help="create the demo lecture (idempotent)")
-    p = sub.add_parser("lectures", help="list lectures")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("show", help="show a lecture")
-    p.add_argument("lecture")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("export", help="export a lecture as JSON")
-    p.add_argument("lecture")
-    p.add_argument("-o", "--output", metavar="FILE")
-    p = sub.add_parser("import", help="import a lecture from an export JSON file")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("regenerate", help="regenerate a clip's asset")
-    p.add_argument("lecture")
-    p.add_argument("clip")
+    p = command("regenerate", "regenerate a clip's asset")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument("clip", help="clip id or exact name")
     for flag in request_flags():
         p.add_argument(
             flag.option,
@@ -95,36 +108,77 @@ def _command_parser() -> argparse.ArgumentParser:
     mode.add_argument("--reject", action="store_true", help="reject the preview when it is ready")
     mode.add_argument("--no-wait", action="store_true", help="return at once (team engine only)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the preview")
-    p.add_argument("--json", action="store_true")
+    json_flag(p, "the run")
 
-    p = sub.add_parser("runs", help="list generation runs")
-    p.add_argument("--lecture")
-    p.add_argument("--status")
-    p.add_argument("--json", action="store_true")
+    p = command("runs", "list generation runs")
+    p.add_argument("--lecture", help="only this lecture's runs (id or exact title)")
+    p.add_argument("--status", help="only runs in this status")
+    json_flag(p, "the runs")
     for name, text in (
         ("accept", "accept a run's preview"),
         ("reject", "reject a run's preview"),
         ("cancel", "cancel a run"),
     ):
-        p = sub.add_parser(name, help=text)
-        p.add_argument("run")
-        p.add_argument("--json", action="store_true")
+        p = command(name, text)
+        p.add_argument("run", help="run id")
+        json_flag(p, "the run")
 
-    p = sub.add_parser("revisions", help="list a lecture's revisions")
-    p.add_argument("lecture")
-    p.add_argument("--json", action="store_true")
-    p = sub.add_parser("restore", help="restore a lecture to an earlier revision")
-    p.add_argument("lecture")
-    p.add_argument("revision", type=int)
+    p = command("revisions", "list a lecture's revisions")
+    p.add_argument("lecture", help="lecture id or exact title")
+    json_flag(p, "the revisions")
+    p = command("restore", "restore a lecture to an earlier revision")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument("revision", type=int, help="revision number (see `tui-editor revisions`)")
+
+    p = command("config", "print the resolved settings and the paths in use")
+    json_flag(p, "them")
+    p = command("completion", "print a shell completion script")
+    p.add_argument("shell", choices=("bash", "zsh"), help="the shell: bash or zsh")
     return parser
+
+
+def command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The parser's commands, in the order of `--help`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def _split_lecture(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], str | None]:
+    """Take the editor's LECTURE out of `argv`: the first positional word when it is not a command.
+
+    A LECTURE must be the last word; anything after it is an unknown command's arguments.
+    """
+    takes_value = {opt for action in parser._actions if action.nargs != 0 for opt in action.option_strings}
+    commands = command_names(parser)
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            break
+        if word.startswith("-"):
+            i += 2 if word in takes_value else 1
+            continue
+        if word in commands:
+            return argv, None
+        if i != len(argv) - 1:
+            raise UsageError(f"tui-editor: unknown command {word!r} (commands: {', '.join(commands)})")
+        return argv[:i], word
+    return argv, None
 
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def _printable(text: str) -> str:
+    """`text` with control characters escaped: names and titles come from anywhere."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
-    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
+    cells = [list(map(str, header))] + [[_printable(str(c)) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     for row in cells:
         sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
@@ -181,9 +235,9 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
         snapshot = runtime.store.load_snapshot(lecture_id)
     finally:
         runtime.close()
-    print(f"{snapshot.title}  ({snapshot.id}, revision {snapshot.revision})")
+    print(f"{_printable(snapshot.title)}  ({snapshot.id}, revision {snapshot.revision})")
     if snapshot.summary:
-        print(snapshot.summary)
+        print(_printable(snapshot.summary))
     for track in ("visual", "voice", "music"):
         clips = snapshot.track(track)
         print(f"\n{track.upper()} ({len(clips)} clips)")
@@ -303,7 +357,7 @@ def _report_run(record: Any, as_json: bool, extra: dict[str, Any] | None = None)
     if "revision" in extra:
         line += f"  (lecture revision {extra['revision']})"
     if record.error:
-        line += f"  error: {record.error}"
+        line += f"  error: {_printable(record.error)}"
     print(line)
 
 
@@ -394,6 +448,94 @@ def cmd_restore(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _hide_password(url: str) -> str:
+    """The database URL with its password (in the authority or a `password=` query) as ***."""
+    import re
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: hide what looks like a password
+        shown = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", url)
+    return re.sub(r"(?i)(password=)[^&]*", r"\1***", shown)
+
+
+def _toml_key(key: str) -> str:
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _toml_lines(table: dict[str, Any], prefix: str = "") -> list[str]:
+    """`table` as TOML; strings as JSON strings (valid TOML, control characters escaped)."""
+    lines = [f"{_toml_key(k)} = {json.dumps(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    for key, value in table.items():
+        if isinstance(value, dict):
+            name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
+            only_tables = value and all(isinstance(v, dict) for v in value.values())
+            lines += [] if only_tables else ["", f"[{name}]"]
+            lines += _toml_lines(value, name)
+    return lines
+
+
+def _config_report(settings: Any) -> dict[str, Any]:
+    from .config import default_config_path
+
+    config_file = Path(settings.config_file) if settings.config_file else default_config_path()
+    values = settings.as_dict()
+    values["database"]["url"] = _hide_password(values["database"]["url"])
+    api_keys = {
+        name: {
+            "env": provider["api_key_env"],
+            "key": "set" if os.environ.get(provider["api_key_env"], "").strip() else "unset",
+        }
+        for name, provider in values["providers"].items()
+    }
+    return {
+        "paths": {
+            "config_file": str(config_file),
+            "config_file_exists": config_file.is_file(),
+            "data_dir": str(settings.data_path),
+            "database": _hide_password(settings.database_url),
+            "log_file": str(settings.log_path),
+        },
+        "api_keys": api_keys,
+        "settings": values,
+    }
+
+
+def cmd_config(settings: Any, args: argparse.Namespace) -> int:
+    from .logs import api_key_values, redact, secret_forms
+
+    report = _config_report(settings)
+    if args.json:
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    else:
+        paths = report["paths"]
+        found = "" if paths["config_file_exists"] else "  (not found: built-in defaults)"
+        keys = "; ".join(f"{name}: {k['env']} {k['key']}" for name, k in report["api_keys"].items())
+        rows = [
+            ("config file", paths["config_file"] + found),
+            ("data dir", paths["data_dir"]),
+            ("database", paths["database"]),
+            ("log file", paths["log_file"]),
+            ("API keys", keys),
+        ]
+        text = "".join(f"{label:<12} {_printable(value)}\n" for label, value in rows)
+        text += "\n".join(_toml_lines(report["settings"])) + "\n"
+    # A key pasted into a setting by mistake is not printed either.
+    sys.stdout.write(redact(text, secret_forms(api_key_values(settings))))
+    return 0
+
+
+def cmd_completion(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    import shtab  # only here: nothing else needs it
+
+    sys.stdout.write(shtab.complete(parser, shell=args.shell))
+    return 0
+
+
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "lectures": cmd_lectures,
@@ -407,24 +549,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "cancel": cmd_cancel,
     "revisions": cmd_revisions,
     "restore": cmd_restore,
+    "config": cmd_config,
 }
-
-
-def _split(argv: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Global options (before the command) and the rest."""
-    globals_: list[str] = []
-    rest = list(argv)
-    while rest:
-        head = rest[0]
-        if head in ("--config", "--data-dir", "--db") and len(rest) > 1:
-            globals_ += rest[:2]
-            rest = rest[2:]
-        elif head.startswith(("--config=", "--data-dir=", "--db=")) or head in ("-h", "--help", "--version"):
-            globals_.append(head)
-            rest = rest[1:]
-        else:
-            break
-    return globals_, rest
 
 
 def _fail(message: str, code: int) -> int:
@@ -432,36 +558,50 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _needs_a_terminal() -> str | None:
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return None
+    return (
+        "the editor needs a terminal (stdin and stdout must be a TTY); "
+        "use a command such as `tui-editor lectures`"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if hasattr(signal, "SIGPIPE"):  # `tui-editor runs | head` ends quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    parser = build_parser()
     try:
-        global_args, rest = _split(argv)
-        options = _global_parser().parse_args(global_args)
-        command_args = None
-        if rest and rest[0] in COMMANDS:
-            command_args = _command_parser().parse_args(rest)
-        elif len(rest) > 1 or (rest and rest[0].startswith("-")):
-            raise UsageError(
-                f"tui-editor: unknown command or option {rest[0]!r} (commands: {', '.join(COMMANDS)})"
-            )
+        words, lecture_ref = _split_lecture(parser, argv)
+        args = parser.parse_args(words)
     except UsageError as exc:
         return _fail(str(exc).removeprefix("tui-editor: "), 2)
+    if args.command == "completion":  # needs no settings: a broken config must not break the shell
+        return cmd_completion(parser, args)
+    editor = args.command is None
+    if editor and (problem := _needs_a_terminal()):
+        return _fail(problem, 2)
 
     from .config import ConfigError, load_settings
     from .core.errors import TuiEditorError
 
     try:
-        settings = load_settings(options.config, data_dir=options.data_dir, db_url=options.db)
+        settings = load_settings(
+            args.config, data_dir=args.data_dir, db_url=args.db, log_level=args.log_level
+        )
     except ConfigError as exc:
         return _fail(exc.message, 2)
+
+    from .logs import setup_logging
+
+    setup_logging(settings, interactive=editor)
     try:
-        if command_args is None:
+        if editor:
             from .ui.run import run_app
 
-            return run_app(settings, rest[0] if rest else None)
-        return HANDLERS[command_args.command](settings, command_args)
+            return run_app(settings, lecture_ref, commands=command_names(parser))
+        return HANDLERS[args.command](settings, args)
     except TuiEditorError as exc:
         return _fail(exc.message, exc.exit_code)
     except KeyboardInterrupt:
@@ -471,6 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
         if os.environ.get("TUI_EDITOR_DEBUG"):
             raise
+        logging.getLogger(__name__).exception("unexpected error")
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return _fail(f"unexpected error: {detail} (set TUI_EDITOR_DEBUG=1 to see the traceback)", 1)
 

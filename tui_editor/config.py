@@ -3,7 +3,7 @@
 The repository's top-level `config.toml` documents every key with its default. A user's file is found
 at `--config`, else `$TUI_EDITOR_CONFIG`, else `<XDG config dir>/tui-editor/config.toml` if it exists.
 Environment overrides: `TUI_EDITOR_DB`, `TUI_EDITOR_DATA_DIR`, and any key as
-`TUI_EDITOR__SECTION__KEY` (e.g. `TUI_EDITOR__ENGINE__DECISION_TIMEOUT=60`).
+`TUI_EDITOR__SECTION__KEY` (e.g. `TUI_EDITOR__ENGINE__DECISION_TIMEOUT=60`, `TUI_EDITOR__LOG__LEVEL=debug`).
 API keys are never read from files: a provider names the environment variable that holds its key.
 """
 
@@ -161,6 +161,18 @@ class UISettings:
     """Command that plays a WAV file (`{file}` is replaced), `auto` to look for one, or `none`."""
 
 
+LogLevel = Literal["debug", "info", "warning", "error"]
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
+
+
+@dataclass
+class LogSettings:
+    level: LogLevel = "warning"
+    """The least severe messages written to the log file."""
+    file: str = ""
+    """The log file. Empty: `tui-editor.log` in the platform's log directory."""
+
+
 @dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -170,6 +182,7 @@ class Settings:
     generators: GeneratorsSettings = field(default_factory=GeneratorsSettings)
     providers: ProvidersSettings = field(default_factory=ProvidersSettings)
     ui: UISettings = field(default_factory=UISettings)
+    log: LogSettings = field(default_factory=LogSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id → key(s). An entry replaces the default key of that binding."""
 
@@ -194,6 +207,14 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{self.data_path / 'tui-editor.db'}"
+
+    @property
+    def log_path(self) -> Path:
+        if self.log.file:
+            return Path(self.log.file).expanduser()
+        import platformdirs
+
+        return platformdirs.user_log_path("tui-editor") / "tui-editor.log"
 
 
 def _as_dict(obj: Any) -> Any:
@@ -263,7 +284,13 @@ def _build(cls: type[Any], data: Any, where: str = "") -> Any:
     for name, spec in known.items():
         path = f"{where}.{name}" if where else name
         if name in data:
-            values[name] = _check_value(hints[name], data[name], path, spec.metadata)
+            value = data[name]
+            factory = spec.default_factory
+            if is_dataclass(hints[name]) and factory is not MISSING and isinstance(value, Mapping):
+                # A table that sets some keys keeps the defaults of the others (a provider's
+                # `base_url` alone, without its `api_key_env`).
+                value = _deep_merge(_as_dict(factory()), value)
+            values[name] = _check_value(hints[name], value, path, spec.metadata)
         elif spec.default is MISSING and spec.default_factory is MISSING:
             raise _Invalid(path, "is required")
     return cls(**values)
@@ -327,6 +354,7 @@ def load_settings(
     *,
     data_dir: str | Path | None = None,
     db_url: str | None = None,
+    log_level: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Build the settings from every layer; raise `ConfigError` with one readable line on any problem."""
@@ -361,6 +389,8 @@ def load_settings(
         flags.setdefault("storage", {})["data_dir"] = str(data_dir)
     if db_url is not None:
         flags.setdefault("database", {})["url"] = db_url
+    if log_level is not None:
+        flags.setdefault("log", {})["level"] = log_level
     merged = _deep_merge(_deep_merge(data, overrides), flags)
     try:
         settings = parse_settings(merged)

@@ -7,92 +7,17 @@ tests that change data work on a copy of it. Every failure must be one line on s
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.support import Cli, one_error_line
 from tests.factories import EXPORT_KEYS, lecture_doc
 
-TUI = Path(sys.executable).parent / "tui-editor"
 RUN_KEYS = {"id", "lecture_id", "clip_id", "kind", "status", "error", "created_at", "updated_at"}
 UNREACHABLE_PG = "postgresql+psycopg://postgres@127.0.0.1:1/test"
-
-
-# --- running the command -------------------------------------------------------------------------
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("TUI_EDITOR") and k not in ("OPENAI_API_KEY", "REPLICATE_API_TOKEN")
-    }
-    env["XDG_CONFIG_HOME"] = str(home / "xdg-config")
-    env["XDG_DATA_HOME"] = str(home / "xdg-data")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-class Cli:
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.env = _env(home)
-
-    def __call__(
-        self, *args: str, data_dir: Path | None = None, exe: list[str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        command = list(exe or [str(TUI)])
-        if data_dir is not None:
-            command += ["--data-dir", str(data_dir)]
-        command += list(args)
-        return subprocess.run(
-            command, capture_output=True, text=True, env=self.env, cwd=self.home, timeout=180, check=False
-        )
-
-    def ok(self, *args: str, data_dir: Path | None = None) -> str:
-        result = self(*args, data_dir=data_dir)
-        assert result.returncode == 0, f"{args}: exit {result.returncode}\n{result.stderr}"
-        return result.stdout
-
-    def json(self, *args: str, data_dir: Path | None = None) -> Any:
-        return json.loads(self.ok(*args, data_dir=data_dir))
-
-
-def one_error_line(result: subprocess.CompletedProcess[str], code: int) -> str:
-    """Assert the exit code and a single `tui-editor: ...` line on stderr; return that line."""
-    assert result.returncode == code, f"exit {result.returncode}, wanted {code}\n{result.stderr}"
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("tui-editor: "), lines[0]
-    return lines[0]
-
-
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    return Cli(tmp_path_factory.mktemp("cli-home"))
-
-
-@pytest.fixture(scope="module")
-def demo_dir(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding the demo lecture; tests using it must not change it."""
-    data_dir = tmp_path_factory.mktemp("demo") / "data"
-    out = cli.ok("demo", data_dir=data_dir)
-    assert out.strip().startswith("lec_")
-    return data_dir
-
-
-@pytest.fixture
-def demo_copy(demo_dir: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo data dir for tests that change things."""
-    target = tmp_path / "demo-copy"
-    shutil.copytree(demo_dir, target)
-    return target
 
 
 def _file_bytes(data_dir: Path, relative: str) -> bytes:
@@ -311,6 +236,17 @@ def test_export_then_import_shows_two_lectures(cli: Cli, demo_copy: Path, tmp_pa
     assert [c["name"] for c in copy["timeline"]["voice"]] == [
         c["name"] for c in original["timeline"]["voice"]
     ]
+
+
+def test_control_characters_in_a_title_are_printed_escaped(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(lecture_doc(title="Evil \x1b[2J\x07 title")), encoding="utf-8")
+    data = tmp_path / "data"
+    lecture_id = cli.json("import", str(path), "--json", data_dir=data)["id"]
+    for args in (("lectures",), ("show", lecture_id)):
+        out = cli.ok(*args, data_dir=data)
+        assert "\x1b" not in out and "\x07" not in out
+        assert "Evil \\x1b[2J\\x07 title" in out
 
 
 def test_demo_still_succeeds_after_a_copy_of_it_was_imported(

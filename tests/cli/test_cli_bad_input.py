@@ -15,6 +15,7 @@ TUI_EDITOR = str(Path(sys.executable).parent / "tui-editor")
 def run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TUI_EDITOR")}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    env["XDG_STATE_HOME"] = str(tmp_path / "xdg-state")
     return subprocess.run([TUI_EDITOR, *args], capture_output=True, text=True, env=env, timeout=60)
 
 

@@ -1,0 +1,122 @@
+"""The log file: one rotated file that every module's `logging.getLogger(__name__)` writes to.
+
+`setup_logging` is called once by the command line before a command or the editor runs. Without it,
+Python prints warnings on stderr, where they would vanish under (or garble) the editor's screen.
+API keys never reach the file: every line is scrubbed of the values of the providers' key variables,
+raw and in every escaped form a message might carry them (repr, JSON, bytes repr, URL-quoted).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+from .config import Settings
+
+MAX_BYTES = 2 * 1024 * 1024
+BACKUP_COUNT = 3
+REDACTED = "[redacted]"
+FORMAT = "%(asctime)s %(levelname)s [%(process)d %(threadName)s] %(name)s: %(message)s"
+
+_installed: list[logging.Handler] = []
+
+
+def api_key_values(settings: Settings, environ: Mapping[str, str] | None = None) -> list[str]:
+    """The API keys in the environment variables the providers name (those that are set)."""
+    env = os.environ if environ is None else environ
+    values = []
+    for spec in fields(settings.providers):
+        variable = getattr(settings.providers, spec.name).api_key_env
+        value = env.get(variable, "") if variable else ""
+        if value.strip():
+            values.append(value)
+    return values
+
+
+def secret_forms(secrets: Iterable[str]) -> list[str]:
+    """Every spelling of each secret that a log line might contain, longest first."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        forms.update(
+            {
+                secret,
+                repr(secret)[1:-1],
+                ascii(secret)[1:-1],
+                json.dumps(secret)[1:-1],
+                json.dumps(secret, ensure_ascii=False)[1:-1],
+                repr(secret.encode("utf-8"))[2:-1],
+                quote(secret, safe=""),
+                quote_plus(secret, safe=""),
+            }
+        )
+    forms.discard("")
+    # Longest first: an escaped form is replaced whole before the raw key inside it could be.
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact(text: str, forms: Iterable[str]) -> str:
+    for form in forms:
+        text = text.replace(form, REDACTED)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose output (message, arguments and traceback alike) never holds a secret."""
+
+    def __init__(self, secrets: Iterable[str], fmt: str = FORMAT) -> None:
+        super().__init__(fmt)
+        self.forms = secret_forms(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.forms)
+
+
+def setup_logging(
+    settings: Settings, *, interactive: bool, environ: Mapping[str, str] | None = None
+) -> Path | None:
+    """Send every log record at `[log] level` and above to the rotated log file; return its path.
+
+    A log file that cannot be opened is not fatal: logging is turned off (never onto the terminal),
+    with one warning line on stderr unless `interactive` (the editor owns the terminal) — then None.
+    Calling it again replaces the handler it installed before.
+    """
+    root = logging.getLogger()
+    for previous in _installed:
+        root.removeHandler(previous)
+        previous.close()
+    _installed.clear()
+    logging.raiseExceptions = False  # a failing write (disk full) must not print a traceback under the TUI
+    level = logging.getLevelNamesMapping()[settings.log.level.upper()]
+    path = settings.log_path
+    handler: logging.Handler
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
+        )
+    except OSError as exc:
+        handler = logging.NullHandler()
+        if not interactive:
+            reason = exc.strerror or type(exc).__name__
+            sys.stderr.write(
+                f"tui-editor: warning: cannot write the log file {path}: {reason}; not logging\n"
+            )
+        path_in_use: Path | None = None
+    else:
+        handler.setFormatter(RedactingFormatter(api_key_values(settings, environ)))
+        path_in_use = path
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(level)
+    _installed.append(handler)
+    logging.captureWarnings(True)  # Python warnings too go to the file, not onto the screen
+    return path_in_use
