@@ -35,6 +35,7 @@ import tempfile
 import termios
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def summary(values: list[float], unit: str = "s", scale: float = 1.0) -> str:
     )
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
@@ -365,6 +366,7 @@ async def _latency(settings: Any, iterations: int, other: Any | None) -> list[fl
     from tui_editor.core.clock import utcnow
     from tui_editor.core.events import RunEventData
     from tui_editor.core.snapshot import ClipView
+    from tui_editor.runs.local import LocalEngine
     from tui_editor.ui.app import TuiEditorApp
 
     app = TuiEditorApp(settings)
@@ -395,13 +397,15 @@ async def _latency(settings: Any, iterations: int, other: Any | None) -> list[fl
         lecture_id = provider.lecture_id
         clips = [c for c in timeline.visible_clip_ids][: ROWS - 8]
         store = (other or runtime).store
+        engine = runtime.engine
+        assert isinstance(engine, LocalEngine)  # its runs need a live owner, or housekeeping fails them
 
         def insert_run(run_id: str, clip: Any) -> None:
             now = utcnow()
             with store.write() as conn:
                 store.insert_run(conn, id=run_id, lecture_id=lecture_id, clip_id=clip.id, kind=clip.kind.name,
                                  request={"fields": {}}, status="generating", created_at=now, updated_at=now,
-                                 owner=runtime.engine.process_id)  # fmt: skip
+                                 owner=engine.process_id)  # fmt: skip
 
         def publish(event: RunEventData) -> None:
             if other is None:  # this process: the engine commits, then publishes to the hub
@@ -412,6 +416,8 @@ async def _latency(settings: Any, iterations: int, other: Any | None) -> list[fl
 
         for i in range(iterations):
             clip = provider.snapshot.clip(clips[i % len(clips)])
+            board = app.board
+            assert clip is not None and board is not None
             run_id = f"run_bench_{'x' if other else 'l'}{i:04d}_{os.getpid()}"
             await asyncio.to_thread(insert_run, run_id, clip)
             kind = clip.kind.name
@@ -419,7 +425,7 @@ async def _latency(settings: Any, iterations: int, other: Any | None) -> list[fl
                 run_id, lecture_id, kind, "status", {"step": 1, "total_steps": 2, "message": ""}
             )
             await asyncio.to_thread(publish, status)
-            while run_id not in app.board.runs:
+            while run_id not in board.runs:
                 await pilot.pause(0.005)
             await pilot.pause(0.05)
             target.update(clip=clip.id, seen=None)
@@ -437,7 +443,7 @@ async def _latency(settings: Any, iterations: int, other: Any | None) -> list[fl
                 latencies.append(target["seen"] - started)
             done = RunEventData(run_id, lecture_id, kind, "rejected", {"decided_by": "bench"})
             await asyncio.to_thread(publish, done)
-            while app.board.state_of(clip.id) != "idle":
+            while board.state_of(clip.id) != "idle":
                 await pilot.pause(0.005)
     return latencies
 

@@ -232,7 +232,7 @@ async def test_default_model_is_the_catalogue_s_first_replicate_model(
         ("narration", {"script": "x"}),
         ("music", {"prompt": "x"}),
     ):
-        expected = next(m.id for m in KINDS[kind].models if m.provider == "replicate")  # type: ignore[index]
+        expected = next(m.id for m in KINDS[kind].models if m.provider == "replicate")
         result = await ReplicateGenerator(kind, replicate_settings(), environ=env).generate(
             make_request(kind, **fields), Progress()
         )

@@ -133,7 +133,7 @@ def test_a_live_process_keeps_its_run_and_a_dead_one_loses_it(spawn: Any, world:
     """Another process's housekeeping never fails a run whose owner still beats, however long it runs."""
     child, run_id = stall(spawn, world)
     runtime = world["runtime"]()
-    engine: LocalEngine = runtime.engine  # type: ignore[assignment]
+    engine: LocalEngine = runtime.engine
     owner = engine.get(run_id).owner
     assert owner and owner != engine.process_id
 
@@ -161,7 +161,7 @@ def test_an_owner_on_another_host_is_failed_once_its_heartbeat_is_stale(
     stand-in: the child's heartbeat row is relabelled with another host name before it is killed.)"""
     child, run_id = stall(spawn, world)
     runtime = world["runtime"]()
-    engine: LocalEngine = runtime.engine  # type: ignore[assignment]
+    engine: LocalEngine = runtime.engine
     owner = engine.get(run_id).owner
     with runtime.store.write() as conn:
         conn.execute(
