@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from rich.segment import Segment
 from textual import events, on, work
@@ -18,13 +18,13 @@ from textual.app import ComposeResult
 from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
 from ...generators.wav import WavInfo, wav_info, waveform
-from .media_files import asset_url, describe_error, display_name, media_path
+from .media_files import asset_url, display_name, media_path
+from .media_read import MediaRead, read_in_worker
 
 READING_AUDIO = "Reading audio…"
 
@@ -69,23 +69,6 @@ class WaveformView(Widget):
     WaveformView { height: 2; width: 1fr; color: $accent; }
     """
 
-    class Loaded(Message):
-        """The peaks of the WAV at `url` for `width` columns (posted by the worker)."""
-
-        def __init__(self, url: str, width: int, peaks: list[float]) -> None:
-            super().__init__()
-            self.url = url
-            self.width = width
-            self.peaks = peaks
-
-    class Failed(Message):
-        """The WAV at `url` could not be read; `reason` is one readable line."""
-
-        def __init__(self, url: str, reason: str) -> None:
-            super().__init__()
-            self.url = url
-            self.reason = reason
-
     def __init__(self, path: Path, url: str, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes=classes)
         self.path = Path(path)
@@ -109,26 +92,18 @@ class WaveformView(Widget):
 
     @work(thread=True, exclusive=True, group="media-waveform", exit_on_error=False)
     def _read_peaks(self, width: int) -> None:
-        try:
-            peaks = waveform(self.path, width)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is one line on screen, not a crash
-            self.post_message(self.Failed(self.url, describe_error(exc)))
-        else:
-            self.post_message(self.Loaded(self.url, width, peaks))
+        path = self.path
+        read_in_worker(self.post_message, (self.url, width), lambda: waveform(path, width))
 
-    @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
+    @on(MediaRead)
+    def _peaks_read(self, message: MediaRead[list[float]]) -> None:
         message.stop()
-        WAVEFORM_CACHE.set((message.url, message.width), message.peaks)
-        if message.url == self.url and message.width == self.size.width:
-            self._wave_size = None
-            self.refresh()
-
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
-        message.stop()
-        if message.url == self.url:
-            self.error = message.reason
+        url, width = cast(tuple[str, int], message.key)
+        if message.value is not None:
+            WAVEFORM_CACHE.set((url, width), message.value)
+        if url == self.url and (message.error is not None or width == self.size.width):
+            if message.error is not None:
+                self.error = message.error
             self._wave_size = None
             self.refresh()
 
@@ -164,22 +139,6 @@ class AudioPreview(Vertical):
     AudioPreview { height: auto; }
     AudioPreview > .media-caption { color: $text-muted; height: 1; }
     """
-
-    class Loaded(Message):
-        """The facts of the WAV at `url` (posted by the worker)."""
-
-        def __init__(self, url: str, info: WavInfo) -> None:
-            super().__init__()
-            self.url = url
-            self.info = info
-
-    class Failed(Message):
-        """The WAV at `url` could not be read; `reason` is one readable line."""
-
-        def __init__(self, url: str, reason: str) -> None:
-            super().__init__()
-            self.url = url
-            self.reason = reason
 
     def __init__(
         self,
@@ -218,28 +177,19 @@ class AudioPreview(Vertical):
 
     @work(thread=True, exclusive=True, group="media-audio", exit_on_error=False)
     def _read_info(self, path: Path, url: str) -> None:
-        try:
-            info = wav_info(path)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is one line on screen, not a crash
-            self.post_message(self.Failed(url, describe_error(exc)))
+        read_in_worker(self.post_message, url, lambda: wav_info(path))
+
+    @on(MediaRead)
+    async def _info_read(self, message: MediaRead[WavInfo]) -> None:
+        message.stop()
+        if message.value is not None:
+            AUDIO_INFO_CACHE.set(str(message.key), message.value)
+        if message.key != self.url or self._read or self.path is None:
+            return
+        caption = self.query_one(".media-caption", Static)
+        if message.value is not None:
+            caption.update(audio_caption(message.value))
+            await self.mount(WaveformView(self.path, self.url, classes="media-waveform"))
         else:
-            self.post_message(self.Loaded(url, info))
-
-    @on(Loaded)
-    async def _loaded(self, message: Loaded) -> None:
-        message.stop()
-        AUDIO_INFO_CACHE.set(message.url, message.info)
-        if message.url != self.url or self._read or self.path is None:
-            return
-        self.query_one(".media-caption", Static).update(audio_caption(message.info))
-        await self.mount(WaveformView(self.path, self.url, classes="media-waveform"))
-        self._read = True
-
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
-        message.stop()
-        if message.url != self.url or self._read:
-            return
-        caption = f"(cannot read audio {display_name(self.url)}: {message.reason})"
-        self.query_one(".media-caption", Static).update(caption)
+            caption.update(f"(cannot read audio {display_name(self.url)}: {message.error})")
         self._read = True

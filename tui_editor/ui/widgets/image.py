@@ -16,12 +16,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.cache import LRUCache
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
 from .halfblock import HalfBlockImage
 from .media_files import asset_url, describe_error, display_name, media_path
+from .media_read import MediaRead, read_in_worker
 from .terminal_graphics import IMAGE_PROTOCOLS, image_widget_class
 
 if TYPE_CHECKING:
@@ -42,6 +42,14 @@ def load_image(path: Path) -> PILImage:
         return img.convert("RGB")
 
 
+def _describe_image_error(exc: BaseException) -> str:
+    from PIL import UnidentifiedImageError  # deferred: ~40 ms
+
+    if isinstance(exc, UnidentifiedImageError):  # its message is the full path
+        return "not an image Pillow can read"
+    return describe_error(exc)
+
+
 class ImagePreview(Vertical):
     """An image asset: a caption (size, file) and the picture drawn per `image_protocol`."""
 
@@ -51,22 +59,6 @@ class ImagePreview(Vertical):
     ImagePreview > .media-picture { height: 8; width: 1fr; }
     ImagePreview > .media-picture.-textual-image { width: auto; max-width: 100%; }
     """
-
-    class Loaded(Message):
-        """The image at `url` was decoded (posted by the worker)."""
-
-        def __init__(self, url: str, image: PILImage) -> None:
-            super().__init__()
-            self.url = url
-            self.image = image
-
-    class Failed(Message):
-        """The image at `url` could not be decoded; `reason` is one readable line."""
-
-        def __init__(self, url: str, reason: str) -> None:
-            super().__init__()
-            self.url = url
-            self.reason = reason
 
     def __init__(
         self,
@@ -116,31 +108,18 @@ class ImagePreview(Vertical):
 
     @work(thread=True, exclusive=True, group="media-image", exit_on_error=False)
     def _decode(self, path: Path, url: str) -> None:
-        from PIL import UnidentifiedImageError  # deferred: ~40 ms
+        read_in_worker(self.post_message, url, lambda: load_image(path), _describe_image_error)
 
-        try:
-            image = load_image(path)
-        except UnidentifiedImageError:  # its message is the full path
-            self.post_message(self.Failed(url, "not an image Pillow can read"))
-        except Exception as exc:  # noqa: BLE001 - any undecodable file is one line on screen, not a crash
-            self.post_message(self.Failed(url, describe_error(exc)))
+    @on(MediaRead)
+    async def _decoded(self, message: MediaRead[PILImage]) -> None:
+        message.stop()
+        if message.value is not None:
+            IMAGE_CACHE.set(str(message.key), message.value)
+        if message.key != self.url or self.loaded:
+            return
+        if message.value is not None:
+            await self.query(".media-status").remove()
+            await self.mount(self._picture(message.value))
         else:
-            self.post_message(self.Loaded(url, image))
-
-    @on(Loaded)
-    async def _loaded(self, message: Loaded) -> None:
-        message.stop()
-        IMAGE_CACHE.set(message.url, message.image)
-        if message.url != self.url or self.loaded:
-            return
-        await self.query(".media-status").remove()
-        await self.mount(self._picture(message.image))
-        self.loaded = True
-
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
-        message.stop()
-        if message.url != self.url or self.loaded:
-            return
-        self.query_one(".media-status", Static).update(f"(cannot show image: {message.reason})")
+            self.query_one(".media-status", Static).update(f"(cannot show image: {message.error})")
         self.loaded = True
