@@ -9,11 +9,13 @@ from tui_editor.core.errors import ConflictError, DecisionError
 from tui_editor.core.flow import (
     Accepted,
     AssetGenerationFlow,
+    DecideRequest,
     DecideResult,
     FlowError,
     FlowState,
     StartRequest,
     StartResult,
+    call_cancel,
     call_decide,
     call_start,
 )
@@ -311,3 +313,30 @@ def test_leaving_during_a_decision_releases_the_guard_once() -> None:
     assert guard.log == ["begin", "end"]
     flow.finish_decide(request, DecideResult(error=ConflictError("late")))
     assert guard.log == ["begin", "end"] and phase(flow) == "idle"
+
+
+class _BrokenBackend(ScriptedBackend):
+    """A backend with a bug: every call raises something that is not a TuiEditorError."""
+
+    def start(self, request: StartRequest) -> str:
+        raise RuntimeError("boom in start")
+
+    def decide(self, run_id: str, accept: bool) -> Any:
+        raise KeyError(run_id)
+
+    def cancel(self, run_id: str) -> None:
+        raise ZeroDivisionError("boom in cancel")
+
+
+def test_a_backend_bug_comes_back_as_an_error_and_the_flow_is_never_stuck() -> None:
+    backend = _BrokenBackend()
+    flow = AssetGenerationFlow(VISUAL, backend, lecture_id="lec", clip_id="clip")
+    request = flow.begin_start({"prompt": "a leaf"})
+    result = call_start(backend, request)
+    assert result.run_id is None and result.error is not None and "boom in start" in result.error.message
+    flow.finish_start(request, result)
+    assert flow.state.phase == "failed" and flow.state.error is not None
+    decided = call_decide(backend, DecideRequest(run_id="run_x", accept=True, preview=None))
+    assert decided.error is not None and "KeyError" in decided.error.message
+    cancelled = call_cancel(backend, "run_x")
+    assert cancelled is not None and "boom in cancel" in cancelled.message

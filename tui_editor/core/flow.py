@@ -21,6 +21,7 @@ caller's thread (command line, tests).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
@@ -29,6 +30,8 @@ from .errors import ConflictError, DecisionError, TuiEditorError
 from .events import RunEventData
 from .kinds import AssetKind
 from .run_record import RunRecord
+
+log = logging.getLogger(__name__)
 
 Phase = Literal["idle", "starting", "generating", "preview_ready", "deciding", "failed"]
 
@@ -109,13 +112,21 @@ class DecideResult:
     record: RunRecord | None = None
 
 
+def _unexpected(exc: Exception) -> TuiEditorError:
+    """A bug in a backend call, as an error the flow can finish with (so it never stays stuck)."""
+    log.error("engine call failed", exc_info=exc)
+    return TuiEditorError(f"{type(exc).__name__}: {exc}")
+
+
 def call_start(backend: FlowBackend, request: StartRequest) -> StartResult:
     """Blocking: start the run and read its record (events may have landed before the run id was
-    known). Expected failures come back in the result, not as exceptions."""
+    known). Failures, expected or not, come back in the result, never as exceptions."""
     try:
         run_id = backend.start(request)
     except TuiEditorError as exc:
         return StartResult(error=exc)
+    except Exception as exc:  # noqa: BLE001
+        return StartResult(error=_unexpected(exc))
     try:
         record: RunRecord | None = backend.get(run_id)
     except TuiEditorError:
@@ -124,7 +135,7 @@ def call_start(backend: FlowBackend, request: StartRequest) -> StartResult:
 
 
 def call_decide(backend: FlowBackend, request: DecideRequest) -> DecideResult:
-    """Blocking: accept or reject the run. Expected failures come back in the result."""
+    """Blocking: accept or reject the run. Failures, expected or not, come back in the result."""
     try:
         return DecideResult(decision=backend.decide(request.run_id, request.accept))
     except DecisionError as exc:  # someone else decided, or the preview expired
@@ -135,14 +146,18 @@ def call_decide(backend: FlowBackend, request: DecideRequest) -> DecideResult:
         return DecideResult(error=exc, record=record)
     except TuiEditorError as exc:
         return DecideResult(error=exc)
+    except Exception as exc:  # noqa: BLE001
+        return DecideResult(error=_unexpected(exc))
 
 
 def call_cancel(backend: FlowBackend, run_id: str) -> TuiEditorError | None:
-    """Blocking: cancel the run; the error, if it could not be cancelled."""
+    """Blocking: cancel the run; the error, if it could not be cancelled (never raises)."""
     try:
         backend.cancel(run_id)
     except TuiEditorError as exc:
         return exc
+    except Exception as exc:  # noqa: BLE001
+        return _unexpected(exc)
     return None
 
 

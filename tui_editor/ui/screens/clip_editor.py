@@ -17,7 +17,6 @@ the session. This screen only shows the session and forwards keys to it:
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -55,15 +54,8 @@ if TYPE_CHECKING:
     from ...core.provider import LectureEditorProvider
     from ...core.run_record import RunRecord
 
-log = logging.getLogger(__name__)
 
 GENERATE_WORKER = "generate"
-
-
-def _unexpected(exc: Exception) -> TuiEditorError:
-    """A bug in a worker's call, as an error the flow can finish with (so it never stays stuck)."""
-    log.error("engine call failed", exc_info=exc)
-    return TuiEditorError(f"{type(exc).__name__}: {exc}")
 
 
 class ClipEditorScreen(SessionView, Screen[None]):
@@ -339,11 +331,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     @work(thread=True, group="start", exit_on_error=False)
     def _start(self, engine: SessionBackend, request: StartRequest) -> None:
-        try:
-            result = call_start(engine, request)
-        except Exception as exc:  # noqa: BLE001 - reported through the result
-            result = StartResult(error=_unexpected(exc))
-        self.post_message(self.Started(request, result))
+        self.post_message(self.Started(request, call_start(engine, request)))
 
     @on(Started)
     def _started(self, message: Started) -> None:
@@ -363,11 +351,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     @work(thread=True, group="cancel", exit_on_error=False)
     def _cancel(self, engine: SessionBackend, run_id: str) -> None:
-        try:
-            error = call_cancel(engine, run_id)
-        except Exception as exc:  # noqa: BLE001 - reported through the message
-            error = _unexpected(exc)
-        self.post_message(self.CancelReturned(run_id, error))
+        self.post_message(self.CancelReturned(run_id, call_cancel(engine, run_id)))
 
     @on(CancelReturned)
     def _cancel_returned(self, message: CancelReturned) -> None:
@@ -386,11 +370,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     @work(thread=True, group="decide", exit_on_error=False)
     def _decide(self, engine: SessionBackend, request: DecideRequest) -> None:
-        try:
-            result = call_decide(engine, request)
-        except Exception as exc:  # noqa: BLE001 - reported through the result
-            result = DecideResult(error=_unexpected(exc))
-        self.post_message(self.Decided(request, result))
+        self.post_message(self.Decided(request, call_decide(engine, request)))
 
     @on(Decided)
     def _decided(self, message: Decided) -> None:
