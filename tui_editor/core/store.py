@@ -675,6 +675,28 @@ def _safe_url(url: str) -> str:
         return "(unparseable URL)"
 
 
+def _switch_to_wal(cursor: Any) -> None:
+    """`PRAGMA journal_mode=WAL`, waiting out other connections that are switching the same new file.
+
+    SQLite answers "database is locked" at once here, without its busy handler, while another connection
+    holds the lock the switch needs (several processes opening one fresh database together).
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + 30
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+
 def _make_engine(url: str, *, create: bool) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -691,9 +713,9 @@ def _make_engine(url: str, *, create: bool) -> Engine:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
             cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            _switch_to_wal(cursor)
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
