@@ -286,12 +286,17 @@ class Guard:
         self.log.append("end")
 
 
-def test_a_decision_holds_the_commit_guard_until_it_finishes() -> None:
+def _guarded_flow_with_a_preview() -> tuple[ScriptedBackend, Guard, AssetGenerationFlow]:
     backend = ScriptedBackend()
     guard = Guard()
     flow = AssetGenerationFlow(NARRATION, backend, lecture_id="lec", clip_id="clip_1", commit_guard=guard)
     run_id = flow.start({"script": "Hello"})
     flow.handle_event(backend.event(run_id, "preview", {"asset": narration_asset()}))
+    return backend, guard, flow
+
+
+def test_a_decision_holds_the_commit_guard_until_it_finishes() -> None:
+    backend, guard, flow = _guarded_flow_with_a_preview()
     request = flow.begin_decide(True)
     assert flow.state.is_decision_pending and guard.log == ["begin"]
     with pytest.raises(FlowError, match="being saved"):
@@ -303,11 +308,7 @@ def test_a_decision_holds_the_commit_guard_until_it_finishes() -> None:
 
 
 def test_leaving_during_a_decision_releases_the_guard_once() -> None:
-    backend = ScriptedBackend()
-    guard = Guard()
-    flow = AssetGenerationFlow(NARRATION, backend, lecture_id="lec", clip_id="clip_1", commit_guard=guard)
-    run_id = flow.start({"script": "Hello"})
-    flow.handle_event(backend.event(run_id, "preview", {"asset": narration_asset()}))
+    backend, guard, flow = _guarded_flow_with_a_preview()
     request = flow.begin_decide(True)
     flow.reset()
     assert guard.log == ["begin", "end"]

@@ -387,13 +387,17 @@ class AssetKind:
 _REPLICATE = "tui_editor.generators.replicate:ReplicateGenerator"
 
 
+#: The fields more than one kind has, declared once.
+PROMPT_FIELD = FieldSpec("prompt", "Prompt", "text", multiline=True, required=True, help="what to generate")
+MODEL_FIELD = FieldSpec("model", "Model", "str", help="the model to generate with")
+
 VISUAL = AssetKind(
     name="visual",
     track="visual",
     label="Visual",
     fields=(
-        FieldSpec("prompt", "Prompt", "text", multiline=True, required=True, help="what to generate"),
-        FieldSpec("model", "Model", "str", help="the model to generate with"),
+        PROMPT_FIELD,
+        MODEL_FIELD,
         FieldSpec(
             "aspect_ratio",
             "Aspect ratio",
@@ -441,7 +445,7 @@ NARRATION = AssetKind(
     label="Narration",
     fields=(
         FieldSpec("script", "Script", "text", multiline=True, required=True, help="the words to speak"),
-        FieldSpec("model", "Model", "str", help="the model to generate with"),
+        MODEL_FIELD,
         FieldSpec(
             "voice", "Voice", "str", default="en-us", column_default="", help="the voice to speak with"
         ),
@@ -503,8 +507,8 @@ MUSIC = AssetKind(
     track="music",
     label="Music",
     fields=(
-        FieldSpec("prompt", "Prompt", "text", multiline=True, required=True, help="what to generate"),
-        FieldSpec("model", "Model", "str", help="the model to generate with"),
+        PROMPT_FIELD,
+        MODEL_FIELD,
         FieldSpec(
             "duration_s",
             "Duration (s)",
