@@ -99,6 +99,24 @@ BAD_DOCUMENTS: list[tuple[str, Mutation, tuple[str, ...]]] = [
     ("NaN start", _set("timeline.visual.0.start", float("nan")), ("timeline.visual[0].start", "finite")),
     ("infinite duration", _set("timeline.music.0.duration", float("inf")), ("timeline.music[0].duration",)),
     ("negative duration", _set("timeline.visual.1.duration", -5), ("timeline.visual[1].duration",)),
+    ("stale not a list", _set("timeline.visual.0.stale", "old"), ("timeline.visual[0].stale",)),
+    ("stale reason not text", _set("timeline.visual.0.stale", [3]), ("timeline.visual[0].stale",)),
+    ("params not an object", _set("timeline.music.0.params", [1]), ("timeline.music[0].params",)),
+    (
+        "unknown clip parameter",
+        _set("timeline.music.0.params", {"speed": 2}),
+        ("timeline.music[0].params", "speed"),
+    ),
+    (
+        "volume out of range",
+        _set("timeline.music.0.params", {"volume": 1e308}),
+        ("timeline.music[0].params.volume",),
+    ),
+    (
+        "volume not a number",
+        _set("timeline.music.0.params", {"volume": "loud"}),
+        ("timeline.music[0].params.volume", "number"),
+    ),
 ]
 
 
@@ -238,6 +256,8 @@ def test_export_then_import_gives_an_equal_lecture(db_url: str, data_dir: Path, 
     doc["timeline"]["visual"][2]["asset_id"] = "vis_0"  # a shared asset
     doc["visuals"].pop(2)  # …and no orphan
     doc["narration"][1]["updated_at"] = "2023-07-08T09:10:11.123456+00:00"
+    doc["timeline"]["visual"][0]["stale"] = ["narration changed at rev 3"]
+    doc["timeline"]["music"][0]["params"] = {"volume": 0.4, "fade_in_s": 1.5, "effect": "fade"}
     write_seed_media(doc, data_dir)
     store = open_store(db_url)
     try:
@@ -263,6 +283,10 @@ def test_export_then_import_gives_an_equal_lecture(db_url: str, data_dir: Path, 
 
     assert again["revision"] == 1
     assert _without_ids(again) == _without_ids(exported)
+    # Clip state (why it is stale, its presentation parameters) travels with the clip.
+    assert again["timeline"]["visual"][0]["stale"] == ["narration changed at rev 3"]
+    assert again["timeline"]["music"][0]["params"] == {"volume": 0.4, "fade_in_s": 1.5, "effect": "fade"}
+    assert "stale" not in again["timeline"]["visual"][1] and "params" not in again["timeline"]["voice"][0]
     # Asset times survive the trip (they are what preview caches are keyed by).
     assert [a["updated_at"] for a in again["narration"]] == [a["updated_at"] for a in exported["narration"]]
     assert exported["narration"][1]["updated_at"] == "2023-07-08T09:10:11.123456+00:00"

@@ -15,7 +15,15 @@ from typing import Any
 
 from .clock import as_utc
 from .errors import BadInputError
-from .kinds import EXPORT_LIST_OF_KIND, KINDS, TRACK_NAMES, ValidationError, kind_for_track
+from .kinds import (
+    EXPORT_LIST_OF_KIND,
+    KINDS,
+    TRACK_NAMES,
+    ValidationError,
+    kind_for_track,
+    validate_clip_params,
+    validate_stale_reasons,
+)
 from .snapshot import ClipView, LectureSnapshot
 
 
@@ -28,13 +36,18 @@ def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
     """The documented export JSON of a lecture."""
 
     def clip_json(clip: ClipView) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": clip.id,
             "name": clip.name,
             "start": clip.start,
             "duration": clip.duration,
             "asset_id": clip.asset_id,
         }
+        if clip.stale:
+            data["stale"] = list(clip.stale)
+        if clip.params:
+            data["params"] = dict(clip.params)
+        return data
 
     def assets_of(kind: str) -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
@@ -143,9 +156,23 @@ def validate_lecture(data: Any) -> dict[str, Any]:
                     "start": _number(item.get("start"), f"{where}.start"),
                     "duration": _number(item.get("duration"), f"{where}.duration"),
                     "asset_id": asset_id,
+                    **_clip_state(item, where),
                 }
             )
     return {"id": data.get("id"), "title": title, "summary": summary, "assets": assets, "clips": clips}
+
+
+def _clip_state(item: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A clip's optional `stale` reasons and `params`, checked."""
+    state: dict[str, Any] = {}
+    try:
+        if item.get("stale") is not None:
+            state["stale"] = list(validate_stale_reasons(item["stale"]))
+        if item.get("params") is not None:
+            state["params"] = validate_clip_params(item["params"])
+    except ValidationError as exc:
+        raise BadInputError(f"{where}.{exc}") from None
+    return state
 
 
 def read_lecture_file(path: str | Path) -> dict[str, Any]:

@@ -603,3 +603,63 @@ def request_flags(kinds: Mapping[str, AssetKind] | None = None) -> tuple[Request
         help_text = f"{'; '.join(words)} ({', '.join(kind for kind, _spec in owners)})"
         flags.append(RequestFlag(first.option, name, first.type, help_text, tuple(k for k, _s in owners)))
     return tuple(flags)
+
+
+@dataclass(frozen=True)
+class ClipParam:
+    """A presentation parameter of a clip (not of its asset): how the clip is played in the lecture."""
+
+    name: str
+    type: Literal["float", "str"]
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+#: Every clip parameter the timeline knows (stored in `clip.params`; absent means "the default").
+CLIP_PARAMS: dict[str, ClipParam] = {
+    p.name: p
+    for p in (
+        ClipParam("volume", "float", "playback volume (1 = as recorded)", 0.0, 10.0),
+        ClipParam("fade_in_s", "float", "seconds of fade-in at the start", 0.0, 3600.0),
+        ClipParam("fade_out_s", "float", "seconds of fade-out at the end", 0.0, 3600.0),
+        ClipParam("effect", "str", "the name of a visual effect (e.g. Ken Burns)"),
+        ClipParam("start_scale", "float", "Ken Burns: zoom at the start (1 = fit)", 0.01, 100.0),
+        ClipParam("end_scale", "float", "Ken Burns: zoom at the end", 0.01, 100.0),
+        ClipParam("start_x", "float", "Ken Burns: horizontal offset at the start", -100.0, 100.0),
+        ClipParam("start_y", "float", "Ken Burns: vertical offset at the start", -100.0, 100.0),
+        ClipParam("end_x", "float", "Ken Burns: horizontal offset at the end", -100.0, 100.0),
+        ClipParam("end_y", "float", "Ken Burns: vertical offset at the end", -100.0, 100.0),
+    )
+}
+
+
+def validate_clip_params(data: Any) -> dict[str, Any]:
+    """Check a clip's `params` object: known names, finite numbers within limits, short texts."""
+    if not isinstance(data, Mapping):
+        raise ValidationError("params: expected an object")
+    clean: dict[str, Any] = {}
+    for name, value in data.items():
+        param = CLIP_PARAMS.get(name) if isinstance(name, str) else None
+        if param is None:
+            raise ValidationError(f"params: unknown parameter {str(name)[:40]!r}")
+        if param.type == "str":
+            if not isinstance(value, str) or len(value) > 200:
+                raise ValidationError(f"params.{name}: expected text (at most 200 characters)")
+            clean[name] = value
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ValidationError(f"params.{name}: expected a number")
+        low = param.minimum if param.minimum is not None else float("-inf")
+        high = param.maximum if param.maximum is not None else float("inf")
+        if not low <= value <= high:
+            raise ValidationError(f"params.{name}: must be between {low:g} and {high:g}")
+        clean[name] = float(value)
+    return clean
+
+
+def validate_stale_reasons(data: Any) -> tuple[str, ...]:
+    """Check a clip's `stale` list: why it needs regenerating, as short texts."""
+    if not isinstance(data, list) or not all(isinstance(r, str) and 0 < len(r) <= 500 for r in data):
+        raise ValidationError("stale: expected a list of reasons (short texts)")
+    return tuple(data)

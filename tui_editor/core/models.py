@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 from .clock import as_utc, utcnow
 from .kinds import KINDS, AssetKind, FieldType
 
-SCHEMA_HEAD = "0002_run_ownership"
+SCHEMA_HEAD = "0003_clip_state"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -67,6 +67,10 @@ class Clip(SQLModel, table=True):
     start: float
     duration: float
     asset_id: str = Field(index=True)
+    # 0003: why the clip needs regenerating (reasons; empty or null when it is current), and its
+    # presentation parameters (`core.kinds.CLIP_PARAMS`: volume, fades, Ken Burns motion).
+    stale: list[str] | None = _json()
+    params: dict[str, Any] | None = _json()
 
 
 #: SQL column type of each field type of `core.kinds`.

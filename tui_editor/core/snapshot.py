@@ -18,6 +18,7 @@ from .clock import as_utc
 from .kinds import KIND_NAMES, TRACK_NAMES, AssetKind, kind_for_track
 
 Asset = Mapping[str, Any]
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 
 
 def freeze_asset(data: Mapping[str, Any]) -> Asset:
@@ -32,6 +33,10 @@ class ClipView:
     start: float
     duration: float
     asset_id: str
+    stale: tuple[str, ...] = ()
+    """Why the clip needs regenerating (empty when it is current)."""
+    params: Mapping[str, Any] = field(default_factory=lambda: _NO_PARAMS)
+    """Presentation parameters (`core.kinds.CLIP_PARAMS`); absent names take their defaults."""
 
     @property
     def kind(self) -> AssetKind:

@@ -287,6 +287,8 @@ class Store:
                         "start": clip["start"],
                         "duration": clip["duration"],
                         "asset_id": asset_ids[(clip_kind.name, clip["asset_id"])],
+                        "stale": list(clip.get("stale") or ()) or None,
+                        "params": dict(clip.get("params") or {}) or None,
                     }
                 )
             if clip_rows:
@@ -648,6 +650,8 @@ def _clip_view(row: Row) -> ClipView:
         start=float(row["start"]),
         duration=float(row["duration"]),
         asset_id=row["asset_id"],
+        stale=tuple(row["stale"] or ()),
+        params=MappingProxyType(dict(row["params"] or {})),
     )
 
 
