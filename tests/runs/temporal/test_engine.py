@@ -28,10 +28,6 @@ def start(runtime: Any, team: Team, kind: str = "visual", **fields: Any) -> str:
     return run_id
 
 
-def wait(runtime: Any, run_id: str, *statuses: str, timeout: float = 30.0) -> Any:
-    return wait_for_run(runtime.engine, run_id, statuses or None or [], timeout=timeout, recheck_s=0.05)
-
-
 def settle(runtime: Any, run_id: str, status: str, timeout: float = 30.0) -> Any:
     return wait_for_run(runtime.engine, run_id, [status], timeout=timeout, recheck_s=0.05)
 
@@ -145,7 +141,7 @@ def test_a_generator_failure_fails_the_run_at_once_and_is_not_sent_again(make_te
     run_id = start(runtime, team)
     record = settle(runtime, run_id, RunStatus.FAILED)
     assert record.error == "provider said: content policy violation"
-    assert team.workers[0].generator_factory.calls == [("visual", "local")]  # type: ignore[union-attr]
+    assert team.workers[0].generator_factory.calls == [("visual", "local")]
     assert not (team.data_dir / "previews" / run_id).exists()
     error = [e for e in runtime.store.events_for_run(run_id) if e.type == "error"]
     assert [e.payload["message"] for e in error] == ["provider said: content policy violation"]

@@ -178,6 +178,8 @@ class RunWorkflow:
     @workflow.update(name=DECIDE_UPDATE)
     async def decide(self, decision: DecideInput) -> dict[str, Any]:
         """Accept (commit, with the revision check) or reject the preview; the answer goes to the caller."""
+        # The caller saw the preview in the database: its activity's result may be a moment behind.
+        await workflow.wait_condition(lambda: self._status not in ("queued", "generating"))
         self._check_decidable()
         self._deciding = True
         try:
@@ -204,7 +206,8 @@ class RunWorkflow:
 
     @decide.validator
     def _validate_decide(self, decision: DecideInput) -> None:
-        self._check_decidable()
+        if self._final is not None or self._deciding:
+            self._check_decidable()
 
     def _check_decidable(self) -> None:
         if self._deciding:
