@@ -201,3 +201,22 @@ def test_starting_without_a_server_is_one_clear_error(make_team: Any, tmp_path: 
     with pytest.raises(TemporalUnavailable, match="cannot reach the Temporal server"):
         start(runtime, team)
     assert runtime.engine.list(lecture_id=team.lecture_id) == []  # no run recorded for nobody
+
+
+def test_a_local_engine_sweep_leaves_team_runs_alone(make_team: Any) -> None:
+    """A one-shot command on the embedded engine sweeps dead owners' runs: a team run has no beating
+    process, and its workflow owns it, so the sweep must not fail it as 'interrupted'."""
+    from tui_editor.runs.local import LocalEngine
+
+    team = make_team()
+    gate = GatedGenerator()
+    team.worker(gate)
+    runtime, _events = team.runtime()
+    run_id = start(runtime, team)
+    assert gate.started.wait(20)
+    local, _ = team.runtime(engine__kind="local")
+    assert isinstance(local.engine, LocalEngine)
+    local.engine.housekeeping()
+    assert runtime.engine.get(run_id).status == RunStatus.GENERATING
+    gate.release.set()
+    settle(runtime, run_id, RunStatus.PREVIEW_READY)
