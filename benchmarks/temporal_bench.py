@@ -7,6 +7,7 @@ fresh PostgreSQL schema (`--pg`, default the tests' server) or, with `--pg sqlit
 
 - start → preview_ready (the local visual generator) and signal → commit (`decide(accept)` returns,
   committed), p50/p95, for the Temporal engine beside the embedded local engine on the same database;
+- `regenerate --no-wait --json` as a user runs it (process start included), p50/p95;
 - throughput: `--runs` (200) runs of the local visual generator started at once, on `--workers` (2)
   `tui-editor worker` processes: wall time from the first start to the last preview, runs per second.
 """
@@ -178,6 +179,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         for kind, (to_preview, to_commit) in results.items():
             print(f"  {kind:<8} start → preview_ready   {ms(to_preview)}")
             print(f"  {kind:<8} signal → commit         {ms(to_commit)}")
+        print("\n`tui-editor regenerate LECTURE CLIP --no-wait --json` (a whole process), 5 times")
+        command_env = env | {"TUI_EDITOR__ENGINE__KIND": "temporal"}
+        took: list[float] = []
+        for _ in range(5):
+            began = time.perf_counter()
+            subprocess.run(
+                [str(CLI), "regenerate", lecture_id, "clip_v1", "--no-wait", "--json"],
+                env=command_env,
+                capture_output=True,
+                check=True,
+            )
+            took.append(time.perf_counter() - began)
+        print(f"  {ms(took)}")
         print(f"\nThroughput: {args.runs} concurrent local visual runs on {args.workers} workers")
         rate = throughput(runtimes[-1], lecture_id, args.runs)
         print(f"  temporal {rate:6.2f} runs/s")

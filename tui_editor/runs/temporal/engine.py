@@ -97,8 +97,8 @@ class TemporalEngine:
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise TemporalUnavailable(
-                f"no answer from Temporal at {self.temporal.address} within {timeout:g} s; "
-                "is a worker running (`tui-editor worker`)?"
+                f"no answer from Temporal at {self.temporal.address} within {timeout:g} s; is a worker "
+                "running (`tui-editor worker`)? A decision sent may still be applied when one is"
             ) from None
 
     async def _get_client(self) -> Any:

@@ -187,7 +187,7 @@ class RunWorkflow:
                 DECIDE,
                 decision,
                 result_type=dict,
-                start_to_close_timeout=timedelta(seconds=60),
+                start_to_close_timeout=timedelta(seconds=20),
                 retry_policy=RetryPolicy(
                     maximum_attempts=5,
                     initial_interval=timedelta(milliseconds=200),
