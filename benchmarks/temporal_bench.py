@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
         db = f"{args.pg}{'&' if '?' in args.pg else '?'}options=-csearch_path%3D{schema}"
     port = free_port()
-    server = start_dev_server(port=port, db_file=None)
+    server = start_dev_server(port=port, db_file=None, stderr=subprocess.DEVNULL)  # its retries under load
     address = f"127.0.0.1:{port}"
     queue = f"bench-{secrets.token_hex(3)}"
     workers: list[subprocess.Popen[bytes]] = []

@@ -147,20 +147,21 @@ class Team:
 def make_team(
     pg_url: str, data_dir: Path, make_settings: Callable[..., Any], temporal_server: DevServer
 ) -> Iterator[Callable[..., Team]]:
-    """`make_team(server=None, **settings)`: the team set-up on the session's dev server (or `server`).
+    """`make_team(server=None, db=None, **settings)`: the team set-up on the session's dev server (or
+    `server`) and the test's PostgreSQL schema (or `db`).
 
     Every call gets its own task queue; the first one seeds the lecture, later ones share it."""
     made: list[Team] = []
 
-    def make(server: DevServer | None = None, **overrides: Any) -> Team:
-        if made:  # another task queue on the same database and lecture
+    def make(server: DevServer | None = None, db: str | None = None, **overrides: Any) -> Team:
+        if made and db is None:  # another task queue on the same database and lecture
             lecture_id = made[0].lecture_id
         else:
-            store, lecture_id = seeded_store(pg_url, data_dir)
+            store, lecture_id = seeded_store(db or pg_url, data_dir)
             store.close()
         team = Team(
             server=server or temporal_server,
-            db=pg_url,
+            db=db or pg_url,
             data_dir=data_dir,
             task_queue=f"test-{secrets.token_hex(4)}",
             lecture_id=lecture_id,
@@ -173,6 +174,57 @@ def make_team(
     yield make
     for team in made:
         team.close()
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of this test alone (it gets restarted), run as the `postgres` user."""
+
+    root: Path
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", "pg_ctl", "-D", str(self.root / "data"), *args],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._ctl("-o", options, "-l", str(self.root / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._ctl("-m", "fast", "-w", "stop")
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="tui-editor-pg-"))  # not under tmp_path: postgres must reach it
+    shutil.chown(root, "postgres")
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", "initdb", "-D", str(root / "data"), "--auth=trust"]
+        + ["-U", "postgres", "-E", "UTF8", "--no-sync"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = PrivatePostgres(root, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class ChildWorker:

@@ -12,6 +12,7 @@ from typing import Any
 
 from tests.runs.conftest import CLI, child_env
 from tests.runs.temporal.conftest import Team
+from tui_editor.core.flow import StartRequest
 from tui_editor.core.run_record import RunStatus
 from tui_editor.runs.temporal.devserver import free_port
 from tui_editor.runs.waiting import wait_for_run
@@ -56,9 +57,11 @@ def test_cli_reject_and_a_conflict_come_back_from_the_workflow(make_team: Any) -
     team = make_team()
     team.worker()
     watcher, _events = team.runtime()
-    first, _ = no_wait(team, "--prompt", "first")
-    second, _ = no_wait(team, "--prompt", "second")
-    third, _ = no_wait(team, "--prompt", "third")
+    # Started by an editor (this process); decided by commands (`no_wait` has its own test above).
+    first, second, third = (
+        {"id": watcher.engine.start(StartRequest(team.lecture_id, "clip_v0", "visual", {"prompt": p}))}
+        for p in ("first", "second", "third")
+    )
     for run in (first, second, third):
         wait_for_run(watcher.engine, run["id"], [RunStatus.PREVIEW_READY], timeout=30, recheck_s=0.05)
     assert cli(team, "reject", first["id"]).returncode == 0

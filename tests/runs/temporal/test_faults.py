@@ -3,14 +3,17 @@ server restarted. A run never stays stuck: it finishes, or fails visibly with a 
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 from typing import Any
 
+import pytest
+
 from tests.conftest import wait_for
 from tests.runs.conftest import CLI, KIND_CASES, GatedGenerator
-from tests.runs.temporal.conftest import ChildWorker, DevServer, Team
+from tests.runs.temporal.conftest import ChildWorker, DevServer, PrivatePostgres, Team
 from tui_editor.core.flow import StartRequest
 from tui_editor.core.run_record import RunStatus
 from tui_editor.runs.waiting import wait_for_run
@@ -105,3 +108,28 @@ def test_a_server_restart_mid_run_the_run_finishes_after_it_returns(
     decision = runtime.engine.decide(run_id, True)
     assert decision.accepted and runtime.engine.get(run_id).status == RunStatus.ACCEPTED
     wait_for(lambda: not (team.data_dir / "previews" / run_id).exists(), message="preview folder removed")
+
+
+def test_a_postgres_restart_mid_run_the_run_finishes_after_it_returns(
+    make_team: Any, private_postgres: PrivatePostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tui_editor.runs.temporal.activities")
+    team = make_team(db=private_postgres.url)
+    gate = GatedGenerator()
+    team.worker(gate)
+    runtime, _events = team.runtime()
+    run_id = start(runtime, team)
+    assert gate.started.wait(20)
+    private_postgres.stop()
+    gate.release.set()  # the preview is ready while the database is away: the worker keeps it
+    assert gate.finished.wait(20)
+    wait_for(
+        lambda: any("waiting for the database" in r.getMessage() for r in caplog.records),
+        message="the worker to wait for the database with the preview in hand",
+    )
+    private_postgres.start()
+    settle(runtime, run_id, RunStatus.PREVIEW_READY)
+    private_postgres.stop()
+    private_postgres.start()  # and once more while the preview waits for its decision
+    decision = runtime.engine.decide(run_id, True)
+    assert decision.accepted and runtime.engine.get(run_id).status == RunStatus.ACCEPTED

@@ -22,7 +22,7 @@ import socket
 import threading
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -57,6 +57,8 @@ from .workflow import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _ERROR_TYPES: tuple[tuple[type[TuiEditorError], str], ...] = (
     (ConflictError, CONFLICT_ERROR),
@@ -123,22 +125,9 @@ class RunActivities:
         """
         run_id = params.run_id
         attempt = activity.info().attempt
-        run = await asyncio.to_thread(self.store.get_run, run_id)
         # A retry follows a lost worker: the run is still `generating` then, and starts over.
         from_statuses = [RunStatus.QUEUED] if attempt == 1 else [RunStatus.QUEUED, RunStatus.GENERATING]
         message = "Starting" if attempt == 1 else f"Starting again (attempt {attempt}: the worker was lost)"
-        moved = await asyncio.to_thread(
-            self._move,
-            run,
-            from_statuses,
-            "status",
-            {"step": 0, "total_steps": 1, "message": message},
-            status=RunStatus.GENERATING,
-        )
-        if not moved:
-            return {"status": str((await asyncio.to_thread(self.store.get_run, run_id)).status)}
-        if attempt > 1:
-            self._remove_preview(run_id)
         latest: list[Any] = [0, 1, message]
         beat_every = max(0.05, params.heartbeat_timeout_s / 4)
 
@@ -147,30 +136,57 @@ class RunActivities:
                 activity.heartbeat(*latest)
                 await asyncio.sleep(beat_every)
 
-        beating = asyncio.create_task(beat())
+        beating = asyncio.create_task(beat())  # from the start: a wait for the database beats too
         try:
-            result = await self._generate(run, latest)
-            asset = await asyncio.to_thread(self._finish_preview, run, result)
-        except asyncio.CancelledError:
-            self._remove_preview(run_id)  # the generator has stopped: nothing writes here any more
-            raise
-        except GenerationError as exc:
-            await asyncio.to_thread(self._fail, run_id, exc.message, exc.retryable)
-            return {"status": RunStatus.FAILED, "error": exc.message}
-        except TuiEditorError as exc:
-            await asyncio.to_thread(self._fail, run_id, exc.message, True)
-            return {"status": RunStatus.FAILED, "error": exc.message}
-        except Exception as exc:  # noqa: BLE001 - never leave a run "generating" forever
-            log.exception("run %s crashed", run_id)
-            await asyncio.to_thread(self._fail, run_id, f"internal error: {exc}", True)
-            return {"status": RunStatus.FAILED, "error": str(exc)}
+            run = await self._stored(self.store.get_run, run_id)
+            moved = await self._stored(
+                self._move,
+                run,
+                from_statuses,
+                "status",
+                {"step": 0, "total_steps": 1, "message": message},
+                status=RunStatus.GENERATING,
+            )
+            if not moved:
+                return {"status": str((await self._stored(self.store.get_run, run_id)).status)}
+            if attempt > 1:
+                self._remove_preview(run_id)
+            try:
+                result = await self._generate(run, latest)
+                # The preview is in hand (maybe billed): keep it until the database takes it.
+                asset = await self._stored(self._finish_preview, run, result)
+            except asyncio.CancelledError:
+                self._remove_preview(run_id)  # the generator has stopped: nothing writes here any more
+                raise
+            except GenerationError as exc:
+                await self._stored(self._fail, run_id, exc.message, exc.retryable)
+                return {"status": RunStatus.FAILED, "error": exc.message}
+            except TuiEditorError as exc:
+                await self._stored(self._fail, run_id, exc.message, True)
+                return {"status": RunStatus.FAILED, "error": exc.message}
+            except Exception as exc:  # noqa: BLE001 - never leave a run "generating" forever
+                log.exception("run %s crashed", run_id)
+                await self._stored(self._fail, run_id, f"internal error: {exc}", True)
+                return {"status": RunStatus.FAILED, "error": str(exc)}
+            if asset is None:
+                return {"status": str((await self._stored(self.store.get_run, run_id)).status)}
+            return {"status": RunStatus.PREVIEW_READY, "asset": asset}
         finally:
             beating.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beating
-        if asset is None:
-            return {"status": str((await asyncio.to_thread(self.store.get_run, run_id)).status)}
-        return {"status": RunStatus.PREVIEW_READY, "asset": asset}
+
+    async def _stored(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`work` (a store call) in a thread, tried again while the database is away (it heals);
+        cancellable meanwhile."""
+        delay = 0.1
+        while True:
+            try:
+                return await asyncio.to_thread(work, *args, **kwargs)
+            except StoreError as exc:
+                log.warning("waiting for the database: %s", exc.message)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     async def _generate(self, run: RunRecord, latest: list[Any]) -> GenerationResult:
         request = run.request

@@ -188,9 +188,10 @@ class RunWorkflow:
                 decision,
                 result_type=dict,
                 start_to_close_timeout=timedelta(seconds=20),
-                retry_policy=RetryPolicy(
-                    maximum_attempts=5,
+                retry_policy=RetryPolicy(  # a database away for a moment: the commit is one transaction
+                    maximum_attempts=10,
                     initial_interval=timedelta(milliseconds=200),
+                    maximum_interval=timedelta(seconds=2),
                     non_retryable_error_types=NON_RETRYABLE,
                 ),
             )
