@@ -45,7 +45,8 @@ def open_runtime(settings: Settings, *, background: bool = True) -> Runtime:
         raise StoreError(f"cannot create the data directory {settings.data_path}: {exc.strerror}") from None
     store = open_store(settings.database_url)
     # "memory": events never leave this process; every other transport tails the database's event log.
-    tail = background and settings.events.transport != "memory"
+    # The team engine's events are all written by workers elsewhere: it always tails.
+    tail = background and (settings.events.transport != "memory" or settings.engine.kind == "temporal")
     listen = settings.events.transport in ("auto", "postgres")  # LISTEN/NOTIFY where the database has it
     hub = EventHub(store, poll_interval_ms=settings.events.poll_interval_ms, tail=tail, listen=listen)
     engine: RunEngine
