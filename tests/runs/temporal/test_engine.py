@@ -4,6 +4,7 @@ state changes land in the shared event log exactly as the embedded engine's do."
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -147,15 +148,21 @@ def test_a_generator_failure_fails_the_run_at_once_and_is_not_sent_again(make_te
     assert [e.payload["message"] for e in error] == ["provider said: content policy violation"]
 
 
+HISTORIES = Path(__file__).with_name("histories")
+
+
 def test_histories_replay_deterministically(make_team: Any) -> None:
-    """Every ending (accepted, rejected, cancelled, expired) recorded, then replayed by a Replayer."""
+    """Every ending (accepted, rejected, expired, cancelled, failed) recorded, then replayed by a Replayer.
+
+    With RECORD_TEMPORAL_HISTORIES=1 the histories are also written to `histories/`, which the next test
+    replays on every run: a change to the workflow code that breaks runs already in flight fails there.
+    """
     from temporalio.client import Client
     from temporalio.worker import Replayer
 
     from tui_editor.runs.temporal.workflow import RunWorkflow
 
     team = make_team(engine__decision_timeout=1.5)
-    gate = GatedGenerator()
     team.worker()
     runtime, _events = team.runtime()
     accepted, rejected, expired = (start(runtime, team, prompt=f"p{i}") for i in range(3))
@@ -164,32 +171,60 @@ def test_histories_replay_deterministically(make_team: Any) -> None:
     runtime.engine.decide(rejected, False)
     runtime.engine.decide(accepted, True)
     settle(runtime, expired, RunStatus.EXPIRED, timeout=20)
-    # A cancelled one, on a queue whose generator waits.
-    other = make_team()
-    other.worker(gate)
-    other_runtime, _ = other.runtime()
-    cancelled = start(other_runtime, other, "visual")
+    # A cancelled one, on a queue whose generator waits; a failed one, on a queue whose generator fails.
+    gate = GatedGenerator()
+    gated = make_team()
+    gated.worker(gate)
+    gated_runtime, _ = gated.runtime()
+    cancelled = start(gated_runtime, gated)
     assert gate.started.wait(20)
-    other_runtime.engine.cancel(cancelled)
+    gated_runtime.engine.cancel(cancelled)
     assert gate.finished.wait(20)
+    failing = make_team()
+    failing.worker(FailingGenerator(GenerationError("no", retryable=False)))
+    failing_runtime, _ = failing.runtime()
+    failed = start(failing_runtime, failing)
+    settle(failing_runtime, failed, RunStatus.FAILED)
+    endings = {"accepted": accepted, "rejected": rejected, "expired": expired}
+    endings |= {"cancelled": cancelled, "failed": failed}
 
-    async def replay() -> int:
+    async def replay() -> list[str]:
         client = await Client.connect(team.server.address)
-        replayed = 0
-        for run_id in (accepted, rejected, expired, cancelled):
+        replayed = []
+        for ending, run_id in endings.items():
             handle = client.get_workflow_handle(run_id)
-            for _ in range(200):  # the workflow closes once its last activity reported back
-                if (await handle.describe()).status is not None and (
-                    (await handle.describe()).close_time is not None
-                ):
+            for _ in range(400):  # the workflow closes once its last activity reported back
+                if (await handle.describe()).close_time is not None:
                     break
                 await asyncio.sleep(0.05)
             history = await handle.fetch_history()
             await Replayer(workflows=[RunWorkflow]).replay_workflow(history)
-            replayed += 1
+            if os.environ.get("RECORD_TEMPORAL_HISTORIES") == "1":
+                HISTORIES.mkdir(exist_ok=True)
+                (HISTORIES / f"{ending}.json").write_text(history.to_json(), encoding="utf-8")
+            replayed.append(ending)
         return replayed
 
-    assert asyncio.run(replay()) == 4
+    assert asyncio.run(replay()) == list(endings)
+
+
+def test_recorded_histories_still_replay() -> None:
+    """Histories recorded by an earlier version of the workflow (one per ending) replay on this one."""
+    from temporalio.client import WorkflowHistory
+    from temporalio.worker import Replayer
+
+    from tui_editor.runs.temporal.workflow import RunWorkflow
+
+    files = sorted(HISTORIES.glob("*.json"))
+    assert [f.stem for f in files] == ["accepted", "cancelled", "expired", "failed", "rejected"]
+
+    async def replay() -> None:
+        replayer = Replayer(workflows=[RunWorkflow])
+        for file in files:
+            history = WorkflowHistory.from_json(file.stem, file.read_text(encoding="utf-8"))
+            await replayer.replay_workflow(history)
+
+    asyncio.run(replay())
 
 
 def test_starting_without_a_server_is_one_clear_error(make_team: Any, tmp_path: Path) -> None:
