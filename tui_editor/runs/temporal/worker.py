@@ -16,6 +16,8 @@ from typing import Any
 from ...config import Settings
 from ...core.store import Store, open_store
 from ...generators.base import Generator
+from ..hub import EventHub
+from ..local import LocalEngine
 from .engine import TemporalUnavailable
 
 
@@ -33,25 +35,28 @@ async def connect(settings: Settings) -> Any:
         ) from None
 
 
-def build_worker(
-    client: Any,
+def worker_engine(
     store: Store,
     settings: Settings,
-    *,
-    concurrency: int = 4,
     generator_factory: Callable[[str, str, Settings], Generator] | None = None,
-) -> Any:
+) -> LocalEngine:
+    """The embedded engine that does a worker's work: no threads of its own; its events reach the editors
+    through the database's event log. (Its start-up sweep leaves team runs alone.)"""
+    hub = EventHub(store, poll_interval_ms=settings.events.poll_interval_ms, tail=False)
+    return LocalEngine(store, settings, hub=hub, background=False, generator_factory=generator_factory)
+
+
+def build_worker(client: Any, engine: LocalEngine, settings: Settings, *, concurrency: int = 4) -> Any:
     from temporalio.worker import Worker
 
     from .activities import RunActivities
     from .workflow import RunWorkflow
 
-    activities = RunActivities(store, settings, generator_factory=generator_factory)
     return Worker(
         client,
         task_queue=settings.engine.temporal.task_queue,
         workflows=[RunWorkflow],
-        activities=activities.all(),
+        activities=RunActivities(engine).all(),
         max_concurrent_activities=concurrency,
         # After a worker restart the next task waits this long for the old worker's sticky queue.
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=1),
@@ -72,13 +77,14 @@ async def serve(
     client = await connect(settings)
     store = await asyncio.to_thread(open_store, settings.database_url)
     try:
-        worker = build_worker(
-            client, store, settings, concurrency=concurrency, generator_factory=generator_factory
-        )
-        async with worker:
-            if on_ready is not None:
-                on_ready()
-            await (stop or asyncio.Event()).wait()
+        engine = await asyncio.to_thread(worker_engine, store, settings, generator_factory)
+        try:
+            async with build_worker(client, engine, settings, concurrency=concurrency):
+                if on_ready is not None:
+                    on_ready()
+                await (stop or asyncio.Event()).wait()
+        finally:
+            await asyncio.to_thread(engine.close)
     finally:
         store.close()
 
