@@ -33,6 +33,19 @@ def settle(runtime: Any, run_id: str, status: str, timeout: float = 30.0) -> Any
     return wait_for_run(runtime.engine, run_id, [status], timeout=timeout, recheck_s=0.05)
 
 
+def heartbeat(team: Team, run_id: str) -> bytes:
+    """The details of the run's pending activity's last heartbeat, as raw payload bytes."""
+    from temporalio.client import Client
+
+    async def read() -> bytes:
+        client = await Client.connect(team.server.address)
+        description = await client.get_workflow_handle(run_id).describe()
+        pending = description.raw_description.pending_activities
+        return b"".join(p.data for a in pending for p in a.heartbeat_details.payloads)
+
+    return asyncio.run(read())
+
+
 @pytest.mark.parametrize("kind", ["visual", "narration", "music"])
 def test_start_preview_accept_commits_and_logs_every_step(make_team: Any, kind: str) -> None:
     team = make_team()
@@ -94,6 +107,8 @@ def test_cancel_mid_generation_stops_the_generator(make_team: Any) -> None:
     run_id = start(runtime, team)
     assert gate.started.wait(20)
     assert runtime.engine.get(run_id).status == RunStatus.GENERATING
+    # The generate activity's heartbeats carry the generator's progress.
+    wait_for(lambda: b"Halfway there" in heartbeat(team, run_id), message="the progress in a heartbeat")
     runtime.engine.cancel(run_id)
     assert runtime.engine.get(run_id).status == RunStatus.CANCELLED  # at once, in the store
     assert gate.finished.wait(20), "the generator was not cancelled"
