@@ -30,7 +30,7 @@ from ...core.errors import BadInputError, ConflictError, DecisionError, NotFound
 from ...core.flow import Decision, StartRequest
 from ...core.kinds import get_kind
 from ...core.run_record import ACTIVE_STATUSES, RunRecord, RunStatus
-from ...core.store import Store
+from ...core.store import RUN, Store
 from ...generators.base import GenerationError
 from ...generators.registry import resolve_model
 from ..hub import EventHub
@@ -134,8 +134,12 @@ class TemporalEngine:
             raise BadInputError(str(exc)) from None
         fields["model"] = model
         self._call(self._get_client())  # refuse before recording a run no worker could ever see
-        requested_seed = getattr(request, "seed", None)
-        seed = int(requested_seed) if isinstance(requested_seed, int) else secrets.randbits(31)
+        requested_seed = getattr(request, "seed", None)  # (a field newer versions of the request carry)
+        if isinstance(requested_seed, int) and not 0 <= requested_seed < 2**31:
+            raise BadInputError(f"seed {requested_seed} is out of range (0 to {2**31 - 1})")
+        seed = requested_seed if isinstance(requested_seed, int) else secrets.randbits(31)
+        # The run's own seed column where the schema has one (as the embedded engine records it).
+        seed_column = {"seed": seed} if "seed" in RUN.c else {}
         run_id = new_id("run")
         now = utcnow()
         event = self.store.create_run(
@@ -157,6 +161,7 @@ class TemporalEngine:
             base_revision=self.store.lecture_revision(lecture_id),
             base_asset_updated_at=asset["updated_at"],
             owner=f"temporal:{self.temporal.task_queue}",
+            **seed_column,
         )
         self.hub.publish(event)
         from .workflow import RunInput
