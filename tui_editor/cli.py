@@ -130,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lecture", help="lecture id or exact title")
     p.add_argument("revision", type=int, help="revision number (see `tui-editor revisions`)")
 
+    p = command("temporal-dev", "team mode: run a local Temporal dev server (from the team extra)")
+    p.add_argument("--port", type=int, default=7233, help="gRPC port (default 7233)")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--db-file", metavar="PATH", help="keep workflows in this file (default: temporal-dev.db, data dir)"
+    )
+    p.add_argument("--ui-port", type=int, metavar="PORT", help="also serve Temporal's web UI on this port")
+    p = command("worker", "team mode: run the team engine's workflows and generations")
+    p.add_argument("--concurrency", type=int, default=4, help="generations at a time (default 4)")
+
     p = command("config", "print the resolved settings and the paths in use")
     json_flag(p, "them")
     p = command("completion", "print a shell completion script")
@@ -536,6 +546,18 @@ def cmd_completion(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return 0
 
 
+def cmd_temporal_dev(settings: Any, args: argparse.Namespace) -> int:
+    from .cli_team import cmd_temporal_dev as handler
+
+    return handler(settings, args)
+
+
+def cmd_worker(settings: Any, args: argparse.Namespace) -> int:
+    from .cli_team import cmd_worker as handler
+
+    return handler(settings, args)
+
+
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "lectures": cmd_lectures,
@@ -550,6 +572,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "revisions": cmd_revisions,
     "restore": cmd_restore,
     "config": cmd_config,
+    "temporal-dev": cmd_temporal_dev,
+    "worker": cmd_worker,
 }
 
 
@@ -617,4 +641,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    if "temporalio" in sys.modules:
+        # temporalio's core threads can abort a finished process at interpreter exit
+        # (temporalio/sdk-python#300): leave at once once everything is written.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -56,6 +56,12 @@ class TemporalSettings:
     address: str = "127.0.0.1:7233"
     namespace: str = "default"
     task_queue: str = "tui-editor"
+    heartbeat_timeout: float = _opt(10.0, gt=0)
+    """Seconds a generating worker may go silent before Temporal counts it lost."""
+    generation_timeout: float = _opt(3600.0, gt=0)
+    """Seconds one generation may take in all."""
+    answer_timeout: float = _opt(30.0, gt=0)
+    """Seconds an accept/reject waits for a worker's answer."""
 
 
 @dataclass

@@ -460,6 +460,8 @@ class LocalEngine:
             return not (beat["host"] == self.host and not _pid_alive(int(beat["pid"])))
 
         for run in self.store.list_runs(statuses=ACTIVE_STATUSES):
+            if run.owner is not None and run.owner.startswith("temporal:"):
+                continue  # a team run: its workflow owns it, however long no process beats for it
             if owner_alive(run.owner):
                 continue
             if run.owner == self.process_id:

@@ -45,20 +45,28 @@ def open_runtime(settings: Settings, *, background: bool = True) -> Runtime:
         raise StoreError(f"cannot create the data directory {settings.data_path}: {exc.strerror}") from None
     store = open_store(settings.database_url)
     # "memory": events never leave this process; every other transport tails the database's event log.
-    tail = background and settings.events.transport != "memory"
+    # The team engine's events are all written by workers elsewhere: it always tails.
+    tail = background and (settings.events.transport != "memory" or settings.engine.kind == "temporal")
     listen = settings.events.transport in ("auto", "postgres")  # LISTEN/NOTIFY where the database has it
     hub = EventHub(store, poll_interval_ms=settings.events.poll_interval_ms, tail=tail, listen=listen)
-    if settings.engine.kind != "local":
-        store.close()
-        from ..core.errors import BadInputError
+    engine: RunEngine
+    if settings.engine.kind == "temporal":
+        import importlib.util
 
-        kind = settings.engine.kind
-        raise BadInputError(
-            f"engine kind {kind!r} is not available in this build; use [engine] kind = 'local'"
-        )
-    from .local import LocalEngine
+        if importlib.util.find_spec("temporalio") is None:  # the `team` extra is not installed
+            store.close()
+            from ..core.errors import BadInputError
 
-    engine = LocalEngine(store, settings, hub=hub, background=background)
+            raise BadInputError(
+                "[engine] kind = 'temporal' needs the team extra: pip install 'tui-editor[team]'"
+            )
+        from .temporal.engine import TemporalEngine
+
+        engine = TemporalEngine(store, settings, hub=hub)
+    else:
+        from .local import LocalEngine
+
+        engine = LocalEngine(store, settings, hub=hub, background=background)
     if background:
         hub.start()
     return Runtime(settings=settings, store=store, hub=hub, engine=engine)
