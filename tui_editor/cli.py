@@ -277,7 +277,7 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Any, args: argparse.Namespace) -> int:
     if args.format == "tutopanda":
-        write_output(json.dumps(export_tutopanda(settings, args.lecture), indent=2) + "\n", args.output)
+        write_output(export_tutopanda(settings, args.lecture), args.output)
         return 0
     runtime = _open(settings)
     try:

@@ -98,7 +98,7 @@ def cmd_import_tutopanda(settings: Any, args: argparse.Namespace) -> int:
     document = read_tutopanda_file(args.file)  # checked before anything is opened
     runtime = _open(settings)
     try:
-        result = import_tutopanda(runtime.store, settings.data_path, document)
+        result = import_tutopanda(runtime.store, settings, document)
         summary = _summary(runtime, result.lecture_id)
     finally:
         runtime.close()
@@ -108,16 +108,16 @@ def cmd_import_tutopanda(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def export_tutopanda(settings: Any, lecture_ref: str) -> dict[str, Any]:
-    from .core.tutopanda import snapshot_to_tutopanda
+def export_tutopanda(settings: Any, lecture_ref: str) -> str:
+    """A lecture as the web original's timeline JSON text."""
+    from .core.tutopanda import dumps, snapshot_to_tutopanda
 
     runtime = _open(settings)
     try:
         snapshot = runtime.store.load_snapshot(runtime.store.resolve_lecture(lecture_ref))
     finally:
         runtime.close()
-    document: dict[str, Any] = snapshot_to_tutopanda(snapshot)
-    return document
+    return dumps(snapshot_to_tutopanda(snapshot))
 
 
 def write_output(text: str, output: str | None) -> None:
