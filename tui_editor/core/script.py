@@ -74,6 +74,8 @@ def _text(value: Any, where: str, *, required: bool = False) -> str:
         raise BadInputError(f"{where}: expected text, got {_json_type(value)}")
     if required and not value.strip():
         raise BadInputError(f"{where}: must not be empty")
+    if "\x00" in value:
+        raise BadInputError(f"{where}: contains a NUL character")
     if len(value) > MAX_TEXT_CHARS:
         raise BadInputError(f"{where}: longer than {MAX_TEXT_CHARS} characters")
     return value.strip()
@@ -150,9 +152,9 @@ def script_from_text(text: str, *, default_title: str) -> LectureScript:
     if len(segments) > MAX_SEGMENTS:
         raise BadInputError(f"the script has more than {MAX_SEGMENTS} paragraphs")
     for index, segment in enumerate(segments):
-        if len(segment.narration) > MAX_TEXT_CHARS:
-            raise BadInputError(f"segment {index + 1}: longer than {MAX_TEXT_CHARS} characters")
-    return LectureScript(title=title[:500] or default_title, summary="", segments=tuple(segments))
+        _text(segment.narration, f"segment {index + 1}", required=True)
+    title = title.replace("\x00", "")[:500]
+    return LectureScript(title=title or default_title, summary="", segments=tuple(segments))
 
 
 def parse_script(text: str, *, default_title: str) -> LectureScript:

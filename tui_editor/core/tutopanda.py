@@ -127,6 +127,8 @@ def _text(value: Any, where: str, limit: int, *, required: bool = False) -> str:
         raise BadInputError(f"{where}: expected text, got {_kind_of(value)}")
     if required and not value.strip():
         raise BadInputError(f"{where}: must not be empty")
+    if "\x00" in value:
+        raise BadInputError(f"{where}: contains a NUL character")
     if len(value) > limit:
         raise BadInputError(f"{where}: longer than {limit} characters")
     return value
