@@ -203,3 +203,9 @@ def test_any_json_at_all_is_a_timeline_or_one_clear_error(data: Any) -> None:
         parse_tutopanda(data)
     except BadInputError as exc:
         assert exc.message and "\n" not in exc.message
+
+
+def test_lone_surrogates_and_nul_characters_are_refused() -> None:
+    for bad in ("\ud800", "a\x00b"):
+        with pytest.raises(BadInputError, match=r"tracks\.voice\[0\]\.name"):
+            parse_tutopanda(_at(timeline(), "tracks.voice.0.name", bad))

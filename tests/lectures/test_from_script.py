@@ -99,3 +99,24 @@ def test_a_failed_generation_leaves_no_lecture_and_no_files(
     assert store.list_lectures() == []
     assert not [p for p in data_dir.rglob("*") if p.is_file() and p.suffix in (".wav", ".png")]
     assert not [p for p in data_dir.iterdir() if p.name.startswith(".new-lecture-")]
+
+
+class Stop(Exception):
+    pass
+
+
+def test_stopping_midway_leaves_no_lecture_and_no_files(
+    make_settings: Callable[..., Any], data_dir: Path
+) -> None:
+    settings = make_settings()
+    store = open_store(settings.database_url)
+
+    def progress(item: BuildProgress) -> None:
+        if item.done == 14:  # every narration and two visuals are done
+            raise Stop
+
+    with pytest.raises(Stop):
+        build_from_script(store, settings, twelve_segments(), progress=progress, limit=2)
+    assert store.list_lectures() == []
+    assert not [p for p in data_dir.rglob("*") if p.is_file() and p.suffix in (".wav", ".png")]
+    assert not [p for p in data_dir.iterdir() if p.name.startswith(".new-lecture-")]

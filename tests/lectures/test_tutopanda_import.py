@@ -255,3 +255,64 @@ def test_a_failed_create_removes_the_copied_files(
     with pytest.raises(Exception):  # noqa: B017,PT011 - whatever the store raises
         _import(broken, settings_, folder / "snap.json", _snapshot("media/field.png", "x.wav"))
     assert not [p for p in data_dir.rglob("*") if p.is_file() and p.suffix == ".png"]
+
+
+TEXTS = st.text(st.characters(max_codepoint=0x10FFFF, exclude_categories=()), max_size=8)
+VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 10**6)
+    | st.floats()
+    | TEXTS
+    | st.lists(st.integers(), max_size=2)
+)
+CLIP_FIELDS = [
+    "id",
+    "kind",
+    "name",
+    "startTime",
+    "duration",
+    "imageAssetId",
+    "imageUrl",
+    "audioUrl",
+    *PARAM_KEYS,
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(["visual", "voice", "music", "soundEffects"]),
+    st.sampled_from(CLIP_FIELDS),
+    VALUES,
+    st.sampled_from(["name", "duration", "id", None]),
+    VALUES,
+)
+def test_any_damaged_timeline_imports_cleanly_or_is_one_clear_error(
+    make_settings: Callable[..., Any],
+    tmp_path: Path,
+    track: str,
+    field: str,
+    value: Any,
+    top: str | None,
+    top_value: Any,
+) -> None:
+    from tui_editor.core.errors import BadInputError
+
+    clip: dict[str, Any] = {"id": "c", "name": "Clip", "startTime": 0, "duration": 2}
+    clip[field] = value
+    document: dict[str, Any] = {"name": "Fuzz", "tracks": {track: [clip]}}
+    if top is not None:
+        document[top] = top_value
+    path = tmp_path / "fuzz.json"
+    path.write_text(json.dumps(document, ensure_ascii=True), encoding="utf-8")  # lone surrogates as \ud800
+    settings_ = make_settings()
+    store = open_store(settings_.database_url)
+    try:
+        try:
+            result = import_tutopanda(store, settings_, read_tutopanda_file(path))
+        except BadInputError as exc:
+            assert exc.message.startswith(f"{path}: ") and "\n" not in exc.message
+            return
+        snapshot_to_tutopanda(store.load_snapshot(result.lecture_id))
+    finally:
+        store.close()

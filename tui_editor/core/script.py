@@ -76,6 +76,11 @@ def _text(value: Any, where: str, *, required: bool = False) -> str:
         raise BadInputError(f"{where}: must not be empty")
     if "\x00" in value:
         raise BadInputError(f"{where}: contains a NUL character")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInputError(f"{where}: not valid Unicode (a lone surrogate)") from None
     if len(value) > MAX_TEXT_CHARS:
         raise BadInputError(f"{where}: longer than {MAX_TEXT_CHARS} characters")
     return value.strip()
@@ -171,6 +176,12 @@ def parse_script(text: str, *, default_title: str) -> LectureScript:
     return script_from_text(text, default_title=default_title)
 
 
+def title_from(text: str) -> str:
+    """`text` (a file name, a command-line argument) made storable as a title: undecodable bytes (lone
+    surrogates) become `?`, NULs go, and it is at most 500 characters."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "").strip()[:500]
+
+
 def read_script_file(path: str | Path, *, title: str | None = None) -> LectureScript:
     """Read a script file; every problem is a `BadInputError` naming the file."""
     file = Path(path)
@@ -186,15 +197,15 @@ def read_script_file(path: str | Path, *, title: str | None = None) -> LectureSc
         raise BadInputError(f"{file}: not UTF-8 text") from None
     except OSError as exc:
         raise BadInputError(f"{file}: cannot read: {exc.strerror}") from None
-    default = file.stem.replace("_", " ").replace("-", " ").strip() or "Untitled lecture"
+    default = title_from(file.stem.replace("_", " ").replace("-", " ")) or "Untitled lecture"
     try:
         script = parse_script(text, default_title=default)
     except BadInputError as exc:
         raise BadInputError(f"{file}: {exc.message}") from None
     if title is not None:
-        if not title.strip():
+        if not title_from(title):
             raise BadInputError("--title: must not be empty")
-        script = LectureScript(title=title.strip(), summary=script.summary, segments=script.segments)
+        script = LectureScript(title=title_from(title), summary=script.summary, segments=script.segments)
     return script
 
 

@@ -129,6 +129,11 @@ def _text(value: Any, where: str, limit: int, *, required: bool = False) -> str:
         raise BadInputError(f"{where}: must not be empty")
     if "\x00" in value:
         raise BadInputError(f"{where}: contains a NUL character")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInputError(f"{where}: not valid Unicode (a lone surrogate)") from None
     if len(value) > limit:
         raise BadInputError(f"{where}: longer than {limit} characters")
     return value

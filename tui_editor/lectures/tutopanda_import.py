@@ -19,6 +19,7 @@ from ..core.clock import new_id
 from ..core.errors import BadInputError
 from ..core.exchange import load_json_file
 from ..core.kinds import ASPECT_RATIOS, ValidationError, kind_for_track
+from ..core.script import title_from
 from ..core.store import Store
 from ..core.tutopanda import ImportedAsset, TutopandaTimeline, parse_tutopanda
 from .from_script import configured_models
@@ -48,7 +49,7 @@ def read_tutopanda_file(path: str | Path) -> TutopandaFile:
     except BadInputError as exc:
         raise BadInputError(f"{file}: {exc.message}") from None
     if not timeline.title:
-        timeline.title = file.stem.replace("_", " ").replace("-", " ").strip() or "Imported lecture"
+        timeline.title = title_from(file.stem.replace("_", " ").replace("-", " ")) or "Imported lecture"
     return TutopandaFile(file, timeline)
 
 
