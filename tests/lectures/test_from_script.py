@@ -76,9 +76,9 @@ def test_a_twelve_segment_script_is_generated_and_timed_by_its_audio(
 
 
 def test_without_generation_the_clips_are_estimated_placeholders_marked_stale(
-    make_settings: Callable[..., Any], data_dir: Path
+    make_settings: Callable[..., Any], data_dir: Path, db_url: str
 ) -> None:
-    settings = make_settings()
+    settings = make_settings(db_url)
     store = open_store(settings.database_url)
     lecture_id = build_from_script(store, settings, twelve_segments(), generate=False)
     snapshot = store.load_snapshot(lecture_id)

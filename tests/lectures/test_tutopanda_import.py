@@ -166,13 +166,13 @@ def _snapshot(visual_url: str, voice_url: str, music_url: str | None = None) -> 
 
 
 def test_media_beside_the_file_is_copied_in_and_the_rest_become_stale_placeholders(
-    make_settings: Callable[..., Any], tmp_path: Path, data_dir: Path
+    make_settings: Callable[..., Any], tmp_path: Path, data_dir: Path, db_url: str
 ) -> None:
     folder = tmp_path / "export"
     (folder / "media").mkdir(parents=True)
     _png(folder / "media" / "field.png", (160, 90))
     _wav(folder / "media" / "talk.mp3", 1.5)  # a WAV under a wrong name: its bytes decide
-    settings_ = make_settings()
+    settings_ = make_settings(db_url)
     store = open_store(settings_.database_url)
     result = _import(store, settings_, folder / "snap.json", _snapshot("media/field.png", "media/talk.mp3"))
     snapshot = store.load_snapshot(result.lecture_id)
