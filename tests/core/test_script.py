@@ -164,7 +164,7 @@ def _script(cues: Sequence[str]) -> LectureScript:
 
 def _overlaps(clips: list[dict[str, Any]]) -> bool:
     ordered = sorted(clips, key=lambda c: c["start"])
-    return any(a["start"] + a["duration"] > b["start"] + 1e-9 for a, b in pairwise(ordered))
+    return any(a["start"] + a["duration"] > b["start"] for a, b in pairwise(ordered))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -34,7 +34,7 @@ def twelve_segments() -> LectureScript:
 def _no_overlap(clips: list[Any]) -> None:
     ordered = sorted(clips, key=lambda c: c.start)
     for a, b in pairwise(ordered):
-        assert a.end <= b.start + 1e-9, f"{a.name} overlaps {b.name}"
+        assert a.end <= b.start, f"{a.name} overlaps {b.name}"
 
 
 def test_a_twelve_segment_script_is_generated_and_timed_by_its_audio(

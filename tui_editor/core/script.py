@@ -19,6 +19,7 @@ Formats read by `parse_script`:
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -270,14 +271,22 @@ def _music_spans(
             last += 1
         if cue:
             start = starts[index]
-            total = starts[last] + durations[last] - start
-            pieces = max(1, math.ceil(total / MAX_MUSIC_S - 1e-9))
-            for piece in range(pieces):
-                piece_start = start + total * piece / pieces
-                piece_end = start + total * (piece + 1) / pieces if piece + 1 < pieces else start + total
-                spans.append((cue, piece_start, piece_end - piece_start, index, last))
+            end = starts[last] + durations[last]  # the next segment's start, to the bit
+            pieces = max(1, math.ceil((end - start) / MAX_MUSIC_S - 1e-9))
+            bounds = [start + (end - start) * piece / pieces for piece in range(pieces)] + [end]
+            for piece_start, piece_end in itertools.pairwise(bounds):
+                spans.append((cue, piece_start, span(piece_start, piece_end), index, last))
         index = last + 1
     return spans
+
+
+def span(start: float, end: float) -> float:
+    """The duration from `start` to `end`, never so long in floating point that `start + duration`
+    passes `end` (a clip ending there must not overlap the one that starts there)."""
+    duration = end - start
+    while duration > 0 and start + duration > end:
+        duration = math.nextafter(duration, 0.0)
+    return duration
 
 
 def plan_lecture(

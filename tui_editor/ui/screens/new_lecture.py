@@ -161,6 +161,9 @@ class NewLectureScreen(EditorAppAccess, ModalScreen[str | None]):
         self._status(message.error or "failed", error=True)
         self.query_one("#new-path", Input).focus()
 
+    def on_unmount(self) -> None:
+        self._stop.set()  # the App is closing: a running build stops after its current item
+
     def action_cancel(self) -> None:
         if self.building:
             self._stop.set()
