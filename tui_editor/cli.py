@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .cli_lectures import FORMATS, cmd_import_tutopanda, cmd_new, export_tutopanda, write_output
+from .cli_lectures import (
+    FORMATS,
+    cmd_import_tutopanda,
+    cmd_new,
+    export_tutopanda,
+    hint_tutopanda,
+    write_output,
+)
 
 #: How argparse reads each field type of `core.kinds` (text by default).
 FLAG_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float}
@@ -302,7 +309,8 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
 
     if args.format == "tutopanda":
         return cmd_import_tutopanda(settings, args)
-    lecture = read_lecture_file(args.file)  # validate before touching the database
+    with hint_tutopanda(args.file):
+        lecture = read_lecture_file(args.file)  # validate before touching the database
     runtime = _open(settings)
     try:
         lecture_id = runtime.store.create_lecture(lecture, source="import")

@@ -108,6 +108,33 @@ def cmd_import_tutopanda(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def hint_tutopanda(path: str) -> Iterator[None]:
+    """An import error on a file that looks like the web original's timeline says to use `--format`."""
+    from .core.errors import BadInputError
+
+    try:
+        yield
+    except BadInputError as exc:
+        if _looks_like_tutopanda(Path(path)):
+            raise BadInputError(f"{exc.message} (a tutopanda timeline? add --format tutopanda)") from None
+        raise
+
+
+def _looks_like_tutopanda(path: Path) -> bool:
+    from .core.errors import BadInputError
+    from .core.exchange import load_json_file
+
+    try:
+        data = load_json_file(path)
+    except BadInputError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    timeline = data.get("timeline")
+    return "tracks" in data or (isinstance(timeline, dict) and "tracks" in timeline)
+
+
 def export_tutopanda(settings: Any, lecture_ref: str) -> str:
     """A lecture as the web original's timeline JSON text."""
     from .core.tutopanda import dumps, snapshot_to_tutopanda

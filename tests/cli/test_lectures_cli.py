@@ -221,3 +221,10 @@ def test_a_malformed_timeline_is_one_line_and_exit_2(
     path.write_text(document, encoding="utf-8")
     line = one_error_line(cli("import", "--format", "tutopanda", str(path), data_dir=tmp_path / "data"), 2)
     assert words in line
+
+
+def test_importing_a_timeline_without_the_format_says_which_format_it_needs(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "timeline.json"
+    path.write_text(json.dumps(_timeline()), encoding="utf-8")
+    line = one_error_line(cli("import", str(path), data_dir=tmp_path / "data"), 2)
+    assert "--format tutopanda" in line

@@ -19,6 +19,9 @@ from typing import Any
 from ..core.kinds import get_kind
 from ..generators.media_info import audio_duration, image_size, sniff_extension
 
+#: The largest media file an import copies in.
+MAX_MEDIA_BYTES = 2 * 1024**3
+
 
 @dataclass(frozen=True)
 class Refused:
@@ -63,7 +66,9 @@ def source_beside(document: Path, ref: Any) -> Path | Refused:
         return Refused("a link leaving the file's folder")
     try:
         if not candidate.is_file():
-            return Refused("not found beside the file")
+            return Refused("not found beside the file (or not a regular file)")
+        if candidate.stat().st_size > MAX_MEDIA_BYTES:
+            return Refused(f"larger than {MAX_MEDIA_BYTES // 1024**3} GB")
     except OSError:
         return Refused("not readable")
     return candidate
@@ -140,6 +145,8 @@ class MediaStager:
         """Delete one placed file (it turned out unusable)."""
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()
         with contextlib.suppress(ValueError):
             self.placed.remove(path)
 
