@@ -209,3 +209,10 @@ def test_lone_surrogates_and_nul_characters_are_refused() -> None:
     for bad in ("\ud800", "a\x00b"):
         with pytest.raises(BadInputError, match=r"tracks\.voice\[0\]\.name"):
             parse_tutopanda(_at(timeline(), "tracks.voice.0.name", bad))
+
+
+def test_times_are_bounded_so_that_every_end_is_finite() -> None:
+    with pytest.raises(BadInputError, match=r"tracks\.visual\[0\]\.startTime: must be at most"):
+        parse_tutopanda(_at(timeline(), "tracks.visual.0.startTime", 1e308))
+    with pytest.raises(BadInputError, match=r"tracks\.music\[0\]\.duration: must be at most"):
+        parse_tutopanda(_at(timeline(), "tracks.music.0.duration", 1e300))

@@ -69,6 +69,8 @@ CONTENT_LISTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "music": ("music", ("prompt",), ("audioUrl",)),
 }
 MAX_CLIPS = 100_000
+#: The latest time a clip may start or the longest it may last (about four months): sums stay finite.
+MAX_SECONDS = 1e7
 MAX_NAME_CHARS = 500
 MAX_ID_CHARS = 200
 MAX_TEXT_CHARS = 20_000
@@ -119,6 +121,8 @@ def _number(value: Any, where: str, *, positive: bool = False) -> float:
         raise BadInputError(f"{where}: expected a finite number")
     if number < 0 or (positive and number == 0):
         raise BadInputError(f"{where}: must be {'greater than 0' if positive else 'at least 0'}")
+    if number > MAX_SECONDS:
+        raise BadInputError(f"{where}: must be at most {MAX_SECONDS:g} seconds")
     return number
 
 
