@@ -52,8 +52,10 @@ def test_a_twelve_segment_script_is_generated_and_timed_by_its_audio(
         assert asset is not None and asset["file"]
         assert clip.duration == asset["duration_s"] == wav_duration(data_dir / asset["file"])
         assert not clip.stale
-    for narration, picture in zip(voice, visual, strict=True):  # visuals aligned to their segment
+    for index, (narration, picture) in enumerate(zip(voice, visual, strict=True)):  # aligned to the segment
         assert (picture.start, picture.duration) == (narration.start, narration.duration)
+        zoom = (1.0, 1.15) if index % 2 == 0 else (1.15, 1.0)  # a slow Ken Burns zoom, in then out
+        assert (picture.params["start_scale"], picture.params["end_scale"]) == zoom
         asset = snapshot.asset_for(picture)
         assert asset is not None and image_size(data_dir / asset["file"]) == (asset["width"], asset["height"])
     for track in (voice, visual, music):

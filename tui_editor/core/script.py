@@ -48,6 +48,8 @@ MAX_SEGMENTS = 5000
 MAX_TEXT_CHARS = 20000
 MAX_SCRIPT_BYTES = 20 * 1024 * 1024
 
+#: The zoom range of a visual's Ken Burns motion (1 = the whole picture).
+KEN_BURNS_ZOOM = (1.0, 1.15)
 SEGMENT_KEYS = ("narration", "backgroundMusic", "effect", "suggestedFormat")
 #: How a suggested format reads at the start of a visual's prompt.
 FORMAT_PHRASES = {"image": "An illustration", "map": "A map"}
@@ -289,6 +291,14 @@ def span(start: float, end: float) -> float:
     return duration
 
 
+def ken_burns(index: int) -> dict[str, float]:
+    """The slow zoom a segment's visual gets, as the web original gives its visuals: in on even
+    segments, out on odd ones (clip parameters, `core.kinds.CLIP_PARAMS`)."""
+    low, high = KEN_BURNS_ZOOM
+    start, end = (low, high) if index % 2 == 0 else (high, low)
+    return {"start_scale": start, "end_scale": end}
+
+
 def plan_lecture(
     script: LectureScript,
     durations: Sequence[float] | None,
@@ -339,9 +349,9 @@ def plan_lecture(
         visuals.append(visual)
         jobs.append(AssetJob("narration", narration, f"segment {padded} narration", 1000 + index, 0.0, index))
         jobs.append(AssetJob("visual", visual, f"segment {padded} visual", 2000 + index, duration))
-        for track, asset_id, name in (
-            ("voice", narration_id, f"Segment {padded} narration"),
-            ("visual", visual["id"], f"Segment {padded} visual"),
+        for track, asset_id, name, params in (
+            ("voice", narration_id, f"Segment {padded} narration", None),
+            ("visual", visual["id"], f"Segment {padded} visual", ken_burns(index)),
         ):
             clips.append(
                 {
@@ -351,6 +361,7 @@ def plan_lecture(
                     "start": start,
                     "duration": duration,
                     "asset_id": asset_id,
+                    "params": params,
                 }
             )
     for position, (cue, start, duration, first, last) in enumerate(_music_spans(segments, starts, durations)):
