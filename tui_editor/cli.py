@@ -19,11 +19,10 @@ from typing import Any, NoReturn
 from . import __version__
 from .cli_lectures import (
     FORMATS,
+    cmd_export_tutopanda,
     cmd_import_tutopanda,
     cmd_new,
-    export_tutopanda,
     hint_tutopanda,
-    write_output,
 )
 
 #: How argparse reads each field type of `core.kinds` (text by default).
@@ -101,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=FORMATS,
         default="tui-editor",
         help="tui-editor (default) or tutopanda (the web original's timeline)",
+    )
+    p.add_argument(
+        "--with-media",
+        action="store_true",
+        help="tutopanda: copy the media into FILE-media/ beside -o FILE and name them in the clips",
     )
     p = command("import", "import a lecture from an export JSON file")
     p.add_argument("file", help="an export document (from `tui-editor export`), or a tutopanda timeline")
@@ -284,8 +288,11 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
 
 def cmd_export(settings: Any, args: argparse.Namespace) -> int:
     if args.format == "tutopanda":
-        write_output(export_tutopanda(settings, args.lecture), args.output)
-        return 0
+        return cmd_export_tutopanda(settings, args)
+    if args.with_media:
+        from .core.errors import BadInputError
+
+        raise BadInputError("--with-media works only with --format tutopanda")
     runtime = _open(settings)
     try:
         data = runtime.store.export_lecture(runtime.store.resolve_lecture(args.lecture))

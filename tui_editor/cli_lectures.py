@@ -135,16 +135,27 @@ def _looks_like_tutopanda(path: Path) -> bool:
     return "tracks" in data or (isinstance(timeline, dict) and "tracks" in timeline)
 
 
-def export_tutopanda(settings: Any, lecture_ref: str) -> str:
-    """A lecture as the web original's timeline JSON text."""
+def cmd_export_tutopanda(settings: Any, args: argparse.Namespace) -> int:
+    """A lecture as the web original's timeline JSON; `--with-media` copies its media beside `-o FILE`."""
+    from .core.errors import BadInputError
     from .core.tutopanda import dumps, snapshot_to_tutopanda
 
+    if args.with_media and not args.output:
+        raise BadInputError("--with-media needs -o FILE (the media are copied beside it)")
     runtime = _open(settings)
     try:
-        snapshot = runtime.store.load_snapshot(runtime.store.resolve_lecture(lecture_ref))
+        snapshot = runtime.store.load_snapshot(runtime.store.resolve_lecture(args.lecture))
     finally:
         runtime.close()
-    return dumps(snapshot_to_tutopanda(snapshot))
+    if args.with_media:
+        from .lectures.tutopanda_export import export_with_media
+
+        document, copied = export_with_media(snapshot, settings.data_path, Path(args.output))
+        sys.stderr.write(f"copied {copied} media file{'s' if copied != 1 else ''} beside {args.output}\n")
+    else:
+        document = snapshot_to_tutopanda(snapshot)
+    write_output(dumps(document), args.output)
+    return 0
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -228,3 +228,59 @@ def test_importing_a_timeline_without_the_format_says_which_format_it_needs(cli:
     path.write_text(json.dumps(_timeline()), encoding="utf-8")
     line = one_error_line(cli("import", str(path), data_dir=tmp_path / "data"), 2)
     assert "--format tutopanda" in line
+
+
+def test_a_lecture_exported_with_its_media_imports_elsewhere_with_the_same_media(
+    cli: Cli, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    made = json.loads(
+        cli.ok("new", "--from-script", str(_script(tmp_path / "s.json", 2)), "--json", data_dir=first)
+    )
+    out = tmp_path / "out" / "talk.json"
+    out.parent.mkdir()
+    result = cli(
+        "export", made["id"], "--format", "tutopanda", "-o", str(out), "--with-media", data_dir=first
+    )
+    assert result.returncode == 0 and "copied 5 media files" in result.stderr, result.stderr
+    document = json.loads(out.read_text(encoding="utf-8"))
+    urls = [
+        c.get("imageUrl") or c.get("audioUrl")
+        for t in ("visual", "voice", "music")
+        for c in document["tracks"][t]
+    ]
+    assert all(u and u.startswith("talk-media/") for u in urls)
+    imported = cli("import", "--format", "tutopanda", str(out), "--json", data_dir=second)
+    assert imported.returncode == 0 and imported.stderr == "", imported.stderr  # no placeholders
+    a = cli.json("show", made["id"], "--json", data_dir=first)
+    b = cli.json("show", json.loads(imported.stdout)["id"], "--json", data_dir=second)
+    for key in ("visuals", "narration", "music"):
+        files_a = sorted((first / x["file"]).read_bytes() for x in a[key])
+        files_b = sorted((second / x["file"]).read_bytes() for x in b[key])
+        assert files_a == files_b
+    assert _times(a) == _times(b)
+
+
+def _times(doc: dict[str, Any]) -> list[tuple[str, str, float, float]]:
+    return sorted((t, c["name"], c["start"], c["duration"]) for t, cs in doc["timeline"].items() for c in cs)
+
+
+def test_with_media_needs_an_output_file_and_the_tutopanda_format(cli: Cli, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    made = json.loads(
+        cli.ok(
+            "new",
+            "--from-script",
+            str(_script(tmp_path / "s.json", 1)),
+            "--no-generate",
+            "--json",
+            data_dir=data_dir,
+        )
+    )
+    assert "-o FILE" in one_error_line(
+        cli("export", made["id"], "--format", "tutopanda", "--with-media", data_dir=data_dir), 2
+    )
+    line = one_error_line(
+        cli("export", made["id"], "-o", str(tmp_path / "x.json"), "--with-media", data_dir=data_dir), 2
+    )
+    assert "--format tutopanda" in line
