@@ -30,7 +30,7 @@ from typing import Any
 
 from .clock import new_id
 from .errors import BadInputError
-from .kinds import MUSIC, VISUAL
+from .kinds import KINDS, MUSIC, VISUAL
 
 #: Speaking rate assumed before a narration exists (words per second; espeak's default 165 wpm ≈ 2.75).
 WORDS_PER_SECOND = 2.5
@@ -289,6 +289,15 @@ def span(start: float, end: float) -> float:
     while duration > 0 and start + duration > end:
         duration = math.nextafter(duration, 0.0)
     return duration
+
+
+def complete_assets(lecture: dict[str, Any]) -> dict[str, Any]:
+    """`lecture` with every asset carrying every field of its kind (the column default where it has
+    none): `Store.create_lecture` inserts each kind's assets in one statement of one shape."""
+    for kind, assets in lecture["assets"].items():
+        defaults = {spec.name: spec.column_default for spec in KINDS[kind].fields}
+        lecture["assets"][kind] = [defaults | asset for asset in assets]
+    return lecture
 
 
 def ken_burns(index: int) -> dict[str, float]:

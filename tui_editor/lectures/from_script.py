@@ -20,7 +20,7 @@ from pathlib import Path
 from ..config import Settings
 from ..core.errors import BadInputError, TuiEditorError
 from ..core.kinds import KIND_NAMES, ValidationError, get_kind
-from ..core.script import STALE_NOT_GENERATED, AssetJob, LectureScript, plan_lecture
+from ..core.script import STALE_NOT_GENERATED, AssetJob, LectureScript, complete_assets, plan_lecture
 from ..core.store import Store
 from ..generators.base import GenerationError, GenerationRequest
 from ..generators.registry import generator_for, resolve_model
@@ -73,7 +73,7 @@ def build_from_script(
     if not generate:
         plan = plan_lecture(script, None, models)
         plan.mark_stale(STALE_NOT_GENERATED)
-        return store.create_lecture(plan.lecture, source="import", keep_ids=True)
+        return store.create_lecture(complete_assets(plan.lecture), source="import", keep_ids=True)
     data_dir = settings.data_path
     data_dir.mkdir(parents=True, exist_ok=True)
     stager = MediaStager(data_dir)
@@ -82,7 +82,7 @@ def build_from_script(
         lecture = asyncio.run(
             _generate(script, settings, models, work, stager, progress, limit or default_limit())
         )
-        return store.create_lecture(lecture, source="import", keep_ids=True)
+        return store.create_lecture(complete_assets(lecture), source="import", keep_ids=True)
     except BaseException:
         stager.rollback()
         raise
@@ -130,8 +130,11 @@ async def _generate_job(job: AssetJob, settings: Settings, work: Path, stager: M
     """Generate one asset of the plan and move its file into place; the asset row is filled in."""
     spec = get_kind(job.kind)
     asset = job.asset
-    model, provider = resolve_model(spec.name, asset.get("model"), settings)
-    generator = generator_for(spec.name, provider, settings)
+    try:
+        model, provider = resolve_model(spec.name, asset.get("model"), settings)
+        generator = generator_for(spec.name, provider, settings)
+    except GenerationError as exc:
+        raise BuildError(f"{job.label}: {exc.message}") from None
     requested = {name: asset[name] for name in spec.editable_names if asset.get(name) not in (None, "")}
     requested["model"] = model
     fields, extra = spec.apply_generator_options(requested, settings.generators.of(spec.name).options)

@@ -19,7 +19,7 @@ from ..core.clock import new_id
 from ..core.errors import BadInputError
 from ..core.exchange import load_json_file
 from ..core.kinds import ASPECT_RATIOS, ValidationError, kind_for_track
-from ..core.script import title_from
+from ..core.script import complete_assets, title_from
 from ..core.store import Store
 from ..core.tutopanda import ImportedAsset, TutopandaTimeline, parse_tutopanda
 from .from_script import configured_models
@@ -93,8 +93,6 @@ def import_tutopanda(store: Store, settings: Settings, document: TutopandaFile) 
                 result.copied += 1
             try:
                 clean = spec.validate_asset({"id": asset_id, **fields})
-                # every row of a kind carries every field (one multi-row insert takes one shape)
-                clean = {f.name: f.column_default for f in spec.fields} | clean
             except ValidationError as exc:  # an out-of-range measured value: keep the asset, drop the value
                 raise BadInputError(f"asset of clip {imported.name!r}: {exc}") from None
             assets[spec.name].append(clean)
@@ -118,7 +116,7 @@ def import_tutopanda(store: Store, settings: Settings, document: TutopandaFile) 
             "assets": assets,
             "clips": clips,
         }
-        result.lecture_id = store.create_lecture(lecture, source="import", keep_ids=True)
+        result.lecture_id = store.create_lecture(complete_assets(lecture), source="import", keep_ids=True)
     except BaseException:
         stager.rollback()
         raise
