@@ -93,7 +93,7 @@ def import_tutopanda(store: Store, settings: Settings, document: TutopandaFile) 
                 result.copied += 1
             try:
                 clean = spec.validate_asset({"id": asset_id, **fields})
-            except ValidationError as exc:  # an out-of-range measured value: keep the asset, drop the value
+            except ValidationError as exc:  # every value was checked on the way: say which asset if not
                 raise BadInputError(f"asset of clip {imported.name!r}: {exc}") from None
             assets[spec.name].append(clean)
         clips = [
