@@ -24,6 +24,7 @@ from tui_editor.core.script import (
     plan_lecture,
     read_script_file,
     script_from_json,
+    spoken_text,
     visual_prompt,
 )
 
@@ -219,3 +220,24 @@ def test_without_durations_the_plan_is_estimated_from_the_words() -> None:
     assert voice["duration"] == estimate_seconds("Segment 0 words here.") == 1.6
     plan.mark_stale("because")
     assert all(c["stale"] == ["because"] for c in plan.lecture["clips"])
+
+
+@pytest.mark.parametrize(
+    ("line", "spoken"),
+    [
+        ("- a **bold** point", "a bold point"),
+        ("1. first _item_ here", "first item here"),
+        ("> quoted `code` here", "quoted code here"),
+        ("See [the docs](https://example.com) now", "See the docs now"),
+        ("![a diagram](figure.png)", ""),
+        ("snake_case_name stays", "snake_case_name stays"),
+        ("2 * 3 * 4 = 24", "2 * 3 * 4 = 24"),
+    ],
+)
+def test_markdown_marks_are_not_spoken(line: str, spoken: str) -> None:
+    assert spoken_text(line) == spoken
+
+
+def test_a_paragraph_of_only_an_image_is_no_segment() -> None:
+    script = parse_script("# T\n\n![figure](a.png)\n\n- One *point*.\n- Two.\n", default_title="x")
+    assert [s.narration for s in script.segments] == ["One point. Two."]

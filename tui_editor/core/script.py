@@ -131,6 +131,22 @@ def script_from_json(data: Any, *, default_title: str) -> LectureScript:
 
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+#: Markdown that is written, not spoken: list markers, quote marks, images, links, emphasis, code.
+_MARKDOWN: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^\s*(?:[-*+]|\d+[.)]|>+)\s+"), ""),
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|\*|`+)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+    (re.compile(r"(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\1(?!\w)"), r"\2"),
+)
+
+
+def spoken_text(line: str) -> str:
+    """A Markdown line as it is to be spoken: list markers, images, link targets, emphasis and code marks
+    removed."""
+    for pattern, replacement in _MARKDOWN:
+        line = pattern.sub(replacement, line)
+    return line.strip()
 
 
 def script_from_text(text: str, *, default_title: str) -> LectureScript:
@@ -148,8 +164,10 @@ def script_from_text(text: str, *, default_title: str) -> LectureScript:
         if not line.strip():
             paragraphs.append([])
             continue
-        seen_text = True
-        paragraphs[-1].append(line.strip())
+        text = spoken_text(line)
+        if text:
+            seen_text = True
+            paragraphs[-1].append(text)
     segments = [
         Segment(narration=" ".join(lines), music=PLAIN_MUSIC_CUE, effect="", format="image")
         for lines in paragraphs
