@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-UI_FREE = ["tui_editor.core", "tui_editor.runs", "tui_editor.generators", "tui_editor.demo"]
+UI_FREE = [
+    "tui_editor.core",
+    "tui_editor.runs",
+    "tui_editor.generators",
+    "tui_editor.demo",
+    "tui_editor.lectures",
+]
 
 
 def _modules_after(code: str) -> set[str]:
@@ -36,6 +42,8 @@ def _modules_after(code: str) -> set[str]:
         "tui_editor.generators.local_music",
         "tui_editor.generators.openai_compat",
         "tui_editor.generators.replicate",
+        "tui_editor.lectures.from_script",
+        "tui_editor.lectures.tutopanda_import",
         "tui_editor.cli",
     ],
 )

@@ -17,6 +17,13 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from .cli_lectures import (
+    FORMATS,
+    cmd_export_tutopanda,
+    cmd_import_tutopanda,
+    cmd_new,
+    hint_tutopanda,
+)
 
 #: How argparse reads each field type of `core.kinds` (text by default).
 FLAG_TYPES: dict[str, Callable[[str], Any]] = {"int": int, "float": float}
@@ -88,8 +95,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("export", "export a lecture as JSON")
     p.add_argument("lecture", help="lecture id or exact title")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="tui-editor",
+        help="tui-editor (default) or tutopanda (the web original's timeline)",
+    )
+    p.add_argument(
+        "--with-media",
+        action="store_true",
+        help="tutopanda: copy the media into FILE-media/ beside -o FILE and name them in the clips",
+    )
     p = command("import", "import a lecture from an export JSON file")
-    p.add_argument("file", help="an export document (from `tui-editor export`)")
+    p.add_argument("file", help="an export document (from `tui-editor export`), or a tutopanda timeline")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="tui-editor",
+        help="tui-editor (default) or tutopanda (the web original's timeline or timeline snapshot)",
+    )
+    json_flag(p, "the new lecture")
+    p = command("new", "create a lecture from a script and generate its media")
+    p.add_argument(
+        "--from-script",
+        required=True,
+        metavar="FILE",
+        help="a lecture script: the web original's JSON, or plain text / Markdown (a paragraph a segment)",
+    )
+    p.add_argument("--title", help="the lecture's title (default: the script's title or file name)")
+    p.add_argument(
+        "--no-generate", action="store_true", help="placeholders timed by an estimate, marked stale"
+    )
     json_flag(p, "the new lecture")
 
     p = command("regenerate", "regenerate a clip's asset")
@@ -261,6 +297,12 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Any, args: argparse.Namespace) -> int:
+    if args.format == "tutopanda":
+        return cmd_export_tutopanda(settings, args)
+    if args.with_media:
+        from .core.errors import BadInputError
+
+        raise BadInputError("--with-media works only with --format tutopanda")
     runtime = _open(settings)
     try:
         data = runtime.store.export_lecture(runtime.store.resolve_lecture(args.lecture))
@@ -282,7 +324,10 @@ def cmd_export(settings: Any, args: argparse.Namespace) -> int:
 def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     from .core.exchange import read_lecture_file
 
-    lecture = read_lecture_file(args.file)  # validate before touching the database
+    if args.format == "tutopanda":
+        return cmd_import_tutopanda(settings, args)
+    with hint_tutopanda(args.file):
+        lecture = read_lecture_file(args.file)  # validate before touching the database
     runtime = _open(settings)
     try:
         lecture_id = runtime.store.create_lecture(lecture, source="import")
@@ -564,6 +609,7 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "show": cmd_show,
     "export": cmd_export,
     "import": cmd_import,
+    "new": cmd_new,
     "regenerate": cmd_regenerate,
     "runs": cmd_runs,
     "accept": cmd_accept,

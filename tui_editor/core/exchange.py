@@ -178,6 +178,15 @@ def _clip_state(item: Mapping[str, Any], where: str) -> dict[str, Any]:
 def read_lecture_file(path: str | Path) -> dict[str, Any]:
     """Read and validate an export file; every problem is a `BadInputError` naming the file."""
     file = Path(path)
+    data = load_json_file(file)
+    try:
+        return validate_lecture(data)
+    except BadInputError as exc:
+        raise BadInputError(f"{file}: {exc.message}") from None
+
+
+def load_json_file(file: Path) -> Any:
+    """The JSON value in a file; every problem (missing, unreadable, not JSON) names the file."""
     try:
         text = file.read_text(encoding="utf-8-sig")  # a byte-order mark is fine
     except FileNotFoundError:
@@ -198,7 +207,4 @@ def read_lecture_file(path: str | Path) -> dict[str, Any]:
         raise BadInputError(f"{file}: not valid JSON (nested too deeply)") from None
     except ValueError as exc:  # e.g. an integer longer than Python's digit limit
         raise BadInputError(f"{file}: not valid JSON ({exc})") from None
-    try:
-        return validate_lecture(data)
-    except BadInputError as exc:
-        raise BadInputError(f"{file}: {exc.message}") from None
+    return data

@@ -63,9 +63,20 @@ HISTORY_BINDINGS: list[BindingType] = [
 
 PICKER_BINDINGS: list[BindingType] = [
     Binding("enter", "open", "Open", id="picker.open", tooltip="Open this lecture"),
+    Binding(
+        "n",
+        "new_lecture",
+        "New from script",
+        id="picker.new",
+        tooltip="Create a lecture from a script file and generate its media",
+    ),
     Binding("j", "cursor_down", "Down", id="picker.down", show=False),
     Binding("k", "cursor_up", "Up", id="picker.up", show=False),
     Binding("q,escape", "back", "Back", id="picker.back"),
+]
+
+NEW_LECTURE_BINDINGS: list[BindingType] = [
+    Binding("escape", "cancel", "Cancel", id="new.cancel", tooltip="Close, or stop the generation"),
 ]
 
 CLIP_EDITOR_BINDINGS: list[BindingType] = [
@@ -105,6 +116,7 @@ ALL_BINDINGS: tuple[list[BindingType], ...] = (
     QUEUE_BINDINGS,
     HISTORY_BINDINGS,
     PICKER_BINDINGS,
+    NEW_LECTURE_BINDINGS,
     CLIP_EDITOR_BINDINGS,
     REVIEW_BINDINGS,
     HELP_BINDINGS,

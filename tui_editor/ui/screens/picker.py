@@ -60,3 +60,13 @@ class PickerScreen(TableScreen[str | None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_new_lecture(self) -> None:
+        """`n`: a lecture from a script (a modal); once made, the picker closes on it."""
+        from .new_lecture import NewLectureScreen
+
+        def made(lecture_id: str | None) -> None:
+            if lecture_id is not None:
+                self.dismiss(lecture_id)
+
+        self.app.push_screen(NewLectureScreen(), made)
