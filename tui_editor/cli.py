@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("lecture", help="lecture id or exact title")
     p.add_argument("revision", type=int, help="revision number (see `tui-editor revisions`)")
 
+    from .cli_render import add_render_parser
+
+    add_render_parser(command)
+
     p = command("config", "print the resolved settings and the paths in use")
     json_flag(p, "them")
     p = command("completion", "print a shell completion script")
@@ -536,6 +540,12 @@ def cmd_completion(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return 0
 
 
+def cmd_render(settings: Any, args: argparse.Namespace) -> int:
+    from . import cli_render  # PyAV and the renderer load only for this command
+
+    return cli_render.cmd_render(settings, args)
+
+
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "lectures": cmd_lectures,
@@ -550,6 +560,7 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "revisions": cmd_revisions,
     "restore": cmd_restore,
     "config": cmd_config,
+    "render": cmd_render,
 }
 
 
