@@ -37,6 +37,7 @@ def render_lecture(
     allow_missing: bool = False,
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    preset: str = "veryfast",
 ) -> RenderResult:
     """Plan and encode `snapshot` (or its range) into the MP4 file `output`; see `schedule` and `encoder`."""
     from .encoder import encode
@@ -51,4 +52,4 @@ def render_lecture(
         end=end,
         allow_missing=allow_missing,
     )
-    return encode(plan, output, progress=progress, should_stop=should_stop)
+    return encode(plan, output, progress=progress, should_stop=should_stop, preset=preset)
