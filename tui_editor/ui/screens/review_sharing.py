@@ -40,12 +40,14 @@ CONTEXT_SIZE = (640, 360)
 CONTEXT_FPS = 24
 
 
-class ReviewSharing(Screen[None]):
-    """Mixed into `ReviewScreen` ahead of its other bases; uses its session, preview and status line."""
+if TYPE_CHECKING:
+    _ScreenBase = Screen[None]
+else:  # a plain mixin at run time: it must not change the screen's CSS (Textual styles follow the MRO)
+    _ScreenBase = object
 
-    DEFAULT_CSS = """
-    #review-link { height: auto; margin-top: 1; }
-    """
+
+class ReviewSharing(_ScreenBase):
+    """Mixed into `ReviewScreen` ahead of its other bases; uses its session, preview and status line."""
 
     session: ClipSession
     kind: AssetKind
@@ -104,6 +106,8 @@ class ReviewSharing(Screen[None]):
             shown.first(Static).update(text)
         else:
             widget = Static(text, id="review-link", markup=False)
+            widget.styles.height = "auto"
+            widget.styles.margin = (1, 0, 0, 0)
             status = self.query("#review-status")
             parent = status.first().parent if status else None
             if isinstance(parent, Widget):
