@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-UI_FREE = ["tui_editor.core", "tui_editor.runs", "tui_editor.generators", "tui_editor.demo"]
+UI_FREE = [
+    "tui_editor.core",
+    "tui_editor.runs",
+    "tui_editor.generators",
+    "tui_editor.demo",
+    "tui_editor.render",
+]
 
 
 def _modules_after(code: str) -> set[str]:

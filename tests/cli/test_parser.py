@@ -15,7 +15,7 @@ from tui_editor.cli import build_parser, command_names
 
 EXPECTED_COMMANDS = {
     "demo", "lectures", "show", "export", "import", "regenerate", "runs",
-    "accept", "reject", "cancel", "revisions", "restore", "config", "completion",
+    "accept", "reject", "cancel", "revisions", "restore", "config", "completion", "render",
 }  # fmt: skip
 
 
