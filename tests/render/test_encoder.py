@@ -175,3 +175,16 @@ def test_mp3_narration_is_decoded_by_pyav(tmp_path: Path) -> None:
     render_lecture(snapshot, tmp_path, tmp_path / "x.mp4", width=64, height=36, fps=10)
     audio = decode(tmp_path / "x.mp4")["audio"]
     assert rms(audio[4800:43200]) > 0.2 and abs(dominant_hz(audio[4800:43200], 48_000) - 440) < 10
+
+
+def test_an_unreadable_picture_is_one_error_naming_the_clip(tmp_path: Path) -> None:
+    (tmp_path / "bad\x1b[31m.png").write_bytes(b"\x89PNG but not really")
+    snapshot = snapshot_of(
+        [clip("v\x07", "visual", 0.0, 1.0, "a")], {"visual": {"a": {"file": "bad\x1b[31m.png"}}}
+    )
+    with pytest.raises(RenderError) as caught:
+        render_lecture(snapshot, tmp_path, tmp_path / "x.mp4", width=64, height=36, fps=10)
+    message = caught.value.message
+    assert message.startswith("cannot render: visual clip 'v? name' (v?): cannot read it (")
+    assert "\x1b" not in message and "\x07" not in message
+    assert not (tmp_path / "x.mp4").exists()

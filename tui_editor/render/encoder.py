@@ -103,7 +103,11 @@ class _Pictures:
         assert span.file is not None
         picture = self._pictures.get(span.file)
         if picture is None:
-            picture = load_picture(span.file, self.plan.width, self.plan.height, span.motion)
+            try:
+                picture = load_picture(span.file, self.plan.width, self.plan.height, span.motion)
+            except RenderError as exc:
+                problem = MediaProblem(span.clip_id, span.clip_name, "visual", exc.message)
+                raise RenderError(f"cannot render: {problem.describe()}") from None
             self._pictures[span.file] = picture
             while len(self._pictures) > 4:
                 self._pictures.popitem(last=False)

@@ -22,7 +22,8 @@ def load_picture(path: Path, width: int, height: int, motion: Motion) -> Image.I
             opened.draft("RGB", (width, height))  # JPEG: decode at a reduced size when that is enough
             picture = opened.convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise RenderError(f"cannot read the picture {path.name}: {exc}") from None
+        detail = "".join(c if c.isprintable() else "?" for c in type(exc).__name__ + ": " + str(exc))
+        raise RenderError(f"cannot read it ({detail[:200]})") from None
     cover = max(width / picture.width, height / picture.height)
     needed = cover * max(motion.start_scale, motion.end_scale, 1.0)
     if needed < 0.5:  # more than twice the pixels the frame can show: shrink once, not every frame

@@ -128,8 +128,13 @@ class MediaProblem:
     reason: str
 
     def describe(self) -> str:
-        name = "".join(c if c.isprintable() else "?" for c in self.clip_name)[:80]
-        return f"{self.track} clip {name!r} ({self.clip_id}): {self.reason}"
+        """One line naming the clip; names and ids come from anywhere: control characters become `?`."""
+        name, clip_id = (_printable(text)[:80] for text in (self.clip_name, self.clip_id))
+        return f"{self.track} clip {name!r} ({clip_id}): {_printable(self.reason)[:300]}"
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 @dataclass(frozen=True)

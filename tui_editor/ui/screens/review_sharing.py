@@ -135,7 +135,7 @@ class ReviewSharing(_ScreenBase):
     def _say(self, message: str, *, warn: bool = False) -> None:
         self._player_message = message
         if warn:
-            self.notify(message, severity="warning")
+            self.notify(message, severity="warning", markup=False)  # may hold names and file errors
         self._refresh_view()
 
     # --- the clip in context --------------------------------------------------------------------
