@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from rich.style import Style
 from rich.text import Text
 from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Static
 
 from ...render.link_server import LinkServer, ssh_forward_command
@@ -97,24 +96,22 @@ class ReviewSharing(_ScreenBase):
             return
         url = self._link.url
         text = Text()
-        text.append(f"Open {what} in your browser (one use): ", style="bold")
+        text.append(f"Open {what} in your browser (the link works once):\n", style="bold")
         text.append(url, style=Style(link=url, underline=True))
-        text.append("\nForward the port first, on your own machine: ", style="bold")
+        text.append("\nForward its port first, on your own machine:\n", style="bold")
         text.append(ssh_forward_command(self._link.port, os.environ))
         shown = self.query("#review-link")
         if shown:
-            shown.first(Static).update(text)
+            widget = shown.first(Static)
+            widget.update(text)
         else:
             widget = Static(text, id="review-link", markup=False)
             widget.styles.height = "auto"
-            widget.styles.margin = (1, 0, 0, 0)
-            status = self.query("#review-status")
-            parent = status.first().parent if status else None
-            if isinstance(parent, Widget):
-                parent.mount(widget, after=status.first())
-            else:
-                self.mount(widget)
-        self._say(f"Serving {what} on 127.0.0.1:{self._link.port} (play again for a new link)")
+            body = self.query("#review-body")  # inside the scrolling part: the buttons stay in view
+            (body.first() if body else self).mount(widget)
+        widget.call_after_refresh(widget.scroll_visible)
+        self._player_message = None  # the link says it all
+        self._refresh_view()
 
     def _stop_link(self) -> None:
         link, self._link = self._link, None
