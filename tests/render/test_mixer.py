@@ -58,3 +58,14 @@ def test_wav_sources_are_resampled_and_made_stereo(tmp_path: Path) -> None:
     assert samples.shape[1] == 2 and abs(len(samples) - RATE) < 200
     assert np.array_equal(samples[:, 0], samples[:, 1])
     assert 0.3 < float(np.sqrt(np.mean(samples[1000:-1000, 0] ** 2))) < 0.4  # a 0.5 sine: rms 0.354
+
+
+def test_loud_sums_are_bent_below_full_scale_not_clipped() -> None:
+    from tui_editor.render.mixer import LIMIT_KNEE, soft_limit
+
+    x = np.linspace(-3, 3, 6001, dtype=np.float32)[:, None].repeat(2, axis=1)
+    y = soft_limit(x.copy())
+    assert np.all(np.abs(y) <= 1.0)  # reaching 1.0 only in float32 rounding, far above the knee
+    quiet = np.abs(x) <= LIMIT_KNEE
+    assert np.array_equal(y[quiet], x[quiet])
+    assert np.all(np.diff(y[:, 0]) >= 0)  # still monotonic: no fold-back

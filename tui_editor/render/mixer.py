@@ -4,7 +4,8 @@ Sources are decoded once when first needed and dropped when no later span uses t
 holds only the media playing around the current position. WAV files are read with `generators.wav` (the
 one WAV reader that gets streamed headers right); anything else (MP3, float WAV) is decoded by PyAV.
 Everything is resampled to the plan's rate with FFmpeg's resampler and mixed to stereo (mono is copied
-to both channels, more than two channels are averaged). The sum is clipped to -1..1.
+to both channels, more than two channels are averaged). Peaks of the sum above `LIMIT_KNEE` are bent
+smoothly towards full scale (`soft_limit`) instead of clipping hard.
 """
 
 from __future__ import annotations
@@ -21,6 +22,23 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     Samples = npt.NDArray[np.float32]
+
+
+LIMIT_KNEE = 0.8
+"""Below this level samples pass unchanged; above it they approach ±1 along a tanh curve."""
+
+
+def soft_limit(samples: Samples) -> Samples:
+    """`samples` within -1..1: unchanged up to the knee, smoothly bent above it (in place)."""
+    import numpy as np
+
+    magnitude = np.abs(samples)
+    loud = magnitude > LIMIT_KNEE
+    if loud.any():
+        room = 1.0 - LIMIT_KNEE
+        bent = LIMIT_KNEE + room * np.tanh((magnitude[loud] - LIMIT_KNEE) / room)
+        samples[loud] = np.sign(samples[loud]) * bent
+    return samples
 
 
 def _stereo(samples: Samples) -> Samples:
@@ -138,8 +156,7 @@ class Mixer:
             else:
                 still.append(span)
         self._active = still
-        np.clip(out, -1.0, 1.0, out=out)
-        return out
+        return soft_limit(out)
 
     def _add(self, out: Samples, span: AudioSpan, first: int, count: int) -> None:
         import numpy as np
