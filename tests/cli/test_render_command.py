@@ -39,6 +39,7 @@ def test_bad_input_is_one_line_and_exit_2(cli: Cli, demo_dir: Path, tmp_path: Pa
         (("--from", "500"), "past the end"),
         (("--from", "5", "--to", "4"), "empty"),
         (("--fps", "0"), "fps"),
+        (("-o", str(tmp_path / "no-such-folder" / "x.mp4")), "no such folder"),
     ):
         line = one_error_line(cli("render", "Photosynthesis", "-o", out, *args, data_dir=demo_dir), 2)
         assert words in line, line

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .frames import load_picture, paint
 from .mixer import Mixer
-from .schedule import MediaProblem, RenderError, RenderPlan, VisualSpan
+from .schedule import MediaProblem, RenderError, RenderInputError, RenderPlan, VisualSpan
 
 if TYPE_CHECKING:
     import av.video.frame
@@ -151,9 +151,9 @@ def encode(
 
     output = Path(output)
     if output.is_dir():
-        raise RenderError(f"{output}: is a folder")
+        raise RenderInputError(f"{output}: is a folder")
     if not output.parent.is_dir():
-        raise RenderError(f"{output.parent}: no such folder")
+        raise RenderInputError(f"{output.parent}: no such folder")
     began = time.perf_counter()
     temp = output.parent / f".{output.name}.{secrets.token_hex(6)}.part"
     container: Any = None

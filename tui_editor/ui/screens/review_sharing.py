@@ -58,6 +58,7 @@ class ReviewSharing(_ScreenBase):
     _context_dir: Path | None = None
     _context_stop: threading.Event | None = None
     _context_count = 0
+    _context_possible: bool | None = None
 
     # provided by the review screen
     @property
@@ -137,10 +138,12 @@ class ReviewSharing(_ScreenBase):
 
     # --- the clip in context --------------------------------------------------------------------
     def can_play_context(self) -> bool:
-        """Whether `c` can play anything: over a link, or with a video player found."""
-        if playback_route(self.audio_setting) == "link":
-            return True
-        return resolve_player(self.audio_setting, candidates=VIDEO_PLAYERS) is not None
+        """Whether `c` can play anything: over a link, or with a video player found (looked up once)."""
+        if self._context_possible is None:
+            self._context_possible = playback_route(self.audio_setting) == "link" or (
+                resolve_player(self.audio_setting, candidates=VIDEO_PLAYERS) is not None
+            )
+        return self._context_possible
 
     def action_play_context(self) -> None:
         if self._context_stop is not None and not self._context_stop.is_set():
