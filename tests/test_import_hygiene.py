@@ -13,6 +13,7 @@ UI_FREE = [
     "tui_editor.generators",
     "tui_editor.demo",
     "tui_editor.lectures",
+    "tui_editor.render",
 ]
 
 

@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ui-port", type=int, metavar="PORT", help="also serve Temporal's web UI on this port")
     p = command("worker", "team mode: run the team engine's workflows and generations")
     p.add_argument("--concurrency", type=int, default=4, help="generations at a time (default 4)")
+    from .cli_render import add_render_parser
+
+    add_render_parser(command)
 
     p = command("config", "print the resolved settings and the paths in use")
     json_flag(p, "them")
@@ -603,6 +606,12 @@ def cmd_worker(settings: Any, args: argparse.Namespace) -> int:
     return handler(settings, args)
 
 
+def cmd_render(settings: Any, args: argparse.Namespace) -> int:
+    from . import cli_render  # PyAV and the renderer load only for this command
+
+    return cli_render.cmd_render(settings, args)
+
+
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "lectures": cmd_lectures,
@@ -620,6 +629,7 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "config": cmd_config,
     "temporal-dev": cmd_temporal_dev,
     "worker": cmd_worker,
+    "render": cmd_render,
 }
 
 

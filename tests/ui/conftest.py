@@ -35,7 +35,7 @@ ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 @pytest.fixture(autouse=True)
 def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No user config, no colour surprises, UTC times, no terminal image probing."""
-    for name in ("TUI_EDITOR_CONFIG", "TUI_EDITOR_DB", "TUI_EDITOR_DATA_DIR", "NO_COLOR"):
+    for name in ("TUI_EDITOR_CONFIG", "TUI_EDITOR_DB", "TUI_EDITOR_DATA_DIR", "NO_COLOR", "SSH_CONNECTION"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()

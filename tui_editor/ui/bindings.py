@@ -99,6 +99,13 @@ REVIEW_BINDINGS: list[BindingType] = [
     ),
     Binding("x", "reject", "Reject", id="review.reject", tooltip="Reject the preview (your draft is kept)"),
     Binding("p", "play", "Play", id="review.play", tooltip="Play the preview audio (again to stop)"),
+    Binding(
+        "c",
+        "play_context",
+        "In context",
+        id="review.context",
+        tooltip="Play the clip with a few seconds around it",
+    ),
     Binding("escape", "close", "Close", id="review.close", tooltip="Close; the preview stays pending"),
 ]
 

@@ -32,7 +32,8 @@ from ..bindings import REVIEW_BINDINGS, key_for
 from ..widgets.fields import format_value
 from ..widgets.media import media_preview
 from ..widgets.media_files import asset_url, media_path
-from ..widgets.player import AudioPlayer, PlayerError
+from ..widgets.player import AudioPlayer, PlayerError, playback_route
+from .review_sharing import ReviewSharing
 from .session_view import SessionView
 
 
@@ -66,7 +67,7 @@ def diff_rows(
     return rows
 
 
-class ReviewScreen(SessionView, ModalScreen[None]):
+class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
     """Preview vs. current asset; accept & replace, reject, or close and keep it pending.
 
     `decide(accept)` starts the decision (the clip editor's `decide`); the flow state shows its progress.
@@ -214,6 +215,7 @@ class ReviewScreen(SessionView, ModalScreen[None]):
             self._unsubscribe = None
         if self._player is not None:
             self._player.stop()
+        self.stop_sharing()
         if self.session.state.is_review_open and not self.session.closed:
             self.session.close_review()
 
@@ -268,7 +270,9 @@ class ReviewScreen(SessionView, ModalScreen[None]):
                 return False
             return None if state.is_decision_pending else True
         if action == "play":
-            return self.is_audio
+            return self.is_audio or playback_route(self.audio_setting) == "link"
+        if action == "play_context":
+            return self.can_play_context()
         return True
 
     def action_accept(self) -> None:
@@ -290,6 +294,9 @@ class ReviewScreen(SessionView, ModalScreen[None]):
         self._finish()
 
     def action_play(self) -> None:
+        if playback_route(self.audio_setting) == "link":  # over SSH: a link, not a player on the remote box
+            self.share_preview()
+            return
         if not self.is_audio:
             return
         if self._player is None:

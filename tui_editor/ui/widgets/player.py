@@ -4,6 +4,11 @@
 `ffplay -nodisp -autoexit`, `mpv --no-video`, `play`), anything else is a command line in which `{file}`
 is replaced by the WAV path (appended when absent). Players run without a shell through
 `subprocess.Popen` and are stopped when the review closes.
+
+Over SSH (`SSH_CONNECTION` set) a player would play on the remote box: there `playback_route` sends the
+review's play key to a one-time link instead (`render.link_server`), unless `[ui] audio_player` names a
+command (or `none`), which wins. A rendered clip in context (an MP4) needs a video-capable player: `auto`
+looks for one of `VIDEO_PLAYERS`.
 """
 
 from __future__ import annotations
@@ -13,8 +18,11 @@ import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
+
+from ...render.link_server import over_ssh
 
 NO_PLAYER_MESSAGE = "No audio player found — set [ui] audio_player"
 PLAYER_DISABLED_MESSAGE = "Audio playback is off ([ui] audio_player = none)"
@@ -29,12 +37,34 @@ AUTO_PLAYERS: tuple[tuple[str, ...], ...] = (
     ("play", "-q", "{file}"),
 )
 
+#: Players tried for a rendered video (the clip in context) by `audio_player = "auto"`, in order.
+VIDEO_PLAYERS: tuple[tuple[str, ...], ...] = (
+    ("mpv", "--really-quiet", "{file}"),
+    ("ffplay", "-autoexit", "-loglevel", "quiet", "{file}"),
+    ("vlc", "--play-and-exit", "{file}"),
+    ("xdg-open", "{file}"),
+    ("open", "{file}"),
+)
+
+PlaybackRoute = Literal["player", "link"]
+
+
+def playback_route(setting: str, environ: Mapping[str, str] | None = None) -> PlaybackRoute:
+    """Where the review's play key sends a preview: `"link"` (served over a one-time link) in an SSH
+    session when `[ui] audio_player` is left at `auto`; `"player"` (an external program) otherwise."""
+    choice = (setting or "").strip().lower()
+    if choice in ("", "auto") and over_ssh(os.environ if environ is None else environ):
+        return "link"
+    return "player"
+
 
 class PlayerError(Exception):
     """Playback is unavailable or failed; the message is fit for the user."""
 
 
-def resolve_player(setting: str, *, path: str | None = None) -> list[str] | None:
+def resolve_player(
+    setting: str, *, path: str | None = None, candidates: Sequence[Sequence[str]] = AUTO_PLAYERS
+) -> list[str] | None:
     """The argv template (with `{file}`) for `[ui] audio_player`, or None when playback is off/none found.
 
     `path` replaces `$PATH` for the `auto` search (tests); a custom command's program is looked up on it
@@ -44,7 +74,7 @@ def resolve_player(setting: str, *, path: str | None = None) -> list[str] | None
     if not setting or setting.lower() == "none":
         return None
     if setting.lower() == "auto":
-        for candidate in AUTO_PLAYERS:
+        for candidate in candidates:
             program = shutil.which(candidate[0], path=path)
             if program:
                 return [program, *candidate[1:]]
@@ -71,9 +101,11 @@ def player_command(template: Sequence[str], file: Path) -> list[str]:
 class AudioPlayer:
     """Plays one file at a time through an external program; `stop()` ends it (and is idempotent)."""
 
-    def __init__(self, setting: str, *, path: str | None = None) -> None:
+    def __init__(
+        self, setting: str, *, path: str | None = None, candidates: Sequence[Sequence[str]] = AUTO_PLAYERS
+    ) -> None:
         self.setting = setting
-        self.template = resolve_player(setting, path=path)
+        self.template = resolve_player(setting, path=path, candidates=candidates)
         self._process: subprocess.Popen[bytes] | None = None
         self.file: Path | None = None
 
