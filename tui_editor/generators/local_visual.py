@@ -235,12 +235,18 @@ def wrap_text(text: str, font: Font, max_width: float) -> list[str]:
 # --- the slide: a title and two or three key phrases taken from the prompt -----------------------
 
 _STOPWORDS = frozenset(
-    """a an the and or but of to in on at by for with from into onto over under about as is are was were
-    be been being it its this that these those their there which who whom whose what when where why how
-    than then so such very can could should would will shall may might must do does did not no nor also
-    just only more most some any each every all both either neither our your his her they them we you i
-    he she us my me via per using use used show shows showing depict depicting""".split()
-)
+    {
+        "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with", "from",
+        "into", "onto", "over", "under", "about", "as", "is", "are", "was", "were", "be", "been", "being",
+        "it", "its", "this", "that", "these", "those", "their", "there", "which", "who", "whom", "whose",
+        "what", "when", "where", "why", "how", "than", "then", "so", "such", "very", "can", "could",
+        "should", "would", "will", "shall", "may", "might", "must", "do", "does", "did", "not", "no",
+        "nor", "also", "just", "only", "more", "most", "some", "any", "each", "every", "all", "both",
+        "either", "neither", "our", "your", "his", "her", "they", "them", "we", "you", "i", "he", "she",
+        "us", "my", "me", "via", "per", "using", "use", "used", "show", "shows", "showing", "depict",
+        "depicting",
+    }
+)  # fmt: skip
 _LEADING_FILLER = re.compile(
     r"^(?:(?:an?|the)\s+)?(?:(?:simple|clean|minimal|flat|modern|bold|colou?rful|lecture|title|vivid)\s+)*"
     r"(?:slide|image|illustration|picture|photo(?:graph)?|diagram|visual|drawing|render(?:ing)?|poster|"
@@ -359,7 +365,9 @@ def plan_slide(size: tuple[int, int], rng: random.Random) -> SlidePlan:
     return SlidePlan(layout, None, panel, title_box, points_box, "left" if layout == "left" else "center")
 
 
-def _fit(lines_of: list[str], box: Box, start: int, floor: int, max_lines: int) -> tuple[Font, list[list[str]], int]:
+def _fit(
+    lines_of: list[str], box: Box, start: int, floor: int, max_lines: int
+) -> tuple[Font, list[list[str]], int]:
     """The largest font (from `start` down to `floor`) at which every text of `lines_of`, word-wrapped to
     the box's width, fits its height (`max_lines` lines per text at most); (font, lines per text, line
     height). Texts that still do not fit are cut with an ellipsis."""
