@@ -592,7 +592,7 @@ NARRATION = AssetKind(
                 minimum=80,
                 maximum=450,
                 default=165,
-                help="Speaking rate of the offline speech engine, words per minute.",
+                help="Speaking rate of the offline speech engines (espeak-ng and Piper), words per minute.",
             )
         ),
     ),
