@@ -21,6 +21,7 @@ time; the seed does not change that.
 from __future__ import annotations
 
 import importlib
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -76,7 +77,9 @@ def load_voice(voice: str) -> Any:
         if voice in _loaded:
             return _loaded[voice]
         try:
+            import onnxruntime
             from piper import PiperVoice
+            from piper.config import PiperConfig
 
             package = importlib.import_module(VOICE_PACKAGES[voice])
         except ImportError as exc:
@@ -84,7 +87,17 @@ def load_voice(voice: str) -> Any:
                 f"{MODEL} is not installed ({INSTALL_HINT}): {exc}", retryable=False
             ) from exc
         try:
-            loaded = PiperVoice.load(package.model_path(), config_path=package.config_path())
+            # `PiperVoice.load` with one thread that does not spin: onnxruntime's default pool (a
+            # spinning thread per core) halves the speed on a busy machine and takes the UI's CPU.
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            config = json.loads(Path(package.config_path()).read_text(encoding="utf-8"))
+            session = onnxruntime.InferenceSession(
+                str(package.model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+            loaded = PiperVoice(config=PiperConfig.from_dict(config), session=session)
         except Exception as exc:  # a damaged install: onnxruntime or json errors
             raise GenerationError(f"Cannot load the Piper voice {voice!r}: {exc}", retryable=False) from exc
         _loaded[voice] = loaded
