@@ -146,7 +146,7 @@ class ModelChoice:
     """A model a kind can be generated with, and the provider that serves it.
 
     A narration model names its voices: `voices` (its default first) and, for an engine whose installed
-    catalogue is large (espeak-ng's ~130 languages and their variants), `voice_catalogue`, the
+    catalogue is large (espeak-ng's ~150 languages and their variants), `voice_catalogue`, the
     `module:function` that says whether it has a voice (`function(voice) -> None` when it has it, else
     the message listing what it has). A model without either takes any voice its provider accepts.
     """
@@ -473,7 +473,7 @@ VISUAL = AssetKind(
     summary_parts=(SummaryPart("aspect_ratio"),),
 )
 
-#: Narration models and their voices, the default first ("en-us": espeak-ng also has ~130 more).
+#: Narration models and their voices, the default first ("en-us": espeak-ng also has ~150 more).
 _NARRATION_MODELS = (
     ModelChoice(
         "local/piper",

@@ -1,7 +1,7 @@
 """Voices are named per model: which voice a narration request speaks with, checked before any request.
 
 Each narration model in `core.kinds` declares its voices (`ModelChoice.voices`, its default first) and,
-for espeak-ng, a catalogue function that knows its ~130 installed languages and variants. A voice the
+for espeak-ng, a catalogue function that knows its ~150 installed languages and variants. A voice the
 model does not have is refused here with the list of those it has, before anything is synthesised or
 sent to a provider (an espeak name such as `en-us` must never reach OpenAI). A model outside the
 catalogue (sent to the configured provider as is) takes any voice.
