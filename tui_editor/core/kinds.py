@@ -392,6 +392,11 @@ class AssetKind:
         preferred = self.model_choice(self.preferred_model) if self.preferred_model else None
         return preferred.id if preferred is not None and preferred.installed else self.default_model
 
+    def voices_of(self, model: str) -> tuple[str, ...]:
+        """The voices a model has, its default first ("": the default model); () when it names none."""
+        choice = self.model_choice(model.strip() or self.chosen_default_model())
+        return choice.voices if choice is not None else ()
+
     def provider_default_model(self, provider: ProviderName) -> str:
         """The provider's first catalogued model for this kind ("" when it has none)."""
         return next((choice.id for choice in self.models if choice.provider == provider), "")

@@ -247,6 +247,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
         for editor in self.query(FieldEditor):
             if editor.spec.name in draft and editor.spec.name not in self._invalid:
                 editor.set_value(draft[editor.spec.name])
+            editor.follow_model(draft.get("model"))  # a voice field offers the model's voices
         dirty = session.is_dirty or bool(self._invalid)
         self._update("clip-dirty", "● modified" if dirty else "")
         self._update("clip-title", self._title_text())
