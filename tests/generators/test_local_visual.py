@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFont
 
@@ -231,6 +231,7 @@ def test_a_slide_has_a_short_title_and_key_phrases_from_the_prompt(prompt: str, 
     assert slide_text(prompt) == slide
 
 
+@settings(max_examples=200, deadline=None)
 @given(st.text(min_size=1, max_size=400).filter(lambda text: any(c.isalnum() for c in text)))
 def test_slide_text_is_taken_from_any_prompt(prompt: str) -> None:
     slide = slide_text(prompt)
@@ -239,7 +240,9 @@ def test_slide_text_is_taken_from_any_prompt(prompt: str) -> None:
     words = prompt.casefold().split()
     for part in (slide.title, *slide.points):
         assert len(part.rstrip("…").split()) <= 12
-        for word in part.rstrip("…").split():  # every word is the prompt's (a first letter capitalised)
+        assert len(part) <= 100
+        for word in part.split():  # every word is the prompt's (a first letter capitalised, long ones cut)
+            word = word.rstrip("…")
             assert any(word.casefold().strip("'\"“”‘’") in w for w in words) or not word.strip("'\"“”‘’")
 
 
@@ -305,3 +308,29 @@ async def test_another_seed_gives_another_layout_and_colours(tmp_path: Path) -> 
     assert np.abs(mean_a - mean_b).max() > 15  # the dominant colour changed, not a few pixels
     # Every seed of a dozen lays the slide out differently (layout kind or proportions).
     assert len({(plan(seed).layout, plan(seed).panel) for seed in range(12)}) == 12
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.text(min_size=1, max_size=3000).filter(lambda text: bool(text.strip())),
+    st.sampled_from(ASPECT_RATIOS),
+)
+async def test_any_prompt_renders_a_slide_quickly(prompt: str, aspect_ratio: str) -> None:
+    """Hostile or pasted prompts (control characters, one 3,000-character word, any script) render."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        file, fields = await _generate(
+            Path(folder), prompt=prompt, aspect_ratio=aspect_ratio, width=64, height=64
+        )
+        assert time.perf_counter() - started < 10
+        assert file.stat().st_size > 0 and fields["prompt"] == prompt
+
+
+async def test_a_huge_word_is_cut_not_wrapped_for_ever(tmp_path: Path) -> None:
+    file, _ = await _generate(tmp_path, prompt="a" * 5000 + ": " + "b" * 5000, aspect_ratio="9:16")
+    assert slide_text("a" * 5000).title == "A" + "a" * 30 + "…"
+    with Image.open(file) as image:
+        assert image.size == (432, 768)

@@ -220,11 +220,15 @@ def wrap_text(text: str, font: Font, max_width: float) -> list[str]:
             if current:
                 lines.append(current)
             while _text_width(font, word) > max_width and len(word) > 1:
-                cut = len(word) - 1
-                while cut > 1 and _text_width(font, word[:cut]) > max_width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
+                low, high = 1, len(word) - 1  # the longest head that fits (at least one character)
+                while low < high:
+                    middle = (low + high + 1) // 2
+                    if _text_width(font, word[:middle]) <= max_width:
+                        low = middle
+                    else:
+                        high = middle - 1
+                lines.append(word[:low])
+                word = word[low:]
             current = word
         lines.append(current)
     while lines and not lines[-1]:
@@ -261,6 +265,8 @@ _LEADING_VERB = re.compile(
 _CLAUSES = re.compile(r"[.;:!?…]+(?=\s|$)|\n+|\s[-–—]+\s|,\s+|\s*[()\[\]]\s*")
 TITLE_WORDS = 8
 PHRASE_WORDS = 12
+MAX_WORD = 32
+MAX_CHARS = 100
 _LEADING_JOINERS = frozenset({"and", "but", "or", "so", "then", "which", "that", "while", "whereas", "thus"})
 MAX_PHRASES = 3
 
@@ -273,15 +279,21 @@ class SlideText:
 
 def _shorten(clause: str, limit: int) -> str:
     """At most `limit` words, without dangling little words at the end; the first letter capitalised."""
+    # Hostile or pasted text: no word longer than MAX_WORD characters, no part longer than MAX_CHARS.
     words = clause.split()
-    while len(words) > 1 and words[0].lower() in _LEADING_JOINERS:
-        words.pop(0)
+    start = 0
+    while start < len(words) - 1 and words[start].lower() in _LEADING_JOINERS:
+        start += 1
+    words = [w if len(w) <= MAX_WORD else w[: MAX_WORD - 1] + "…" for w in words[start : start + limit + 1]]
     cut = len(words) > limit
     if cut:
         words = words[:limit]
         while len(words) > 1 and words[-1].lower().strip("'\"") in _STOPWORDS:
             words.pop()
-    text = " ".join(words).strip(" '\"“”‘’") + ("…" if cut else "")
+    text = " ".join(words).strip(" '\"“”‘’")
+    if len(text) > MAX_CHARS:
+        text, cut = text[: MAX_CHARS - 1].rstrip(), True
+    text += "…" if cut and not text.endswith("…") else ""
     return text[:1].upper() + text[1:]
 
 
