@@ -236,7 +236,7 @@ def test_a_slide_has_a_short_title_and_key_phrases_from_the_prompt(prompt: str, 
 def test_slide_text_is_taken_from_any_prompt(prompt: str) -> None:
     slide = slide_text(prompt)
     assert slide.title and len(slide.points) <= 3
-    assert len(slide.title.rstrip("…").split()) <= 8
+    assert len(slide.title.rstrip("…").split()) <= 10
     words = prompt.casefold().split()
     for part in (slide.title, *slide.points):
         assert len(part.rstrip("…").split()) <= 12

@@ -313,7 +313,7 @@ def slide_text(prompt: str) -> SlideText:
         while cut > 2 and first[cut - 1].lower() in _STOPWORDS:
             cut -= 1
         clauses[0:1] = [" ".join(first[:cut]), " ".join(first[cut:])]
-    title = _shorten(clauses[0], TITLE_WORDS)
+    title = _shorten(clauses[0], TITLE_WORDS + 2)
     seen = {title.lower()}
     points: list[str] = []
     for clause in clauses[1:]:
@@ -470,8 +470,9 @@ def _draw_slide(image: Image.Image, text: SlideText, plan: SlidePlan, design: _D
     bullet = max(4, round(short / 70))
     indent = bullet * 3 if plan.align == "left" else 0
     text_box = (box[0] + indent, box[1], box[2], box[3])
+    title_size = title_step / 1.28
     point_font, point_lines, step = _fit(
-        list(text.points), text_box, round(title_step / 1.28 * 0.62), max(10, round(short / 32)), 3
+        list(text.points), text_box, round(min(short / 12, title_size * 0.8)), max(10, round(short / 32)), 3
     )
     gap = round(step * 0.45)
     used = sum(len(lines) for lines in point_lines) * step + gap * (len(point_lines) - 1)
