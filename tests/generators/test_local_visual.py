@@ -7,12 +7,21 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageFont
 
 from tui_editor.core.kinds import ASPECT_RATIOS, VISUAL
 from tui_editor.generators import local_visual
 from tui_editor.generators.base import GenerationError, Generator
-from tui_editor.generators.local_visual import LocalVisualGenerator, image_size, wrap_text
+from tui_editor.generators.local_visual import (
+    LocalVisualGenerator,
+    SlideText,
+    image_size,
+    plan_slide,
+    slide_text,
+    wrap_text,
+)
 
 from .local_support import ProgressLog, files, request, run_until_cancelled
 
@@ -187,3 +196,141 @@ async def test_library_failures_become_generation_errors(
         await LocalVisualGenerator().generate(request("visual", tmp_path, prompt=PROMPT), ProgressLog())
     assert info.value.retryable is True
     assert files(tmp_path) == []
+
+
+# --- slides -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prompt", "slide"),
+    [
+        (PROMPT, SlideText("The water cycle", ("Evaporation", "Condensation", "Precipitation"))),
+        (
+            "An illustration of photosynthesis: light energy, water and carbon dioxide become glucose",
+            SlideText("Photosynthesis", ("Light energy", "Water and carbon dioxide become glucose")),
+        ),
+        (
+            "Mitochondria are the powerhouse of the cell. They make ATP. Each cell has hundreds of them.",
+            SlideText(
+                "Mitochondria are the powerhouse of the cell",
+                ("They make ATP", "Each cell has hundreds of them"),
+            ),
+        ),
+        (  # a long first sentence: its rest is the first key phrase
+            "Mitochondria are the powerhouse of the cell and make ATP through respiration",
+            SlideText("Mitochondria are the powerhouse of the cell", ("Make ATP through respiration",)),
+        ),
+        ("Cells", SlideText("Cells", ())),  # one short clause: a title slide
+        (
+            "The French Revolution - the storming of the Bastille",
+            SlideText("The French Revolution", ("The storming of the Bastille",)),
+        ),
+    ],
+)
+def test_a_slide_has_a_short_title_and_key_phrases_from_the_prompt(prompt: str, slide: SlideText) -> None:
+    assert slide_text(prompt) == slide
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=400).filter(lambda text: any(c.isalnum() for c in text)))
+def test_slide_text_is_taken_from_any_prompt(prompt: str) -> None:
+    slide = slide_text(prompt)
+    assert slide.title and len(slide.points) <= 3
+    assert len(slide.title.rstrip("…").split()) <= 10
+    words = prompt.casefold().split()
+    for part in (slide.title, *slide.points):
+        assert len(part.rstrip("…").split()) <= 12
+        assert len(part) <= 100
+        for word in part.split():  # every word is the prompt's (a first letter capitalised, long ones cut)
+            word = word.rstrip("…")
+            assert any(word.casefold().strip("'\"“”‘’") in w for w in words) or not word.strip("'\"“”‘’")
+
+
+def _ink_in(pixels: np.ndarray, box: tuple[int, int, int, int]) -> int:
+    left, top, right, bottom = box
+    region = pixels[top:bottom, left:right]
+    light = (region == (248, 248, 242)).all(axis=2)
+    dark = (region == (18, 20, 28)).all(axis=2)
+    return int(light.sum() + dark.sum())
+
+
+@pytest.mark.parametrize("aspect_ratio", ASPECT_RATIOS)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+async def test_the_title_and_phrases_are_drawn_in_the_layout_s_boxes(
+    tmp_path: Path, aspect_ratio: str, seed: int
+) -> None:
+    file, fields = await _generate(tmp_path, prompt=PROMPT, aspect_ratio=aspect_ratio, seed=seed)
+    size = (fields["width"], fields["height"])
+    rng = local_visual._rng(PROMPT, seed)
+    local_visual._design(rng)
+    plan = plan_slide(size, rng)
+    if size[1] > size[0]:
+        assert plan.layout != "split"  # a block beside the text needs a landscape slide
+    for box in (plan.panel, plan.title_box, plan.points_box):
+        assert 0 <= box[0] < box[2] <= size[0] and 0 <= box[1] < box[3] <= size[1]
+    pixels = _pixels(file)
+    assert _ink_in(pixels, plan.title_box) > 100
+    assert _ink_in(pixels, plan.points_box) > 100
+
+
+async def test_only_the_bundled_font_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No system font is looked up: the bytes do not depend on the machine's fonts."""
+    usual, _ = await _generate(tmp_path / "a", prompt=PROMPT, seed=3)
+
+    real_truetype = ImageFont.truetype
+
+    def no_system_fonts(font: Any = None, *args: Any, **kwargs: Any) -> ImageFont.FreeTypeFont:
+        # Pillow's bundled font is read from memory; a name or a path would be a font of the machine.
+        if isinstance(font, str | bytes | Path):
+            raise AssertionError(f"a system font was looked up: {font!r}")
+        return real_truetype(font, *args, **kwargs)
+
+    monkeypatch.setattr(ImageFont, "truetype", no_system_fonts)
+    bare, _ = await _generate(tmp_path / "b", prompt=PROMPT, seed=3)
+    assert usual.read_bytes() == bare.read_bytes()
+
+
+async def test_another_seed_gives_another_layout_and_colours(tmp_path: Path) -> None:
+    seven, _ = await _generate(tmp_path / "7", prompt=PROMPT, aspect_ratio="16:9", seed=7)
+    seven_again, _ = await _generate(tmp_path / "7b", prompt=PROMPT, aspect_ratio="16:9", seed=7)
+    eight, _ = await _generate(tmp_path / "8", prompt=PROMPT, aspect_ratio="16:9", seed=8)
+    assert seven.read_bytes() == seven_again.read_bytes()
+    assert seven.read_bytes() != eight.read_bytes()
+
+    def plan(seed: int) -> local_visual.SlidePlan:
+        rng = local_visual._rng(PROMPT, seed)
+        local_visual._design(rng)
+        return plan_slide((768, 432), rng)
+
+    assert (plan(7).layout, plan(7).panel) != (plan(8).layout, plan(8).panel)
+    a, b = _pixels(seven), _pixels(eight)
+    mean_a, mean_b = a.reshape(-1, 3).mean(axis=0), b.reshape(-1, 3).mean(axis=0)
+    assert np.abs(mean_a - mean_b).max() > 15  # the dominant colour changed, not a few pixels
+    # Every seed of a dozen lays the slide out differently (layout kind or proportions).
+    assert len({(plan(seed).layout, plan(seed).panel) for seed in range(12)}) == 12
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.text(min_size=1, max_size=3000).filter(lambda text: bool(text.strip())),
+    st.sampled_from(ASPECT_RATIOS),
+)
+async def test_any_prompt_renders_a_slide_quickly(prompt: str, aspect_ratio: str) -> None:
+    """Hostile or pasted prompts (control characters, one 3,000-character word, any script) render."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        file, fields = await _generate(
+            Path(folder), prompt=prompt, aspect_ratio=aspect_ratio, width=64, height=64
+        )
+        assert time.perf_counter() - started < 10
+        assert file.stat().st_size > 0 and fields["prompt"] == prompt
+
+
+async def test_a_huge_word_is_cut_not_wrapped_for_ever(tmp_path: Path) -> None:
+    file, _ = await _generate(tmp_path, prompt="a" * 5000 + ": " + "b" * 5000, aspect_ratio="9:16")
+    assert slide_text("a" * 5000).title == "A" + "a" * 30 + "…"
+    with Image.open(file) as image:
+        assert image.size == (432, 768)

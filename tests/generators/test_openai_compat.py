@@ -433,13 +433,13 @@ async def test_speech_error_detail(
     env: dict[str, str],
     make_request: Callable[..., GenerationRequest],
 ) -> None:
-    fake.script("POST", "/v1/audio/speech", Reply(422, {"detail": "voice 'en-us' not found"}))
+    fake.script("POST", "/v1/audio/speech", Reply(422, {"detail": "voice 'ash' not found"}))
     with pytest.raises(GenerationError) as caught:
         await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi.", voice="en-us"), Progress()
+            make_request("narration", script="Hi.", voice="ash"), Progress()
         )
     assert str(caught.value) == (
-        "OpenAI: speech generation failed — HTTP 422 Unprocessable Entity — voice 'en-us' not found"
+        "OpenAI: speech generation failed — HTTP 422 Unprocessable Entity — voice 'ash' not found"
     )
     assert not caught.value.retryable
 
@@ -474,3 +474,32 @@ async def test_speech_key_never_leaks(
     assert "bad request from key ***" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert SECRET not in repr(caught.value)
+
+
+async def test_a_voice_tts_1_does_not_have_is_refused_before_any_request(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
+    """An espeak name such as `en-us` never reaches OpenAI: refused with the voices tts-1 has."""
+    with pytest.raises(GenerationError) as caught:
+        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
+            make_request("narration", script="Hi.", model="tts-1", voice="en-us"), Progress()
+        )
+    assert str(caught.value) == (
+        "tts-1 has no voice 'en-us'; its voices: alloy, ash, coral, echo, fable, onyx, nova, sage, shimmer"
+    )
+    assert not caught.value.retryable
+    assert fake.requests == []
+
+
+async def test_a_model_outside_the_catalogue_takes_any_voice(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
+    request = make_request("narration", script="Hi.", model="kokoro", voice="af_heart")
+    await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
+    assert fake.received("POST", "/v1/audio/speech")[0].json["voice"] == "af_heart"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -70,7 +71,8 @@ async def test_visual_models(
 
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == f"/v1/models/{model}/predictions"
-    assert create.json == {"input": {"prompt": "a red barn", "aspect_ratio": "4:3"}}
+    seed = {"seed": 0} if model == "qwen/qwen-image" else {}  # only where the model's API has a seed
+    assert create.json == {"input": {"prompt": "a red barn", "aspect_ratio": "4:3", **seed}}
     assert create.headers["authorization"] == f"Bearer {SECRET}"
     polls = fake.received("GET", "/v1/predictions/*")
     assert len(polls) == 2  # starting → processing → succeeded
@@ -163,7 +165,7 @@ async def test_music_model(
     )
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == "/v1/models/stability-ai/stable-audio-2.5/predictions"
-    assert create.json == {"input": {"prompt": "calm piano", "duration": 12}}
+    assert create.json == {"input": {"prompt": "calm piano", "duration": 12, "seed": 0}}
     assert result.file.suffix == ".wav"
     assert dict(result.fields) == {
         "prompt": "calm piano",
@@ -188,7 +190,8 @@ async def test_music_duration_defaults_to_the_clip(
     result = await ReplicateGenerator("music", replicate_settings(), environ=env).generate(
         request, Progress()
     )
-    assert fake.received("POST", "/v1/models/*")[0].json == {"input": {"prompt": "drums", "duration": 8}}
+    created = fake.received("POST", "/v1/models/*")[0]
+    assert created.json == {"input": {"prompt": "drums", "duration": 8, "seed": 0}}
     assert result.fields["duration_s"] == 7.5  # not decodable: the requested duration
 
 
@@ -548,7 +551,7 @@ async def test_invalid_input_is_not_retried(
     )
     with pytest.raises(GenerationError) as caught:
         await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-            make_request("narration", script="x", model="minimax/speech-02-hd", voice="en-us"),
+            make_request("narration", script="x", model="minimax/speech-02-hd", voice="Wise_Woman"),
             Progress(),
         )
     assert "HTTP 422 Unprocessable Entity — - input.voice_id: invalid voice; voice_id must be one of" in str(
@@ -667,3 +670,49 @@ async def test_narration_duration_unknown_when_not_decodable(
         request, Progress()
     )
     assert result.fields["duration_s"] is None  # not the stale value of the asset it replaces
+
+
+# --- voices and seeds --------------------------------------------------------------------------
+
+
+async def test_a_voice_the_model_does_not_have_is_refused_before_any_request(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
+    request = make_request("narration", script="Hello.", model="minimax/speech-02-hd", voice="en-us")
+    with pytest.raises(GenerationError) as caught:
+        await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(request, Progress())
+    assert str(caught.value).startswith("minimax/speech-02-hd has no voice 'en-us'; its voices: Wise_Woman,")
+    assert not caught.value.retryable
+    assert fake.requests == []
+
+
+async def test_no_voice_means_the_model_s_default_voice(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
+    request = make_request("narration", script="Hello.", model="minimax/speech-02-hd", voice="")
+    result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
+        request, Progress()
+    )
+    assert fake.received("POST", "/v1/models/*")[0].json["input"]["voice_id"] == "Wise_Woman"
+    assert result.fields["voice"] == "Wise_Woman"
+
+
+async def test_the_run_s_seed_reaches_models_that_take_one(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
+    generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
+    for model in ("qwen/qwen-image", "google/nano-banana"):
+        request = dataclasses.replace(make_request("visual", prompt="a barn", model=model), seed=1234567)
+        await generator.generate(request, Progress())
+    qwen, banana = (create.json["input"] for create in fake.received("POST", "/v1/models/*"))
+    assert qwen["seed"] == 1234567
+    assert "seed" not in banana  # its API has no seed: nothing unknown is sent

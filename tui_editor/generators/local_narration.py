@@ -10,7 +10,8 @@ not thread-safe).
 Fields: script (required), voice (espeak voice or language code: "en-us", "en-gb", "de", "fr", …,
 optionally with a variant such as "en-us+f3"), emotion (mapped to pitch and pitch range), language
 (stored as given), model (stored as given, default "local/espeak"). `request.extra["rate"]` sets the
-speaking rate in words per minute (80–450, default 165).
+speaking rate in words per minute (80–450, default 165); `request.extra["voice"]` (the configured default
+voice) is used when the request names none and espeak-ng has it.
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ from tui_editor.generators.base import (
     ProgressFn,
     run_blocking,
 )
+from tui_editor.generators.voices import choose_voice
 from tui_editor.generators.wav import wav_duration, write_wav
 
 _RATE = NARRATION.generator_option("rate").setting
-DEFAULT_MODEL = NARRATION.default_model
-DEFAULT_VOICE: str = NARRATION.generator_option("voice").setting.default
+DEFAULT_MODEL = "local/espeak"
+_MODEL = NARRATION.model_choice(DEFAULT_MODEL)
+assert _MODEL is not None
+DEFAULT_VOICE: str = _MODEL.default_voice
 DEFAULT_RATE: int = _RATE.default
 MIN_RATE, MAX_RATE = (int(bound) for bound in _RATE.bounds)
 OUTPUT_NAME = "narration.wav"
@@ -218,6 +222,11 @@ def _unknown_voice_message(voice: str) -> str:
     )
 
 
+def voice_problem(voice: str) -> str | None:
+    """The `local/espeak` voice catalogue: None when espeak-ng has `voice`, else what it has."""
+    return None if resolve_voice(voice) is not None else _unknown_voice_message(voice)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character offsets of the sentences (and paragraphs) of `text`, blanks skipped."""
     spans: list[tuple[int, int]] = []
@@ -249,7 +258,7 @@ def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
     script = fields.get("script")
     if not isinstance(script, str) or not script.strip():
         raise GenerationError("The narration script is empty: write what should be said", retryable=False)
-    voice = str(fields.get("voice") or "").strip() or DEFAULT_VOICE
+    voice = choose_voice(NARRATION.name, DEFAULT_MODEL, fields.get("voice"), extra.get("voice"))
     voice_id = resolve_voice(voice)
     if voice_id is None:
         raise GenerationError(_unknown_voice_message(voice), retryable=False)

@@ -1,8 +1,12 @@
-"""Offline visuals: a PNG rendered with Pillow from the prompt (`visual.png`).
+"""Offline visuals: a lecture slide rendered with Pillow from the prompt (`visual.png`).
 
-Not an image model: a title card. A hash of the prompt and seed picks a colour harmony, a gradient and a
-scatter of soft shapes, so different prompts look different and the same prompt + seed gives the same
-bytes; the prompt itself is written on a translucent panel, word-wrapped in Pillow's bundled font.
+Not an image model: a slide. Its title is the prompt's first clause (without "an illustration of…"),
+its two or three key phrases the next clauses (a prompt of one short clause is a title slide), laid out for
+the aspect ratio: flush left, centred, under a coloured band, or (landscape) beside a coloured block.
+A hash of the prompt and the seed picks the layout, its proportions, a colour harmony, a gradient and a
+scatter of soft shapes: the same fields and seed give byte-identical files, another seed another layout
+and colours. Text is set in Pillow's bundled scalable font (`ImageFont.load_default(size=…)`, never a
+system font), so the bytes are the same on every machine with the same Pillow.
 
 Fields: prompt (required), aspect_ratio (1:1 4:3 3:4 16:9 9:16 21:9 3:2 2:3, default 16:9), width and
 height (used when they already have that ratio, else the long side is 768 px), model (default
@@ -12,12 +16,11 @@ height (used when they already have that ratio, else the long side is 768 px), m
 from __future__ import annotations
 
 import colorsys
-import contextlib
-import functools
 import hashlib
 import io
 import math
 import random
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -149,16 +152,6 @@ def _shapes(image: Image.Image, design: _Design, rng: random.Random) -> Image.Im
     return Image.alpha_composite(image.convert("RGBA"), layer)
 
 
-# Broad-coverage system fonts (accents, dashes, Greek…) tried before Pillow's bundled ASCII-only font.
-_FONT_CANDIDATES = (
-    "DejaVuSans.ttf",
-    "NotoSans-Regular.ttf",
-    "LiberationSans-Regular.ttf",
-    "Arial.ttf",
-    "arial.ttf",
-    "Helvetica.ttc",
-    "segoeui.ttf",
-)
 _ASCII_FALLBACKS = {
     "–": "-",
     "—": "-",
@@ -172,24 +165,10 @@ _ASCII_FALLBACKS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def _font_file() -> str | None:
-    """Full path of the first `_FONT_CANDIDATES` font Pillow finds, or None for the bundled font."""
-    for name in _FONT_CANDIDATES:
-        try:
-            font = ImageFont.truetype(name, 12)  # searches the system font folders
-        except OSError:
-            continue
-        return str(font.path)
-    return None
-
-
 def _font(size: int) -> Font:
-    """A fresh font object per call: FreeType faces must not be shared between threads."""
-    path = _font_file()
-    if path is not None:
-        with contextlib.suppress(OSError):
-            return ImageFont.truetype(path, size)
+    """Pillow's bundled scalable font (Aileron) at `size` px: the same glyphs on every machine, so the
+    same fields and seed give the same bytes everywhere (system fonts differ from one machine to the
+    next). A fresh object per call: FreeType faces must not be shared between threads."""
     return ImageFont.load_default(size=size)
 
 
@@ -241,11 +220,15 @@ def wrap_text(text: str, font: Font, max_width: float) -> list[str]:
             if current:
                 lines.append(current)
             while _text_width(font, word) > max_width and len(word) > 1:
-                cut = len(word) - 1
-                while cut > 1 and _text_width(font, word[:cut]) > max_width:
-                    cut -= 1
-                lines.append(word[:cut])
-                word = word[cut:]
+                low, high = 1, len(word) - 1  # the longest head that fits (at least one character)
+                while low < high:
+                    middle = (low + high + 1) // 2
+                    if _text_width(font, word[:middle]) <= max_width:
+                        low = middle
+                    else:
+                        high = middle - 1
+                lines.append(word[:low])
+                word = word[low:]
             current = word
         lines.append(current)
     while lines and not lines[-1]:
@@ -253,57 +236,257 @@ def wrap_text(text: str, font: Font, max_width: float) -> list[str]:
     return lines
 
 
-def _layout(prompt: str, size: tuple[int, int]) -> tuple[Font, list[str], int]:
-    """The largest readable font (down to a floor) at which the prompt fits the text panel."""
-    w, h = size
-    max_width = w * 0.8
-    max_height = h * 0.62
-    start = max(12, round(min(w, h) / 11))
-    floor = max(10, round(min(w, h) / 30))
-    size_px = start
-    while True:
-        font = _font(size_px)
-        line_height = round(size_px * 1.3)
-        lines = wrap_text(displayable(prompt, font), font, max_width)
-        if len(lines) * line_height <= max_height or size_px <= floor:
+# --- the slide: a title and two or three key phrases taken from the prompt -----------------------
+
+_STOPWORDS = frozenset(
+    {
+        "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "by", "for", "with", "from",
+        "into", "onto", "over", "under", "about", "as", "is", "are", "was", "were", "be", "been", "being",
+        "it", "its", "this", "that", "these", "those", "their", "there", "which", "who", "whom", "whose",
+        "what", "when", "where", "why", "how", "than", "then", "so", "such", "very", "can", "could",
+        "should", "would", "will", "shall", "may", "might", "must", "do", "does", "did", "not", "no",
+        "nor", "also", "just", "only", "more", "most", "some", "any", "each", "every", "all", "both",
+        "either", "neither", "our", "your", "his", "her", "they", "them", "we", "you", "i", "he", "she",
+        "us", "my", "me", "via", "per", "using", "use", "used", "show", "shows", "showing", "depict",
+        "depicting",
+    }
+)  # fmt: skip
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:an?|the)\s+)?(?:(?:simple|clean|minimal|flat|modern|bold|colou?rful|lecture|title|vivid)\s+)*"
+    r"(?:slide|image|illustration|picture|photo(?:graph)?|diagram|visual|drawing|render(?:ing)?|poster|"
+    r"infographic|scene|card)s?\s+(?:of|about|showing|with|for|depicting|explaining|on|that shows)\s+",
+    re.IGNORECASE,
+)
+_LEADING_VERB = re.compile(
+    r"^(?:show|draw|depict|illustrate|visuali[sz]e|create|make|generate|render)\s+(?:an?\s+|the\s+)?",
+    re.IGNORECASE,
+)
+# Clause boundaries: sentence ends, semicolons, colons, dashes, commas, brackets, newlines.
+_CLAUSES = re.compile(r"[.;:!?…]+(?=\s|$)|\n+|\s[-–—]+\s|,\s+|\s*[()\[\]]\s*")
+TITLE_WORDS = 8
+PHRASE_WORDS = 12
+MAX_WORD = 32
+MAX_CHARS = 100
+_LEADING_JOINERS = frozenset({"and", "but", "or", "so", "then", "which", "that", "while", "whereas", "thus"})
+MAX_PHRASES = 3
+
+
+@dataclass(frozen=True)
+class SlideText:
+    title: str
+    points: tuple[str, ...]
+
+
+def _shorten(clause: str, limit: int) -> str:
+    """At most `limit` words, without dangling little words at the end; the first letter capitalised."""
+    # Hostile or pasted text: no word longer than MAX_WORD characters, no part longer than MAX_CHARS.
+    words = clause.split()
+    start = 0
+    while start < len(words) - 1 and words[start].lower() in _LEADING_JOINERS:
+        start += 1
+    words = [w if len(w) <= MAX_WORD else w[: MAX_WORD - 1] + "…" for w in words[start : start + limit + 1]]
+    cut = len(words) > limit
+    if cut:
+        words = words[:limit]
+        while len(words) > 1 and words[-1].lower().strip("'\"") in _STOPWORDS:
+            words.pop()
+    text = " ".join(words).strip(" '\"“”‘’")
+    if len(text) > MAX_CHARS:
+        text, cut = text[: MAX_CHARS - 1].rstrip(), True
+    text += "…" if cut and not text.endswith("…") else ""
+    return text[:1].upper() + text[1:]
+
+
+def slide_text(prompt: str) -> SlideText:
+    """The slide's title (the prompt's first clause, without "an illustration of…") and up to three key
+    phrases (its next clauses; the rest of a long first sentence is the first of them)."""
+    text = " ".join(prompt.split())
+    for pattern in (_LEADING_FILLER, _LEADING_VERB):
+        text = pattern.sub("", text, count=1)
+    clauses = [c.strip(" '\"“”‘’") for c in _CLAUSES.split(text)]
+    clauses = [c for c in clauses if any(ch.isalnum() for ch in c)]
+    if not clauses:
+        return SlideText(_shorten(prompt.strip(), TITLE_WORDS) or "?", ())
+    first = clauses[0].split()
+    if len(first) > TITLE_WORDS + 2:  # a long first sentence: its rest is the first key phrase
+        cut = TITLE_WORDS
+        while cut > 2 and first[cut - 1].lower() in _STOPWORDS:
+            cut -= 1
+        clauses[0:1] = [" ".join(first[:cut]), " ".join(first[cut:])]
+    title = _shorten(clauses[0], TITLE_WORDS + 2)
+    seen = {title.lower()}
+    points: list[str] = []
+    for clause in clauses[1:]:
+        phrase = _shorten(_LEADING_VERB.sub("", clause, count=1), PHRASE_WORDS)
+        if phrase and phrase.lower() not in seen:
+            seen.add(phrase.lower())
+            points.append(phrase)
+        if len(points) == MAX_PHRASES:
             break
-        size_px = max(floor, round(size_px * 0.88))
-    max_lines = max(1, int(max_height // line_height))
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        last = lines[-1]
-        while last and _text_width(font, last + "…") > max_width:
-            last = last[:-1].rstrip()
-        lines[-1] = last + "…"
-    return font, lines, line_height
+    return SlideText(title, tuple(points))
 
 
-def _draw_text(image: Image.Image, prompt: str, design: _Design) -> Image.Image:
+Box = tuple[int, int, int, int]
+LAYOUTS = ("left", "centered", "band", "split")
+
+
+@dataclass(frozen=True)
+class SlidePlan:
+    """Where the slide's parts go: chosen from the aspect ratio and the seed."""
+
+    layout: str
+    """"left" (title and bullets flush left), "centered", "band" (the title on a coloured band across
+    the top) or "split" (the title on a coloured block beside the bullets; landscape only)."""
+    block: Box | None
+    """The coloured block or band behind the title, if the layout has one."""
+    panel: Box
+    """The translucent panel behind the text that is not on the block."""
+    title_box: Box
+    points_box: Box
+    align: str
+    """"left" or "center"."""
+
+
+def plan_slide(size: tuple[int, int], rng: random.Random) -> SlidePlan:
+    w, h = size
+    landscape = w >= 1.2 * h
+    choices = LAYOUTS if landscape else LAYOUTS[:3]
+    layout = choices[rng.randrange(len(choices))]
+    m = round(min(w, h) * rng.uniform(0.06, 0.09))
+    if layout == "split":
+        split = round(w * rng.uniform(0.36, 0.44))
+        block = (0, 0, split, h)
+        panel = (split + m // 2, m, w - m, h - m)
+        title_box = (m, m, split - m, h - m)
+        points_box = (panel[0] + m // 2, panel[1] + m // 2, panel[2] - m // 2, panel[3] - m // 2)
+        return SlidePlan(layout, block, panel, title_box, points_box, "left")
+    if layout == "band":
+        band = round(h * rng.uniform(0.24, 0.32))
+        block = (0, 0, w, band)
+        panel = (m, band + m // 2, w - m, h - m)
+        title_box = (m, m // 2, w - m, band - m // 2)
+        points_box = (panel[0] + m // 2, panel[1] + m // 2, panel[2] - m // 2, panel[3] - m // 2)
+        return SlidePlan(layout, block, panel, title_box, points_box, "left")
+    width = w - 2 * m if not landscape or layout == "centered" else round(w * rng.uniform(0.6, 0.72))
+    left = m if layout == "left" else (w - width) // 2
+    panel = (left, m, left + width, h - m)
+    inner = (panel[0] + m // 2, panel[1] + m // 2, panel[2] - m // 2, panel[3] - m // 2)
+    title_bottom = inner[1] + round((inner[3] - inner[1]) * 0.36)
+    title_box = (inner[0], inner[1], inner[2], title_bottom)
+    points_box = (inner[0], title_bottom + m // 3, inner[2], inner[3])
+    return SlidePlan(layout, None, panel, title_box, points_box, "left" if layout == "left" else "center")
+
+
+def _fit(
+    lines_of: list[str], box: Box, start: int, floor: int, max_lines: int
+) -> tuple[Font, list[list[str]], int]:
+    """The largest font (from `start` down to `floor`) at which every text of `lines_of`, word-wrapped to
+    the box's width, fits its height (`max_lines` lines per text at most); (font, lines per text, line
+    height). Texts that still do not fit are cut with an ellipsis."""
+    width, height = box[2] - box[0], box[3] - box[1]
+    size = max(floor, start)
+    while True:
+        font = _font(size)
+        line_height = round(size * 1.28)
+        wrapped = [wrap_text(displayable(text, font), font, width) for text in lines_of]
+        gaps = round(line_height * 0.45) * max(0, len(lines_of) - 1)
+        used = sum(min(len(lines), max_lines) for lines in wrapped) * line_height + gaps
+        if (used <= height and all(len(lines) <= max_lines for lines in wrapped)) or size <= floor:
+            break
+        size = max(floor, round(size * 0.9))
+    cut: list[list[str]] = []
+    for lines in wrapped:
+        if len(lines) > max_lines:
+            lines = lines[:max_lines]
+            last = lines[-1]
+            while last and _text_width(font, last + "…") > width:
+                last = last[:-1].rstrip()
+            lines[-1] = last + "…"
+        cut.append(lines)
+    return font, cut, line_height
+
+
+def _luminance(rgb: RGB) -> float:
+    r, g, b = rgb
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+LIGHT_TEXT: RGB = (248, 248, 242)
+DARK_TEXT: RGB = (18, 20, 28)
+
+
+def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], line: str, font: Font, fill: RGB,
+          anchor: str, bold: bool = False) -> None:  # fmt: skip
+    stroke = max(1, round(getattr(font, "size", 12) / 48)) if bold else 0
+    if isinstance(font, ImageFont.FreeTypeFont):
+        draw.text(xy, line, font=font, fill=fill, anchor=anchor, stroke_width=stroke, stroke_fill=fill)
+    else:  # Pillow built without FreeType: a bitmap font, no anchors
+        draw.text(xy, line, font=font, fill=fill)
+
+
+def _draw_slide(image: Image.Image, text: SlideText, plan: SlidePlan, design: _Design) -> Image.Image:
     w, h = image.size
-    font, lines, line_height = _layout(prompt, image.size)
-    widths = [_text_width(font, line) for line in lines]
-    text_w = max(widths, default=0.0)
-    text_h = line_height * len(lines)
-    pad_x, pad_y = max(8, round(line_height * 0.7)), max(6, round(line_height * 0.5))
-    panel = (
-        round((w - text_w) / 2 - pad_x),
-        round((h - text_h) / 2 - pad_y),
-        round((w + text_w) / 2 + pad_x),
-        round((h + text_h) / 2 + pad_y),
-    )
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    panel_fill = (12, 14, 20, 178) if design.dark else (250, 250, 247, 196)
-    text_fill = (248, 248, 242, 255) if design.dark else (18, 20, 28, 255)
-    draw.rounded_rectangle(panel, radius=max(4, line_height // 3), fill=panel_fill)
-    top = (h - text_h) / 2
-    for index, line in enumerate(lines):
-        centre_y = top + (index + 0.5) * line_height
-        if isinstance(font, ImageFont.FreeTypeFont):
-            draw.text((w / 2, centre_y), line, font=font, fill=text_fill, anchor="mm")
-        else:  # Pillow built without FreeType: bitmap font, no anchors
-            draw.text(((w - widths[index]) / 2, centre_y - line_height / 2), line, font=font, fill=text_fill)
-    return Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+    panel_fill = (12, 14, 20, 190) if design.dark else (250, 250, 247, 206)
+    body_fill = LIGHT_TEXT if design.dark else DARK_TEXT
+    radius = max(4, min(w, h) // 40)
+    if text.points or plan.block is None:
+        draw.rounded_rectangle(plan.panel, radius=radius, fill=panel_fill)
+    block_colour = design.palette[2]
+    title_fill = body_fill
+    if plan.block is not None:
+        draw.rectangle(plan.block, fill=(*block_colour, 238))
+        title_fill = DARK_TEXT if _luminance(block_colour) > 150 else LIGHT_TEXT
+    # Bullets and the rule: the palette colour that stands out most from the panel.
+    panel_luminance = _luminance(panel_fill[:3])
+    accent = max(design.palette, key=lambda colour: abs(_luminance(colour) - panel_luminance))
+    image = Image.alpha_composite(image.convert("RGBA"), overlay)
+    draw = ImageDraw.Draw(image)
+
+    short = min(w, h)
+    box = plan.title_box
+    centred = plan.block is not None or not text.points
+    if not text.points and plan.block is None:  # a title slide: the title has the whole panel
+        box = (box[0], box[1], plan.points_box[2], plan.points_box[3])
+    title_font, (title_lines,), title_step = _fit(
+        [text.title], box, round(short / 7.5), max(12, round(short / 22)), 3
+    )
+    block_h = title_step * len(title_lines)
+    top = box[1] + max(0, (box[3] - box[1] - block_h) // 2) if centred else box[1]
+    x = box[0] if plan.align == "left" else (box[0] + box[2]) / 2
+    anchor = "la" if plan.align == "left" else "ma"
+    for index, line in enumerate(title_lines):
+        _text(draw, (x, top + index * title_step), line, title_font, title_fill, anchor, bold=True)
+    if plan.block is None:  # an accent rule under the title
+        rule_y = top + block_h + title_step // 4
+        rule_w = max(16, round((box[2] - box[0]) * 0.22))
+        start = box[0] if plan.align == "left" else round((box[0] + box[2] - rule_w) / 2)
+        draw.rectangle((start, rule_y, start + rule_w, rule_y + max(2, short // 120)), fill=accent)
+
+    if not text.points:
+        return image.convert("RGB")
+    box = plan.points_box
+    bullet = max(4, round(short / 70))
+    indent = bullet * 3 if plan.align == "left" else 0
+    text_box = (box[0] + indent, box[1], box[2], box[3])
+    title_size = title_step / 1.28
+    point_font, point_lines, step = _fit(
+        list(text.points), text_box, round(min(short / 12, title_size * 0.8)), max(10, round(short / 32)), 3
+    )
+    gap = round(step * 0.45)
+    used = sum(len(lines) for lines in point_lines) * step + gap * (len(point_lines) - 1)
+    y = box[1] + max(0, (box[3] - box[1] - used) // 2)
+    x = text_box[0] if plan.align == "left" else (box[0] + box[2]) / 2
+    for lines in point_lines:
+        if plan.align == "left":
+            centre = y + step // 2
+            draw.ellipse((box[0], centre - bullet, box[0] + 2 * bullet, centre + bullet), fill=accent)
+        for line in lines:
+            _text(draw, (x, y), line, point_font, body_fill, anchor)
+            y += step
+        y += gap
+    return image.convert("RGB")
 
 
 def _encode_png(image: Image.Image) -> bytes:
@@ -343,7 +526,8 @@ def _settings(fields: Mapping[str, Any]) -> _Settings:
 
 
 class LocalVisualGenerator(GuardedGenerator):
-    """A deterministic title-card PNG for the prompt, rendered with Pillow."""
+    """A lecture slide for the prompt (a title and key phrases), rendered with Pillow: deterministic in
+    (fields, seed)."""
 
     failure = "Local image rendering failed"
 
@@ -355,14 +539,16 @@ class LocalVisualGenerator(GuardedGenerator):
 
         rng = _rng(settings.prompt, request.seed)
         design = _design(rng)
+        plan = plan_slide(size, rng)
+        text = slide_text(settings.prompt)
         image = await run_blocking(_background, size, design)
         progress(1, total, "Painted background")
 
         image = await run_blocking(_shapes, image, design, rng)
         progress(2, total, "Drew shapes")
 
-        image = await run_blocking(_draw_text, image, settings.prompt, design)
-        progress(3, total, "Wrote the prompt")
+        image = await run_blocking(_draw_slide, image, text, plan, design)
+        progress(3, total, "Wrote the slide")
 
         data = await run_blocking(_encode_png, image)
         target = Path(request.out_dir) / OUTPUT_NAME

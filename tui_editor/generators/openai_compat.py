@@ -2,6 +2,8 @@
 
 `OpenAIImageGenerator` posts to `{base_url}/v1/images/generations`, `OpenAISpeechGenerator` to
 `{base_url}/v1/audio/speech`. Everything HTTP (key, retries, limits, errors) lives in `http_client`.
+Neither endpoint takes a seed, so the run's seed is not sent (the same request may give another image).
+A catalogued speech model's voice is checked (`core.kinds`) before anything is sent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tui_editor.generators.http_client import (
 )
 from tui_editor.generators.images import size_for_ratio
 from tui_editor.generators.media_info import audio_duration, image_size
+from tui_editor.generators.voices import choose_voice
 
 PROVIDER = "OpenAI"
 DEFAULT_IMAGE_MODEL = VISUAL.provider_default_model("openai")
@@ -143,7 +146,9 @@ class OpenAISpeechGenerator(_OpenAIGenerator):
         if not script:
             raise GenerationError("narration script is empty — write a script first", retryable=False)
         model = text_field(fields, "model") or DEFAULT_SPEECH_MODEL
-        voice = text_field(fields, "voice") or DEFAULT_VOICE
+        # A voice the model does not have (an espeak name such as "en-us") is refused before sending.
+        voice = choose_voice(NARRATION.name, model, fields.get("voice"), request.extra.get("voice"))
+        voice = voice or DEFAULT_VOICE
         body = {"model": model, "input": script, "voice": voice, "response_format": "wav"}
         what = "speech generation"
         total = 2

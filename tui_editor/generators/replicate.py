@@ -4,11 +4,14 @@ A generation creates a prediction (`POST {base_url}/v1/models/{owner}/{name}/pre
 `POST {base_url}/v1/predictions` with a version for `owner/name:version`), polls it every
 `poll_interval_s` until it succeeds, fails or is canceled, and downloads its first output file. Cancelling
 the run cancels the prediction on Replicate too. Everything HTTP lives in `http_client`.
+A narration's voice is checked against the model's voices (`core.kinds`) before anything is sent, and
+a model whose API takes a seed (`ModelChoice.seed_input`) gets the run's seed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import re
@@ -34,6 +37,7 @@ from tui_editor.generators.http_client import (
 )
 from tui_editor.generators.images import size_for_ratio
 from tui_editor.generators.media_info import audio_duration, image_size
+from tui_editor.generators.voices import choose_voice
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +156,13 @@ class ReplicateGenerator:
                 f"{kind.label.lower()} {lead} is empty — write a {lead} first", retryable=False
             )
         model, create_path = self._model(request)
+        if "voice" in kind.editable_names:  # a voice the model does not have is refused before sending
+            voice = choose_voice(kind.name, model, request.fields.get("voice"), request.extra.get("voice"))
+            request = dataclasses.replace(request, fields={**request.fields, "voice": voice})
         inputs = build_input(kind, request)
+        choice = kind.model_choice(model)
+        if choice is not None and choice.seed_input:  # the run's seed, where the model's API has one
+            inputs[choice.seed_input] = request.seed
         body: dict[str, Any] = {"input": inputs}
         if ":" in model:
             body["version"] = model.split(":", 1)[1]

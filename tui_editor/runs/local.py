@@ -44,7 +44,7 @@ from ..generators.base import (
     GenerationResult,
     Generator,
 )
-from ..generators.registry import generator_for, resolve_model
+from ..generators.registry import check_request, generator_for, resolve_model
 from .hub import EventHub
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ class LocalEngine:
         try:
             fields.update(spec.validate_request(request.fields))
             model, provider = resolve_model(spec.name, fields.get("model"), self.settings)
+            check_request(spec.name, model, fields)  # e.g. a voice the model lacks: refused before sending
         except (ValueError, GenerationError) as exc:
             raise BadInputError(str(exc)) from None
         fields["model"] = model

@@ -247,6 +247,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
         for editor in self.query(FieldEditor):
             if editor.spec.name in draft and editor.spec.name not in self._invalid:
                 editor.set_value(draft[editor.spec.name])
+            editor.follow_model(draft.get("model"))  # a voice field offers the model's voices
         dirty = session.is_dirty or bool(self._invalid)
         self._update("clip-dirty", "● modified" if dirty else "")
         self._update("clip-title", self._title_text())
@@ -289,8 +290,22 @@ class ClipEditorScreen(SessionView, Screen[None]):
             return
         if event.value != self.session.draft.draft.get(event.name):
             self.session.set_field(event.name, event.value)
+            if event.name == "model":
+                self._voice_follows_model(event.value)
         else:
             self._refresh_view()
+
+    def _voice_follows_model(self, model: Any) -> None:
+        """Voices are named per model: after the user picks another model, a voice it does not have
+        gives way to the model's default (the field shows it while empty)."""
+        voice = self.session.draft.draft.get("voice")
+        choice = self.kind.model_choice(model) if isinstance(model, str) else None
+        if choice is None or not isinstance(voice, str) or not voice.strip() or "voice" in self._invalid:
+            return
+        from ...generators.voices import voice_problem  # the engine's voice list, only when needed
+
+        if voice_problem(choice, voice.strip()) is not None:
+            self.session.set_field("voice", "")
 
     # --- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -3,7 +3,8 @@
 - `text` + `multiline` → a `TextArea` sized to its content (1–6 rows), never full screen;
 - `choice` → a `Select` of the spec's choices; the `model` field → a `Select` of the kind's model
   catalogue (plus the current value when the catalogue does not have it);
-- `int` / `float` → an `Input` restricted to numbers; anything else → a one-line `Input`.
+- `int` / `float` → an `Input` restricted to numbers; anything else → a one-line `Input` (the voice's
+  completes the voices of the draft's model: `follow_model`).
 Inputs and selects are compact (one row, no border), so a keystroke repaints one line.
 
 `FieldEditor.Edited` carries the parsed value (or the raw text and an error). `set_value` updates the
@@ -20,6 +21,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, TextArea
 from textual.widgets.select import InvalidSelectValueError
@@ -103,6 +105,7 @@ class FieldEditor(Horizontal):
         self.spec = spec
         self._field_value = value
         self.error: str | None = None
+        self._voices_for: str | None = None  # the model whose voices a voice field offers
         self.control_widget: Widget = self._make_control(value)
         if self.is_multiline:
             self.add_class("-multiline")
@@ -115,6 +118,22 @@ class FieldEditor(Horizontal):
     @property
     def is_model(self) -> bool:
         return self.spec.name == "model" and bool(self.kind.models)
+
+    @property
+    def is_voice(self) -> bool:
+        return self.spec.name == "voice" and any(choice.voices for choice in self.kind.models)
+
+    def follow_model(self, model: Any) -> None:
+        """A voice field offers the voices of the draft's model (they are named per model): it completes
+        them as the user types and, while empty, shows the model's default and its voices."""
+        control = self.control_widget
+        name = model.strip() if isinstance(model, str) else ""
+        if not self.is_voice or not isinstance(control, Input) or name == self._voices_for:
+            return
+        self._voices_for = name
+        voices = self.kind.voices_of(name)
+        control.suggester = SuggestFromList(voices, case_sensitive=False) if voices else None
+        control.placeholder = f"{voices[0]} (default) · {', '.join(voices)}" if voices else ""
 
     def _model_options(self, current: Any) -> list[tuple[str, str]]:
         options = [(f"{choice.id} — {choice.label}", choice.id) for choice in self.kind.models]
