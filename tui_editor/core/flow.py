@@ -53,6 +53,8 @@ class StartRequest:
     clip_id: str
     kind: str
     fields: Mapping[str, Any]
+    #: The generator's seed; None: the engine draws one (and records it on the run).
+    seed: int | None = None
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,17 @@ def advance(run: ClipRun, event: RunEventData) -> ClipRun:
                     run, status=RunStatus.GENERATING, step=step, total_steps=total, updated_at=when
                 )
         return run
+    if event.type == "reopened":
+        # The one move backwards: an undone decision puts its preview up for a decision again.
+        asset = payload.get("asset")
+        if run.status in (RunStatus.ACCEPTED, RunStatus.REJECTED):
+            return replace(
+                run,
+                status=RunStatus.PREVIEW_READY,
+                preview=asset if isinstance(asset, Mapping) else None,
+                updated_at=when,
+            )
+        return run
     if event.type == "preview":
         if rank < _RANK[RunStatus.PREVIEW_READY]:
             asset = payload.get("asset")
@@ -204,6 +215,12 @@ class RunBoard:
         current = self.runs.get(record.id)
         if current is None or _RANK[fresh.status] > _RANK[current.status]:
             run = fresh
+        elif (
+            fresh.status == RunStatus.PREVIEW_READY
+            and current.status in (RunStatus.ACCEPTED, RunStatus.REJECTED)
+            and (fresh.updated_at or fresh.created_at) > (current.updated_at or current.created_at)
+        ):
+            run = fresh  # a decision undone (its "reopened" event may not have reached us)
         elif current.status == fresh.status == RunStatus.GENERATING and fresh.step > current.step:
             run = replace(current, step=fresh.step, total_steps=fresh.total_steps)
         else:
