@@ -40,7 +40,14 @@ TIMELINE_BINDINGS: list[BindingType] = [
 LECTURE_BINDINGS: list[BindingType] = [
     Binding("slash", "filter", "Filter", id="lecture.filter", tooltip="Filter clips by name or summary"),
     Binding("escape", "clear_filter", "Clear filter", id="lecture.clear_filter"),
-    Binding("r", "review_queue", "Review queue", id="lecture.review_queue", tooltip="Pending previews"),
+    Binding(
+        "r",
+        "review_session",
+        "Review",
+        id="lecture.review",
+        tooltip="Review every pending preview, one key per decision",
+    ),
+    Binding("v", "review_queue", "Queue", id="lecture.review_queue", tooltip="The list of pending previews"),
     Binding("h", "history", "History", id="lecture.history", tooltip="The lecture's revisions"),
     Binding(
         "o", "switch_lecture", "Lectures", id="lecture.switch", show=False, tooltip="Open another lecture"
@@ -91,6 +98,23 @@ REVIEW_BINDINGS: list[BindingType] = [
     Binding("escape", "close", "Close", id="review.close", tooltip="Close; the preview stays pending"),
 ]
 
+SESSION_BINDINGS: list[BindingType] = [
+    Binding("a", "accept", "Accept", id="session.accept", tooltip="Accept this preview and show the next"),
+    Binding("x", "reject", "Reject", id="session.reject", tooltip="Reject this preview and show the next"),
+    Binding("space", "skip", "Skip", id="session.skip", tooltip="Leave this preview pending; show the next"),
+    Binding("u", "undo", "Undo", id="session.undo", tooltip="Undo the session's last decision"),
+    Binding("tab", "swap", "Swap", id="session.swap", tooltip="Enlarge the other side (preview / current)"),
+    Binding("p", "play_preview", "Play", id="session.play", tooltip="Play the preview audio (again to stop)"),
+    Binding(
+        "P",
+        "play_current",
+        "Play current",
+        id="session.play_current",
+        tooltip="Play the current audio from the same offset",
+    ),
+    Binding("escape", "end", "End", id="session.end", tooltip="End the session (a summary is shown)"),
+]
+
 HELP_BINDINGS: list[BindingType] = [
     Binding("q,escape,f1,question_mark", "close", "Close", id="help.close"),
     Binding("j,down", "scroll_down", "Down", id="help.down", show=False),
@@ -107,6 +131,7 @@ ALL_BINDINGS: tuple[list[BindingType], ...] = (
     PICKER_BINDINGS,
     CLIP_EDITOR_BINDINGS,
     REVIEW_BINDINGS,
+    SESSION_BINDINGS,
     HELP_BINDINGS,
 )
 """Every binding list of the editor; each binding has an id, unique across all of them."""
@@ -124,7 +149,7 @@ def _defined_keys() -> dict[str, str]:
 
 _DEFINED_KEYS = _defined_keys()
 
-_KEY_DISPLAY = {"escape": "esc", "question_mark": "?", "slash": "/"}
+_KEY_DISPLAY = {"escape": "esc", "question_mark": "?", "slash": "/", "P": "shift+p"}
 
 
 def key_for(binding_id: str, keymap: Mapping[str, str] | None = None) -> str:
