@@ -13,9 +13,8 @@ def _item(run: str, kind: str = "visual", start: float = 0.0) -> SessionItem:
 
 
 def test_timeline_order_tracks_then_start() -> None:
-    session = ReviewSession(
-        [_item("m", "music", 0), _item("n2", "narration", 20), _item("v", "visual", 30), _item("n1", "narration", 10)]
-    )
+    items = [_item("m", "music", 0), _item("n2", "narration", 20), _item("v", "visual", 30)]
+    session = ReviewSession([*items, _item("n1", "narration", 10)])
     assert [i.run_id for i in session.items] == ["v", "n1", "n2", "m"]
     assert session.position == (1, 4)
 

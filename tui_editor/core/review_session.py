@@ -91,7 +91,10 @@ class ReviewSession:
     def summary(self) -> str:
         """The one-line summary shown when the session ends."""
         counts = self.counts()
-        return f"Review session: {counts['accepted']} accepted · {counts['rejected']} rejected · {counts['skipped']} skipped"
+        return (
+            f"Review session: {counts['accepted']} accepted · {counts['rejected']} rejected · "
+            f"{counts['skipped']} skipped"
+        )
 
     def contains(self, run_id: str) -> bool:
         return run_id in self._known

@@ -24,6 +24,7 @@ from ..bindings import (
     LECTURE_BINDINGS,
     PICKER_BINDINGS,
     QUEUE_BINDINGS,
+    SESSION_BINDINGS,
     TIMELINE_BINDINGS,
     KeyRow,
     effective_bindings,
@@ -45,6 +46,7 @@ def help_sections() -> list[tuple[str, Sequence[BindingType]]]:
     return [
         ("Anywhere", APP_BINDINGS),
         ("Lecture timeline", [*TIMELINE_BINDINGS, *LECTURE_BINDINGS]),
+        ("Review session", SESSION_BINDINGS),
         ("Review queue", QUEUE_BINDINGS),
         ("History", HISTORY_BINDINGS),
         ("Lecture picker", PICKER_BINDINGS),

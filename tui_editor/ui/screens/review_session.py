@@ -110,6 +110,8 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         self.status_error = False
         self.enlarged: Literal["preview", "current"] = "preview"
         self.shown_run_id: str | None = None
+        self._shown_kind: str | None = None
+        self._binding_state: tuple[bool, bool, bool] | None = None
         self.shows = 0  # how many items were put on screen (tests, benchmark)
         self.in_flight = 0
         self._tasks: queue.Queue[SessionTask | None] = queue.Queue()
@@ -206,7 +208,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         )
         if self.in_flight:
             header.append(f"  ·  saving {self.in_flight}…", style="italic")
-        self.query_one("#session-header", Static).update(header)
+        self.query_one("#session-header", Static).update(header, layout=False)
 
     def _show(self, *, media: bool = True) -> None:
         """Put the session's current item on screen (the next preview after a decision)."""
@@ -230,21 +232,35 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
             empty.display = True
             self.shows += 1
             self._update_status()
+            self._refresh_bindings_if_changed()
             return
-        empty.display = False
+        if empty.display:
+            empty.display = False
         kind = get_kind(item.kind)
         current = provider.snapshot.asset_for(clip)
         clip_line = Text(f"{clip.name}", style="bold")
         clip_line.append(f"  ·  {kind.label}  ·  {clip.start:.1f}s  ·  run {item.run_id}", style="dim")
-        self.query_one("#session-clip", Static).update(clip_line)
-        self.query_one("#session-fields", Static).update(fields_table(self, kind, current, item.preview))
+        # One-line widgets and a diff of the same kind keep their size: no layout pass for them, so the
+        # next preview's facts are in the very next frame.
+        self.query_one("#session-clip", Static).update(clip_line, layout=False)
+        self.query_one("#session-fields", Static).update(
+            fields_table(self, kind, current, item.preview), layout=kind.name != self._shown_kind
+        )
+        self._shown_kind = kind.name
         if media and (self.shown_run_id != item.run_id):
-            self._mount_media(item, current)
+            # The old pictures go at once (visibility costs no layout); the new media widgets are
+            # mounted after this frame, their pictures decoded in workers.
+            media_box = self.query_one("#session-media")
+            media_box.styles.visibility = "hidden"
+            self.call_after_refresh(self._mount_media, item, current)
         self.shown_run_id = item.run_id
         self.shows += 1
         self._update_status()
+        self._refresh_bindings_if_changed()
 
     def _mount_media(self, item: SessionItem, current: Mapping[str, Any] | None) -> None:
+        if item.run_id != self.shown_run_id or not self.is_attached:
+            return  # another item is on screen by now
         kind = get_kind(item.kind)
         protocol = str(self.editor_app.settings.ui.image_protocol)
         self._stop_playing()
@@ -259,11 +275,14 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
                     asset, data_dir=self.data_dir, protocol=protocol, preview_token=token, media=kind.media
                 )
             )
+        self.query_one("#session-media").styles.visibility = "visible"
 
     def _update_status(self) -> None:
         status = self.query_one("#session-status", Static)
-        status.update(self.status)
-        status.display = bool(self.status)
+        show = bool(self.status)
+        status.update(self.status, layout=show != status.display or len(self.status) > self.size.width - 2)
+        if status.display != show:
+            status.display = show
         status.set_class(self.status_error, "-error")
 
     def _say(self, text: str, *, error: bool = False) -> None:
@@ -319,7 +338,18 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
 
     def _after_key(self) -> None:
         self._show()
-        self.refresh_bindings()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        """The footer is rebuilt only when what the keys can do changed (a rebuild costs a layout)."""
+        item = self.session.current
+        state = (
+            item is not None,
+            bool(self.session.undo_stack),
+            item is not None and get_kind(item.kind).media.is_audio,
+        )
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def action_end(self) -> None:
         self.dismiss(self.session.summary())
@@ -448,4 +478,4 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
             self._show()
         else:
             self._update_header()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
