@@ -447,8 +447,8 @@ class TuiEditorApp(App[int]):
         self.push_screen(ReviewSessionScreen(), self._review_session_ended)
 
     def _review_session_ended(self, summary: str | None) -> None:
-        if summary:
-            self.notify(summary, title="Review session", timeout=8)
+        if summary:  # once the lecture screen is back (a toast raised now would go with the session)
+            self.call_after_refresh(self.notify, summary, title="Review session", timeout=8)
 
     def action_review_queue(self) -> None:
         if self.provider is None or self.screen.id == "review-queue":
