@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.cli.support import Cli, one_error_line
 
@@ -10,8 +11,8 @@ LECTURE = "Photosynthesis"
 CLIP = "Intro visual"
 
 
-def regenerate(cli: Cli, data: Path, *args: str) -> dict[str, object]:
-    result: dict[str, object] = cli.json("regenerate", LECTURE, CLIP, *args, "--json", data_dir=data)
+def regenerate(cli: Cli, data: Path, *args: str) -> dict[str, Any]:
+    result: dict[str, Any] = cli.json("regenerate", LECTURE, CLIP, *args, "--json", data_dir=data)
     return result
 
 

@@ -135,7 +135,7 @@ def test_undo_an_accept_puts_the_previous_asset_back(make_env: Any) -> None:
     assert env.store.list_revisions(env.lecture_id)[0]["source"] == "undo"
     run = env.engine.get(run_id)
     assert run.status == "preview_ready" and run.decided_at is None
-    assert (env.data_dir / str(run.preview_asset["file"])).is_file()  # type: ignore[index]
+    assert run.preview_asset is not None and (env.data_dir / str(run.preview_asset["file"])).is_file()
     # decided anew
     decision = env.engine.decide(run_id, True)
     assert decision.accepted and env.asset("visual", ASSET)["prompt"] == "new"
