@@ -81,7 +81,21 @@ CLIP_EDITOR_BINDINGS: list[BindingType] = [
         "generate",
         "Generate",
         id="clip.generate",
-        tooltip="Generate a new version of this clip from the fields (retries after an error)",
+        tooltip="Generate a new version from the fields with a new seed (retries after an error)",
+    ),
+    Binding(
+        "ctrl+s",
+        "generate_same_seed",
+        "Same seed",
+        id="clip.same_seed",
+        tooltip="Generate again with the current take's seed (e.g. after changing only the prompt)",
+    ),
+    Binding(
+        "f3,t",
+        "takes",
+        "Takes",
+        id="clip.takes",
+        tooltip="The clip's take stack: restore, star, compare (t when no text field has focus)",
     ),
     Binding("ctrl+t", "cancel_run", "Cancel", id="clip.cancel", tooltip="Cancel the running generation"),
     Binding("ctrl+o", "open_review", "Review", id="clip.review", tooltip="Review the pending preview"),
@@ -115,6 +129,23 @@ SESSION_BINDINGS: list[BindingType] = [
     Binding("escape", "end", "End", id="session.end", tooltip="End the session (a summary is shown)"),
 ]
 
+TAKES_BINDINGS: list[BindingType] = [
+    Binding(
+        "enter", "restore", "Restore", id="takes.restore", tooltip="Make this take current (a new revision)"
+    ),
+    Binding("s", "star", "Star", id="takes.star", tooltip="Star / unstar this take (starred takes are kept)"),
+    Binding("c", "compare", "Compare", id="takes.compare", tooltip="This take beside the current asset"),
+    Binding("j", "cursor_down", "Down", id="takes.down", show=False),
+    Binding("k", "cursor_up", "Up", id="takes.up", show=False),
+    Binding("q,escape", "back", "Back", id="takes.back"),
+]
+
+COMPARE_BINDINGS: list[BindingType] = [
+    Binding("enter", "restore", "Restore", id="compare.restore", tooltip="Make this take current"),
+    Binding("tab", "swap", "Swap", id="compare.swap", tooltip="Enlarge the other side"),
+    Binding("q,escape", "back", "Back", id="compare.back"),
+]
+
 HELP_BINDINGS: list[BindingType] = [
     Binding("q,escape,f1,question_mark", "close", "Close", id="help.close"),
     Binding("j,down", "scroll_down", "Down", id="help.down", show=False),
@@ -132,6 +163,8 @@ ALL_BINDINGS: tuple[list[BindingType], ...] = (
     CLIP_EDITOR_BINDINGS,
     REVIEW_BINDINGS,
     SESSION_BINDINGS,
+    TAKES_BINDINGS,
+    COMPARE_BINDINGS,
     HELP_BINDINGS,
 )
 """Every binding list of the editor; each binding has an id, unique across all of them."""

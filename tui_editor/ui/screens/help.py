@@ -25,6 +25,8 @@ from ..bindings import (
     PICKER_BINDINGS,
     QUEUE_BINDINGS,
     SESSION_BINDINGS,
+    TAKES_BINDINGS,
+    COMPARE_BINDINGS,
     TIMELINE_BINDINGS,
     KeyRow,
     effective_bindings,
@@ -51,6 +53,8 @@ def help_sections() -> list[tuple[str, Sequence[BindingType]]]:
         ("History", HISTORY_BINDINGS),
         ("Lecture picker", PICKER_BINDINGS),
         *editor_sections(),
+        ("Take stack", TAKES_BINDINGS),
+        ("Take beside the current asset", COMPARE_BINDINGS),
         ("This help", HELP_BINDINGS),
     ]
 
