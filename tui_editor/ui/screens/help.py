@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 
 from ..bindings import (
     APP_BINDINGS,
+    COMPARE_BINDINGS,
     HELP_BINDINGS,
     HISTORY_BINDINGS,
     LECTURE_BINDINGS,
@@ -26,7 +27,6 @@ from ..bindings import (
     QUEUE_BINDINGS,
     SESSION_BINDINGS,
     TAKES_BINDINGS,
-    COMPARE_BINDINGS,
     TIMELINE_BINDINGS,
     KeyRow,
     effective_bindings,
