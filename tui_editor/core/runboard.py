@@ -156,6 +156,7 @@ class RunBoard:
         self._latest: dict[str, str] = {}  # clip id -> newest run id
         self._held: dict[str, list[RunEventData]] = {}  # run id -> events waiting for its record
         self._lookups: set[str] = set()  # run ids being looked up
+        self._reopened: dict[str, datetime] = {}  # run id -> when its decision was undone
         self.version = 0
         for record in sorted(records, key=lambda r: r.created_at):
             self.apply_record(record)
@@ -196,6 +197,8 @@ class RunBoard:
         if run is None:
             self._held.setdefault(event.run_id, []).append(event)
             return None
+        if event.type == "reopened":
+            self._reopened[event.run_id] = event.created_at
         return self._store(advance(run, event))
 
     def needs_lookup(self, run_id: str) -> bool:
@@ -213,7 +216,14 @@ class RunBoard:
             return set()
         fresh = run_from_record(record)
         current = self.runs.get(record.id)
-        if current is None or _RANK[fresh.status] > _RANK[current.status]:
+        reopened_at = self._reopened.get(record.id)
+        if (
+            current is not None
+            and reopened_at is not None
+            and (fresh.updated_at or fresh.created_at) < reopened_at
+        ):
+            run = current  # read before its decision was undone: stale
+        elif current is None or _RANK[fresh.status] > _RANK[current.status]:
             run = fresh
         elif (
             fresh.status == RunStatus.PREVIEW_READY
