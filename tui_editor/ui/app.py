@@ -448,7 +448,7 @@ class TuiEditorApp(App[int]):
 
     def _review_session_ended(self, summary: str | None) -> None:
         if summary:  # once the lecture screen is back (a toast raised now would go with the session)
-            self.call_after_refresh(self.notify, summary, title="Review session", timeout=8)
+            self.call_after_refresh(self.notify, summary, title="Review session", timeout=8, markup=False)
 
     def action_review_queue(self) -> None:
         if self.provider is None or self.screen.id == "review-queue":

@@ -366,7 +366,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
         if message.error is not None or message.seed is None:
             key = self._key("clip.generate")
             text = message.error or f"The current asset came from no take with a seed; {key} draws a new one"
-            self.notify(text, title=self.kind.label, severity="warning")
+            self.notify(text, title=self.kind.label, severity="warning", markup=False)
             return
         if self.session.state.phase not in ("idle", "failed"):
             return
@@ -388,7 +388,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     def _takes_closed(self, note: str | None) -> None:
         if note:
-            self.notify(note, title=self.kind.label)
+            self.notify(note, title=self.kind.label, markup=False)
 
     @work(thread=True, group="start", exit_on_error=False)
     def _start(self, engine: SessionBackend, request: StartRequest) -> None:

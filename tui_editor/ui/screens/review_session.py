@@ -429,7 +429,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
                     self.post_message(done)
                 elif done.error:
                     self.app.call_from_thread(
-                        self.app.notify, done.error, title="Review session", severity="warning"
+                        self.app.notify, done.error, title="Review session", severity="warning", markup=False
                     )
 
     def _run_task(self, task: SessionTask) -> TaskDone:

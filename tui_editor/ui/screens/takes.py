@@ -115,10 +115,10 @@ class TakesScreen(EditorAppAccess, ModalScreen[str | None]):
             run = take.run
             kind = get_kind(run.kind)
             table.add_row(
-                take.status,
-                "★" if run.starred else "",
-                "" if run.seed is None else str(run.seed),
-                run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                Text(take.status),
+                Text("★" if run.starred else ""),
+                Text("" if run.seed is None else str(run.seed)),
+                Text(run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
                 Text(run.decided_by or ""),
                 Text(kind.summary(run.preview_asset or {})),
                 key=take.id,
