@@ -248,10 +248,9 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         )
         self._shown_kind = kind.name
         if media and (self.shown_run_id != item.run_id):
-            # The old pictures go at once (visibility costs no layout); the new media widgets are
-            # mounted after this frame, their pictures decoded in workers.
-            media_box = self.query_one("#session-media")
-            media_box.styles.visibility = "hidden"
+            # The new media widgets are mounted after this frame (their pictures decoded in workers);
+            # until then the old ones stay, under titles that say so.
+            self._set_media_titles(stale=True)
             self.call_after_refresh(self._mount_media, item, current)
         self.shown_run_id = item.run_id
         self.shows += 1
@@ -275,7 +274,13 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
                     asset, data_dir=self.data_dir, protocol=protocol, preview_token=token, media=kind.media
                 )
             )
-        self.query_one("#session-media").styles.visibility = "visible"
+        self._set_media_titles(stale=False)
+
+    def _set_media_titles(self, *, stale: bool) -> None:
+        suffix = " (loading…)" if stale else ""
+        for side, label in (("current", "Current"), ("preview", "Preview")):
+            title = self.query_one(f"#session-{side} .session-side-title", Static)
+            title.update(label + suffix, layout=False)
 
     def _update_status(self) -> None:
         status = self.query_one("#session-status", Static)
