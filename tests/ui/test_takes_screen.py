@@ -104,3 +104,19 @@ async def test_ctrl_s_without_a_seeded_take_says_so(env: Env) -> None:
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: any("no take" in n.message for n in app._notifications), 10)
         assert editor.session.state.phase == "idle"
+
+
+async def test_an_undo_elsewhere_brings_the_preview_back_to_the_open_editor(env: Env) -> None:
+    from tui_editor.core.takes import undo_last
+
+    run_id = make_take(env, "undo me", accept=False)
+    app = EditorHostApp(env, clip_id=CLIP)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ClipEditorScreen) and app.screen.resumed)
+        editor = app.screen
+        assert isinstance(editor, ClipEditorScreen) and not editor.session.state.has_preview
+        undone = undo_last(env.runtime.store, env.lecture_id)
+        assert undone.event is not None
+        env.runtime.hub.publish(undone.event)
+        await wait_until(pilot, lambda: editor.session.state.has_preview, 10, "the reopened preview")
+        assert editor.session.state.run_id == run_id

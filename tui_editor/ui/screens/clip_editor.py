@@ -230,8 +230,15 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     # --- keeping the view in step with the session ------------------------------------------------
     def _on_run_event(self, event: RunEventData) -> None:
-        if not self.session.closed:
-            self.session.handle_event(event)
+        if self.session.closed:
+            return
+        self.session.handle_event(event)
+        if event.type == "reopened" and self.session.state.phase == "idle":
+            # A decision on this clip was undone (the review session, `tui-editor undo`): its preview
+            # waits again; pick it up as when the clip is opened.
+            asset = event.payload.get("asset")
+            if isinstance(asset, dict) and asset.get("id") == self.session.clip.asset_id:
+                self._list_open_runs(self.engine, self.session.clip.id)
 
     def _update(self, widget_id: str, text: str) -> None:
         if self._shown.get(widget_id) != text:
