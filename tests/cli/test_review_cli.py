@@ -71,3 +71,11 @@ def test_bad_take_arguments(cli: Cli, demo_copy: Path) -> None:
     one_error_line(cli("regenerate", LECTURE, CLIP, "--seed", "x", data_dir=demo_copy), 2)
     one_error_line(cli("regenerate", LECTURE, CLIP, "--seed", "-3", data_dir=demo_copy), 2)
     assert "No takes." in cli.ok("takes", LECTURE, CLIP, data_dir=demo_copy)
+
+
+def test_the_same_seed_gives_the_same_visual(cli: Cli, demo_copy: Path) -> None:
+    files = [
+        (demo_copy / str(regenerate(cli, demo_copy, "--seed", seed)["preview"]["file"])).read_bytes()
+        for seed in ("7", "7", "8")
+    ]
+    assert files[0] == files[1] and files[0] != files[2]
