@@ -499,12 +499,14 @@ class TuiEditorApp(App[int]):
 
     def _report_keymap_clashes(self) -> None:
         from .bindings import (
+            COMPARE_BINDINGS,
             HELP_BINDINGS,
             HISTORY_BINDINGS,
             LECTURE_BINDINGS,
             PICKER_BINDINGS,
             QUEUE_BINDINGS,
             SESSION_BINDINGS,
+            TAKES_BINDINGS,
             TIMELINE_BINDINGS,
             keymap_clashes,
         )
@@ -515,6 +517,8 @@ class TuiEditorApp(App[int]):
             "lecture screen": [TIMELINE_BINDINGS, LECTURE_BINDINGS, APP_BINDINGS],
             "review queue": [QUEUE_BINDINGS, APP_BINDINGS],
             "review session": [SESSION_BINDINGS, APP_BINDINGS],
+            "take stack": [TAKES_BINDINGS, APP_BINDINGS],
+            "take comparison": [COMPARE_BINDINGS, APP_BINDINGS],
             "history": [HISTORY_BINDINGS, APP_BINDINGS],
             "lecture picker": [PICKER_BINDINGS, APP_BINDINGS],
             "help": [HELP_BINDINGS, APP_BINDINGS],
