@@ -31,6 +31,7 @@ class SessionItem:
     track: str
     start: float
     preview: Mapping[str, Any] | None = None
+    seed: int | None = None
 
     @property
     def order(self) -> tuple[int, float, str]:
@@ -38,10 +39,21 @@ class SessionItem:
 
 
 def make_item(
-    run_id: str, clip_id: str, kind: str, start: float, preview: Mapping[str, Any] | None
+    run_id: str,
+    clip_id: str,
+    kind: str,
+    start: float,
+    preview: Mapping[str, Any] | None,
+    seed: int | None = None,
 ) -> SessionItem:
     return SessionItem(
-        run_id=run_id, clip_id=clip_id, kind=kind, track=get_kind(kind).track, start=start, preview=preview
+        run_id=run_id,
+        clip_id=clip_id,
+        kind=kind,
+        track=get_kind(kind).track,
+        start=start,
+        preview=preview,
+        seed=seed,
     )
 
 

@@ -45,6 +45,7 @@ class ClipRun:
     error: str | None = None
     preview: Mapping[str, Any] | None = None
     updated_at: datetime | None = None
+    seed: int | None = None
 
     @property
     def state(self) -> str:
@@ -90,6 +91,7 @@ def run_from_record(record: RunRecord) -> ClipRun:
         error=record.error,
         preview=record.preview_asset if record.status == RunStatus.PREVIEW_READY else None,
         updated_at=record.updated_at,
+        seed=record.seed,
     )
 
 

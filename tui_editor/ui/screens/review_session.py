@@ -173,7 +173,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         for run in board.pending_reviews():
             clip = snapshot.clip(run.clip_id)
             if clip is not None:
-                items.append(make_item(run.run_id, clip.id, run.kind, clip.start, run.preview))
+                items.append(make_item(run.run_id, clip.id, run.kind, clip.start, run.preview, run.seed))
         return items
 
     def _on_runs(self, _clip_ids: set[str]) -> None:
@@ -239,7 +239,8 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         kind = get_kind(item.kind)
         current = provider.snapshot.asset_for(clip)
         clip_line = Text(f"{clip.name}", style="bold")
-        clip_line.append(f"  ·  {kind.label}  ·  {clip.start:.1f}s  ·  run {item.run_id}", style="dim")
+        seed = "" if item.seed is None else f"  ·  seed {item.seed}"
+        clip_line.append(f"  ·  {kind.label}  ·  {clip.start:.1f}s{seed}  ·  run {item.run_id}", style="dim")
         # One-line widgets and a diff of the same kind keep their size: no layout pass for them, so the
         # next preview's facts are in the very next frame.
         self.query_one("#session-clip", Static).update(clip_line, layout=False)
