@@ -471,11 +471,102 @@ def bench_latency(work: Path, iterations: int) -> None:
     )
 
 
+# --- 5: review session --------------------------------------------------------------------------
+async def _session_latency(settings: Any, lecture_id: str, decisions: int) -> list[float]:
+    from tui_editor.ui.app import TuiEditorApp
+    from tui_editor.ui.screens.review_session import ReviewSessionScreen
+
+    app = TuiEditorApp(settings, lecture_id)
+    latencies: list[float] = []
+    async with app.run_test(size=(COLS, ROWS)) as pilot:
+        while not app.lecture_shown:
+            if app.startup_error:
+                raise RuntimeError(app.startup_error)
+            await pilot.pause(0.01)
+        while app.board is None or len(app.board.pending_reviews()) < 500:
+            await pilot.pause(0.01)
+        await pilot.press("r")
+        while not isinstance(app.screen, ReviewSessionScreen):
+            await pilot.pause(0.01)
+        screen = app.screen
+        await pilot.pause(0.2)
+        # "On screen": the frame that draws the next preview's clip line (its run id) is rendered; its
+        # picture is decoded in a worker and follows.
+        clip_line = screen.query_one("#session-clip")
+        seen: dict[str, Any] = {"run": None, "at": None}
+        original = clip_line.render_line
+
+        def render_line(y: int) -> Any:
+            strip = original(y)
+            if seen["at"] is None and seen["run"] and seen["run"] in strip.text:
+                seen["at"] = time.perf_counter()
+            return strip
+
+        clip_line.render_line = render_line  # type: ignore[method-assign]
+        keys = ["x", "space", "a"]
+        for i in range(decisions):
+            items = screen.session.items
+            cursor = screen.session.cursor
+            expected = items[cursor + 1].run_id if cursor + 1 < len(items) else None
+            seen.update(run=expected, at=None)
+            started = time.perf_counter()
+            await pilot.press(keys[i % len(keys)])
+            deadline = started + 10
+            while seen["at"] is None and time.perf_counter() < deadline:
+                await asyncio.sleep(0.0005)
+            if seen["at"] is not None:
+                latencies.append(seen["at"] - started)
+            await pilot.pause(0.02)
+        while screen.in_flight:
+            await pilot.pause(0.01)
+    return latencies
+
+
+def bench_session(work: Path, decisions: int) -> None:
+    """500 pending visual previews (real PNG files): key press → the next preview on screen."""
+    from PIL import Image
+
+    from tui_editor.core.clock import utcnow
+    from tui_editor.runs.runtime import open_runtime
+
+    print("\n== 5. Review session: 500 pending previews, decision → next preview on screen ==")
+    root = work / "session"
+    _config, data, _ref = prepare(root, 1500)
+    settings = make_settings(root)
+    runtime = open_runtime(settings, background=False)
+    try:
+        lecture_id = runtime.store.resolve_lecture("Lecture of 1500 clips")
+        clips = [c for c in runtime.store.load_snapshot(lecture_id).clips if c.track == "visual"][:500]
+        picture = Image.new("RGB", (320, 180), (40, 90, 160))
+        now = utcnow()
+        with runtime.store.write() as conn:
+            for i, clip in enumerate(clips):
+                run_id = f"run_session{i:04d}"
+                folder = data / "previews" / run_id
+                folder.mkdir(parents=True, exist_ok=True)
+                picture.save(folder / "visual.png")
+                asset = {"id": clip.asset_id, "prompt": f"Slide {i}, redrawn", "model": "local/pillow",
+                         "aspect_ratio": "16:9", "width": 320, "height": 180,
+                         "file": f"previews/{run_id}/visual.png", "updated_at": now.isoformat()}  # fmt: skip
+                runtime.store.insert_run(conn, id=run_id, lecture_id=lecture_id, clip_id=clip.id,
+                                         kind="visual", request={"fields": {}, "asset_id": clip.asset_id},
+                                         status="preview_ready", preview={"asset": asset}, created_at=now,
+                                         updated_at=now, base_revision=1)  # fmt: skip
+    finally:
+        runtime.close()
+    latencies = asyncio.run(_session_latency(settings, lecture_id, decisions))
+    print(
+        f"decision → next preview (x/space/a): p50 {percentile(latencies, 50) * 1000:.1f} ms  "
+        f"p95 {percentile(latencies, 95) * 1000:.1f} ms  max {max(latencies) * 1000:.1f} ms  "
+        f"(n={len(latencies)}; goal p95 ≤ 100 ms)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=7, help="startup repetitions (default 7)")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, no 100k-clip lecture")
-    parser.add_argument("--only", choices=["startup", "latency", "keys"], help="run one part")
+    parser.add_argument("--only", choices=["startup", "latency", "keys", "session"], help="run one part")
     args = parser.parse_args(argv)
     reps = 3 if args.quick else args.reps
     work = Path(tempfile.mkdtemp(prefix="tui-editor-bench-"))
@@ -488,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_latency(work, 20 if args.quick else 40)
         if args.only in (None, "keys"):
             bench_keystrokes(work)
+        if args.only in (None, "session"):
+            bench_session(work, 60 if args.quick else 150)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

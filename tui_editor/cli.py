@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
+from . import __version__, cli_review
 from .cli_lectures import (
     FORMATS,
     cmd_export_tutopanda,
@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--reject", action="store_true", help="reject the preview when it is ready")
     mode.add_argument("--no-wait", action="store_true", help="return at once (team engine only)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the preview")
+    p.add_argument(
+        "--seed", type=int, metavar="N", help="the generator's seed (default: a new one, recorded on the run)"
+    )
     json_flag(p, "the run")
 
     p = command("runs", "list generation runs")
@@ -178,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_render import add_render_parser
 
     add_render_parser(command)
+    p = command("undo", "undo the last accept or reject on a lecture (its take is pending again)")
+    p.add_argument("lecture", help="lecture id or exact title")
+    json_flag(p, "what was undone")
+    p = command("takes", "list a clip's takes (every preview, kept after its decision), newest first")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument("clip", help="clip id or exact name")
+    take_action = p.add_mutually_exclusive_group()
+    take_action.add_argument("--restore", metavar="TAKE", help="make this take current (a new revision)")
+    take_action.add_argument("--star", metavar="TAKE", help="star this take (never pruned)")
+    take_action.add_argument("--unstar", metavar="TAKE", help="unstar this take")
+    json_flag(p, "the takes")
 
     p = command("config", "print the resolved settings and the paths in use")
     json_flag(p, "them")
@@ -368,7 +382,9 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
         if wrong:
             raise BadInputError(f"{', '.join(wrong)} does not apply to a {kind.name} clip")
         run_id = engine.start(
-            StartRequest(lecture_id=lecture_id, clip_id=clip.id, kind=kind.name, fields=fields)
+            StartRequest(
+                lecture_id=lecture_id, clip_id=clip.id, kind=kind.name, fields=fields, seed=args.seed
+            )
         )
         if args.no_wait:
             record = engine.get(run_id)
@@ -438,10 +454,19 @@ def cmd_runs(settings: Any, args: argparse.Namespace) -> int:
     else:
         _table(
             [
-                (r.id, r.kind, r.clip_id, r.status, r.created_at.strftime("%Y-%m-%d %H:%M:%S"), r.error or "")
+                (
+                    r.id,
+                    r.kind,
+                    r.clip_id,
+                    r.status,
+                    "" if r.seed is None else r.seed,
+                    r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    r.decided_by or "",
+                    r.error or "",
+                )
                 for r in runs
             ],
-            ("ID", "KIND", "CLIP", "STATUS", "CREATED (UTC)", "ERROR"),
+            ("ID", "KIND", "CLIP", "STATUS", "SEED", "CREATED (UTC)", "DECIDED BY", "ERROR"),
         )
     return 0
 
@@ -630,6 +655,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "temporal-dev": cmd_temporal_dev,
     "worker": cmd_worker,
     "render": cmd_render,
+    "undo": cli_review.cmd_undo,
+    "takes": cli_review.cmd_takes,
 }
 
 

@@ -180,6 +180,29 @@ class LogSettings:
 
 
 @dataclass
+class UserSettings:
+    name: str = ""
+    """Who decides (recorded with every accept, reject and undo). Empty: the OS user name."""
+
+    def resolved_name(self) -> str:
+        """`name`, else the OS user name, else "unknown"."""
+        if self.name.strip():
+            return self.name.strip()
+        import getpass
+
+        try:
+            return getpass.getuser() or "unknown"
+        except (OSError, KeyError, ImportError):
+            return "unknown"
+
+
+@dataclass
+class TakeSettings:
+    keep: int = _opt(20, ge=1, le=100_000)
+    """Takes kept per clip; older unstarred rejected or replaced takes are pruned with their files."""
+
+
+@dataclass
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
@@ -189,6 +212,8 @@ class Settings:
     providers: ProvidersSettings = field(default_factory=ProvidersSettings)
     ui: UISettings = field(default_factory=UISettings)
     log: LogSettings = field(default_factory=LogSettings)
+    user: UserSettings = field(default_factory=UserSettings)
+    takes: TakeSettings = field(default_factory=TakeSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id → key(s). An entry replaces the default key of that binding."""
 

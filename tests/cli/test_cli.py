@@ -16,7 +16,11 @@ import pytest
 from tests.cli.support import Cli, one_error_line
 from tests.factories import EXPORT_KEYS, lecture_doc
 
-RUN_KEYS = {"id", "lecture_id", "clip_id", "kind", "status", "error", "created_at", "updated_at"}
+RUN_KEYS = {"id", "lecture_id", "clip_id", "kind", "status", "error", "created_at", "updated_at"} | {
+    "seed",
+    "decided_by",
+    "decided_at",
+}
 UNREACHABLE_PG = "postgresql+psycopg://postgres@127.0.0.1:1/test"
 
 

@@ -16,7 +16,7 @@ from tui_editor.cli import build_parser, command_names
 EXPECTED_COMMANDS = {
     "demo", "lectures", "show", "export", "import", "regenerate", "runs",
     "accept", "reject", "cancel", "revisions", "restore", "config", "completion",
-    "temporal-dev", "worker", "new", "render",
+    "temporal-dev", "worker", "new", "render", "undo", "takes",
 }  # fmt: skip
 
 

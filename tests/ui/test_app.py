@@ -169,7 +169,7 @@ async def test_keymap_clash_is_reported(tmp_path: Path, demo_template: Path) -> 
         await wait_until(pilot, lambda: any("clash" in t.lower() for t in notifications(app)), 5)
         clash_notes = [t for t in notifications(app) if "clash" in t.lower()]
         assert len(clash_notes) == 1  # once, not on every key press
-        assert "lecture.review_queue" in clash_notes[0] or "lecture.history" in clash_notes[0]
+        assert "lecture.review" in clash_notes[0] or "lecture.history" in clash_notes[0]
 
 
 async def test_ctrl_q_quits_from_any_screen(settings: Settings, demo_data_dir: Path) -> None:
@@ -190,13 +190,22 @@ async def test_help_lists_every_screen_and_toggles(settings: Settings, demo_data
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: app.screen.id == "help", 5)
         sections = screen_as(app, HelpScreen).rows
-        assert {"Anywhere", "Lecture timeline", "Review queue", "History", "Lecture picker"} <= set(sections)
+        expected = {
+            "Anywhere",
+            "Lecture timeline",
+            "Review session",
+            "Review queue",
+            "History",
+            "Lecture picker",
+        }
+        assert expected <= set(sections)
         ids = {row.id for rows in sections.values() for row in rows}
         for binding_id in (
             "app.quit",
             "app.help",
             "lecture.open",
             "lecture.filter",
+            "lecture.review",
             "lecture.review_queue",
             "lecture.history",
             "lecture.quit",

@@ -77,7 +77,7 @@ async def test_run_from_another_process_shows_live(settings: Settings, other_pro
             "the header to count the pending preview",
         )
         # The review queue lists it, and follows a decision made elsewhere.
-        await pilot.press("r")
+        await pilot.press("v")
         await wait_until(pilot, lambda: app.screen.id == "review-queue", 5)
         queue = screen_as(app, QueueScreen)
         await wait_until(pilot, lambda: queue.run_ids == [run_id], 5, "the run in the queue")

@@ -1,4 +1,4 @@
-"""The review queue (`r`) and the history (`h`) screens, live, on a real database and engine."""
+"""The review queue (`v`) and the history (`h`) screens, live, on a real database and engine."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def test_queue_lists_pending_previews_live_and_opens_the_review(
     app = TuiEditorApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        await pilot.press("r")
+        await pilot.press("v")
         await wait_until(pilot, lambda: app.screen.id == "review-queue", 5)
         queue = screen_as(app, QueueScreen)
         assert queue.run_ids == []
@@ -63,9 +63,9 @@ async def test_queue_back_keys(settings: Settings, demo_data_dir: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
         for key in ("q", "escape"):
-            await pilot.press("r")
+            await pilot.press("v")
             await wait_until(pilot, lambda: app.screen.id == "review-queue", 5)
-            await pilot.press("r")  # already there: not pushed twice
+            await pilot.press("v")  # already there: not pushed twice
             assert [s.id for s in app.screen_stack].count("review-queue") == 1
             await pilot.press(key)
             await wait_until(pilot, lambda: app.screen.id == "lecture", 5)

@@ -177,7 +177,7 @@ def test_lecture_screen_filtered(snap_compare: Any, fixture_app: TuiEditorApp) -
 def test_review_queue(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
-        await pilot.press("r")
+        await pilot.press("v")
         await wait_until(pilot, lambda: pilot.app.screen.id == "review-queue", 5)
         await pilot.pause()
 

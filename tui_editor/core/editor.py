@@ -103,9 +103,10 @@ class ClipSession:
         self._changed()
 
     # --- the flow ------------------------------------------------------------------------------
-    def begin_generate(self) -> StartRequest:
-        """Start with the draft's fields: the request for `flow.call_start` (then `flow.finish_start`)."""
-        return self.flow.begin_start(self.draft.draft)
+    def begin_generate(self, *, seed: int | None = None) -> StartRequest:
+        """Start with the draft's fields: the request for `flow.call_start` (then `flow.finish_start`);
+        `seed` None lets the engine draw a new one."""
+        return self.flow.begin_start(self.draft.draft, seed=seed)
 
     def generate(self) -> str:
         """Blocking: start a run with the draft's fields on this thread."""

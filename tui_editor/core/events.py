@@ -16,8 +16,22 @@ from typing import Any, Literal
 from .clock import as_utc, utcnow
 from .kinds import KIND_NAMES
 
-EventType = Literal["status", "preview", "complete", "error", "cancelled", "expired", "rejected"]
-EVENT_TYPES: tuple[str, ...] = ("status", "preview", "complete", "error", "cancelled", "expired", "rejected")
+EventType = Literal[
+    "status", "preview", "complete", "error", "cancelled", "expired", "rejected", "reopened", "restored"
+]
+EVENT_TYPES: tuple[str, ...] = (
+    "status",
+    "preview",
+    "complete",
+    "error",
+    "cancelled",
+    "expired",
+    "rejected",
+    # A decision was undone: the run's preview waits for a decision again (payload: the preview asset).
+    "reopened",
+    # A take was made current again (payload: asset_id, revision); the run's status does not change.
+    "restored",
+)
 TERMINAL_EVENT_TYPES = frozenset({"complete", "error", "cancelled", "expired", "rejected"})
 
 
@@ -82,6 +96,14 @@ def _validate_payload(event_type: str, payload: Mapping[str, Any]) -> dict[str, 
         clean = {
             "message": _require(payload, "message", str, event_type),
             "retryable": bool(payload.get("retryable", True)),
+        }
+    elif event_type == "reopened":
+        asset = _require(payload, "asset", Mapping, event_type)
+        clean = {"asset": dict(asset), "decided_by": str(payload.get("decided_by") or "")}
+    elif event_type == "restored":
+        clean = {
+            "asset_id": _require(payload, "asset_id", str, event_type),
+            "revision": _require(payload, "revision", int, event_type),
         }
     elif event_type == "rejected":
         clean = {"decided_by": str(payload.get("decided_by") or "")}

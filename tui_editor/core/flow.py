@@ -53,6 +53,8 @@ class StartRequest:
     clip_id: str
     kind: str
     fields: Mapping[str, Any]
+    #: The generator's seed; None: the engine draws one (and records it on the run).
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -269,15 +271,16 @@ class AssetGenerationFlow:
         return f"cannot {action}: there is no {label} preview"
 
     # --- starting ------------------------------------------------------------------------------
-    def begin_start(self, fields: Mapping[str, Any]) -> StartRequest:
-        """Validate the draft's fields and enter `starting`; returns the request for `call_start`."""
+    def begin_start(self, fields: Mapping[str, Any], *, seed: int | None = None) -> StartRequest:
+        """Validate the draft's fields and enter `starting`; returns the request for `call_start`
+        (`seed`: the generator's seed; None lets the engine draw one)."""
         self._require("idle", "failed", action="generate")
         clean = self.kind.validate_request(fields)
         self._last_fields = dict(clean)
         self._seen = _Seen()
         self._set(phase="starting", run_id=None, preview=None, error=None, progress=None)
         request = StartRequest(
-            lecture_id=self.lecture_id, clip_id=self.clip_id, kind=self.kind.name, fields=clean
+            lecture_id=self.lecture_id, clip_id=self.clip_id, kind=self.kind.name, fields=clean, seed=seed
         )
         self._starting = request
         return request

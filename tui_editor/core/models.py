@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 from .clock import as_utc, utcnow
 from .kinds import KINDS, AssetKind, FieldType
 
-SCHEMA_HEAD = "0003_clip_state"
+SCHEMA_HEAD = "0004_takes"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -131,6 +131,16 @@ class GenerationRun(SQLModel, table=True):
     base_revision: int | None = None
     base_asset_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     owner: str | None = Field(default=None, index=True)
+    # 0004: takes — the seed, a star, when it was decided (and what the asset was then), the take's own
+    # file (rejected takes), the committed file (accepted or restored takes), what an accept replaced.
+    seed: int | None = None
+    starred: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    decided_asset_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    take_file: str | None = None
+    committed_file: str | None = None
+    replaced: dict[str, Any] | None = _json()
+    pruned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RunEvent(SQLModel, table=True):

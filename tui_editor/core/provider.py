@@ -198,7 +198,7 @@ class LectureEditorProvider:
     def handle_event(self, event: RunEventData) -> None:
         if event.lecture_id != self._snapshot.id:
             return
-        if event.type == "complete":  # every kind, one path
+        if event.type in ("complete", "reopened", "restored"):  # every kind, one path
             self.refresh_lecture()
 
     def close(self) -> None:

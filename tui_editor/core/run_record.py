@@ -53,6 +53,15 @@ class RunRecord:
     base_revision: int | None = None
     base_asset_updated_at: datetime | None = None
     owner: str | None = None
+    # Takes (0004)
+    seed: int | None = None
+    starred: bool = False
+    decided_at: datetime | None = None
+    decided_asset_updated_at: datetime | None = None
+    take_file: str | None = None
+    committed_file: str | None = None
+    replaced: Mapping[str, Any] | None = None
+    pruned_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -77,4 +86,7 @@ class RunRecord:
             "error": self.error,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            "seed": self.seed,
+            "decided_by": self.decided_by,
+            "decided_at": self.decided_at.isoformat() if self.decided_at else None,
         }

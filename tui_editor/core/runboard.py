@@ -45,6 +45,7 @@ class ClipRun:
     error: str | None = None
     preview: Mapping[str, Any] | None = None
     updated_at: datetime | None = None
+    seed: int | None = None
 
     @property
     def state(self) -> str:
@@ -90,6 +91,7 @@ def run_from_record(record: RunRecord) -> ClipRun:
         error=record.error,
         preview=record.preview_asset if record.status == RunStatus.PREVIEW_READY else None,
         updated_at=record.updated_at,
+        seed=record.seed,
     )
 
 
@@ -106,6 +108,17 @@ def advance(run: ClipRun, event: RunEventData) -> ClipRun:
                 return replace(
                     run, status=RunStatus.GENERATING, step=step, total_steps=total, updated_at=when
                 )
+        return run
+    if event.type == "reopened":
+        # The one move backwards: an undone decision puts its preview up for a decision again.
+        asset = payload.get("asset")
+        if run.status in (RunStatus.ACCEPTED, RunStatus.REJECTED):
+            return replace(
+                run,
+                status=RunStatus.PREVIEW_READY,
+                preview=asset if isinstance(asset, Mapping) else None,
+                updated_at=when,
+            )
         return run
     if event.type == "preview":
         if rank < _RANK[RunStatus.PREVIEW_READY]:
@@ -145,6 +158,7 @@ class RunBoard:
         self._latest: dict[str, str] = {}  # clip id -> newest run id
         self._held: dict[str, list[RunEventData]] = {}  # run id -> events waiting for its record
         self._lookups: set[str] = set()  # run ids being looked up
+        self._reopened: dict[str, datetime] = {}  # run id -> when its decision was undone
         self.version = 0
         for record in sorted(records, key=lambda r: r.created_at):
             self.apply_record(record)
@@ -185,6 +199,8 @@ class RunBoard:
         if run is None:
             self._held.setdefault(event.run_id, []).append(event)
             return None
+        if event.type == "reopened":
+            self._reopened[event.run_id] = event.created_at
         return self._store(advance(run, event))
 
     def needs_lookup(self, run_id: str) -> bool:
@@ -202,8 +218,21 @@ class RunBoard:
             return set()
         fresh = run_from_record(record)
         current = self.runs.get(record.id)
-        if current is None or _RANK[fresh.status] > _RANK[current.status]:
+        reopened_at = self._reopened.get(record.id)
+        if (
+            current is not None
+            and reopened_at is not None
+            and (fresh.updated_at or fresh.created_at) < reopened_at
+        ):
+            run = current  # read before its decision was undone: stale
+        elif current is None or _RANK[fresh.status] > _RANK[current.status]:
             run = fresh
+        elif (
+            fresh.status == RunStatus.PREVIEW_READY
+            and current.status in (RunStatus.ACCEPTED, RunStatus.REJECTED)
+            and (fresh.updated_at or fresh.created_at) > (current.updated_at or current.created_at)
+        ):
+            run = fresh  # a decision undone (its "reopened" event may not have reached us)
         elif current.status == fresh.status == RunStatus.GENERATING and fresh.step > current.step:
             run = replace(current, step=fresh.step, total_steps=fresh.total_steps)
         else:

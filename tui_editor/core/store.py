@@ -36,7 +36,7 @@ REVISION = m.LectureRevision.__table__  # type: ignore[attr-defined]
 HEARTBEAT = m.ProcessHeartbeat.__table__  # type: ignore[attr-defined]
 ASSET: dict[str, sa.Table] = m.ASSET_TABLES
 
-REVISION_SOURCES = ("accept", "restore", "import", "edit")
+REVISION_SOURCES = ("accept", "restore", "import", "edit", "undo", "take")
 Row = Mapping[str, Any] | sa.RowMapping
 NOTIFY_CHANNEL = "tui_editor_events"
 
@@ -65,7 +65,19 @@ def _run_record(row: Row) -> RunRecord:
         base_revision=row["base_revision"],
         base_asset_updated_at=as_utc(row["base_asset_updated_at"]) if row["base_asset_updated_at"] else None,
         owner=row["owner"],
+        seed=row["seed"],
+        starred=bool(row["starred"]),
+        decided_at=_aware(row["decided_at"]),
+        decided_asset_updated_at=_aware(row["decided_asset_updated_at"]),
+        take_file=row["take_file"],
+        committed_file=row["committed_file"],
+        replaced=MappingProxyType(dict(row["replaced"])) if row["replaced"] else None,
+        pruned_at=_aware(row["pruned_at"]),
     )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
 
 
 class EventListener:

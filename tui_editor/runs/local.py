@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..core import takes
 from ..core.clock import new_id, utcnow
 from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
 from ..core.exchange import asset_json
@@ -151,7 +152,9 @@ class LocalEngine:
         fields["model"] = model
         revision = self.store.lecture_revision(lecture_id)
         run_id = new_id("run")
-        seed = secrets.randbits(31)
+        if request.seed is not None and not 0 <= request.seed < 2**31:
+            raise BadInputError(f"seed {request.seed} is out of range (0 to {2**31 - 1})")
+        seed = request.seed if request.seed is not None else secrets.randbits(31)
         now = utcnow()
         event = self.store.create_run(
             {"step": 0, "total_steps": 1, "message": "Queued"},
@@ -172,6 +175,7 @@ class LocalEngine:
             base_revision=revision,
             base_asset_updated_at=asset["updated_at"],
             owner=self.process_id,
+            seed=seed,
         )
         self.hub.publish(event)
         future = asyncio.run_coroutine_threadsafe(self._execute(run_id), self._ensure_loop())
@@ -326,24 +330,53 @@ class LocalEngine:
         if utcnow() - run.updated_at > self.decision_timeout:
             self._expire(run)
             raise DecisionError(f"run {run_id}: the preview expired before a decision")
-        decided_by = decided_by or os.environ.get("USER") or self.host
+        decided_by = decided_by or self.settings.user.resolved_name()
         if not accept:
-            moved = self._move(
-                run,
-                [RunStatus.PREVIEW_READY],
-                "rejected",
-                {"decided_by": decided_by},
-                status=RunStatus.REJECTED,
-                decided_by=decided_by,
+            return self._reject(run, decided_by)
+        decision = self._accept(run, decided_by)
+        self._prune(run.clip_id)
+        return decision
+
+    def _reject(self, run: RunRecord, decided_by: str) -> Decision:
+        # The take keeps its own file: copied out of the preview folder before the run moves, so a
+        # crash in between leaves the preview (still pending) rather than a rejected take without file.
+        try:
+            take_file = takes.keep_take_file(self.data_dir, run)
+        except (OSError, BadInputError) as exc:
+            log.warning("run %s: the rejected take's file was not kept: %s", run.id, exc)
+            take_file = None
+        asset_id = str(run.request.get("asset_id") or (run.preview_asset or {}).get("id") or "")
+        try:
+            asset_updated_at = self.store.get_asset(run.kind, asset_id)["updated_at"]
+        except NotFoundError:
+            asset_updated_at = None
+        moved = self._move(
+            run,
+            [RunStatus.PREVIEW_READY],
+            "rejected",
+            {"decided_by": decided_by},
+            status=RunStatus.REJECTED,
+            decided_by=decided_by,
+            decided_at=utcnow(),
+            decided_asset_updated_at=asset_updated_at,
+            take_file=take_file,
+        )
+        if not moved:
+            if take_file != run.take_file:
+                takes.remove_take_file(self.data_dir, take_file)
+            current = self.store.get_run(run.id).status
+            raise DecisionError(
+                f"run {run.id} is {current}; only a run with a preview waiting can be decided"
             )
-            if not moved:
-                current = self.store.get_run(run_id).status
-                raise DecisionError(
-                    f"run {run_id} is {current}; only a run with a preview waiting can be decided"
-                )
-            self._remove_preview(run_id)
-            return Decision(accepted=False)
-        return self._accept(run, decided_by)
+        self._remove_preview(run.id)
+        self._prune(run.clip_id)
+        return Decision(accepted=False)
+
+    def _prune(self, clip_id: str) -> None:
+        try:
+            takes.prune_takes(self.store, self.data_dir, clip_id, self.settings.takes.keep)
+        except (TuiEditorError, OSError) as exc:
+            log.warning("pruning the takes of clip %s failed: %s", clip_id, exc)
 
     def _accept(self, run: RunRecord, decided_by: str) -> Decision:
         asset = run.preview_asset
@@ -377,6 +410,11 @@ class LocalEngine:
         fields = {k: v for k, v in asset.items() if k not in ("id", "updated_at")}
         fields["file"] = self._relative(target)
         try:
+            replaced = self.store.get_asset(run.kind, asset_id)  # what this accept replaces (for undo)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        try:
             revision, saved, event = self.store.commit_asset(
                 lecture_id=run.lecture_id,
                 kind=run.kind,
@@ -394,6 +432,16 @@ class LocalEngine:
         if event is not None:
             self.hub.publish(event)
         self._remove_preview(run.id)
+        try:
+            takes.record_accept(
+                self.store,
+                run.id,
+                replaced={k: v for k, v in replaced.items() if k not in ("id", "updated_at")},
+                committed_file=str(fields["file"]),
+                asset_updated_at=saved["updated_at"],
+            )
+        except TuiEditorError as exc:  # the accept stands; only its undo information is missing
+            log.warning("run %s: what the accept replaced was not recorded: %s", run.id, exc)
         return Decision(accepted=True, asset=saved, revision=revision)
 
     def _expire(self, run: RunRecord) -> None:

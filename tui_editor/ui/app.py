@@ -438,6 +438,18 @@ class TuiEditorApp(App[int]):
             return
         self.push_screen(screen)
 
+    def action_review_session(self) -> None:
+        """`r`: review every pending preview of the lecture, one key per decision."""
+        if self.provider is None or self.runtime is None or self.screen.id == "review-session":
+            return
+        from .screens.review_session import ReviewSessionScreen
+
+        self.push_screen(ReviewSessionScreen(), self._review_session_ended)
+
+    def _review_session_ended(self, summary: str | None) -> None:
+        if summary:  # once the lecture screen is back (a toast raised now would go with the session)
+            self.call_after_refresh(self.notify, summary, title="Review session", timeout=8, markup=False)
+
     def action_review_queue(self) -> None:
         if self.provider is None or self.screen.id == "review-queue":
             return
@@ -487,11 +499,14 @@ class TuiEditorApp(App[int]):
 
     def _report_keymap_clashes(self) -> None:
         from .bindings import (
+            COMPARE_BINDINGS,
             HELP_BINDINGS,
             HISTORY_BINDINGS,
             LECTURE_BINDINGS,
             PICKER_BINDINGS,
             QUEUE_BINDINGS,
+            SESSION_BINDINGS,
+            TAKES_BINDINGS,
             TIMELINE_BINDINGS,
             keymap_clashes,
         )
@@ -501,6 +516,9 @@ class TuiEditorApp(App[int]):
         contexts: dict[str, list[list[BindingType]]] = {
             "lecture screen": [TIMELINE_BINDINGS, LECTURE_BINDINGS, APP_BINDINGS],
             "review queue": [QUEUE_BINDINGS, APP_BINDINGS],
+            "review session": [SESSION_BINDINGS, APP_BINDINGS],
+            "take stack": [TAKES_BINDINGS, APP_BINDINGS],
+            "take comparison": [COMPARE_BINDINGS, APP_BINDINGS],
             "history": [HISTORY_BINDINGS, APP_BINDINGS],
             "lecture picker": [PICKER_BINDINGS, APP_BINDINGS],
             "help": [HELP_BINDINGS, APP_BINDINGS],
@@ -529,6 +547,7 @@ class TuiEditorApp(App[int]):
             )
         extras = [
             ("Help", "Show every key", self.action_help),
+            ("Review session", "Decide every pending preview, one key each", self.action_review_session),
             ("Review queue", "Previews waiting for a decision", self.action_review_queue),
             ("History", "The lecture's revisions", self.action_history),
             ("Lectures", "Open another lecture", self.action_switch_lecture),

@@ -40,7 +40,14 @@ TIMELINE_BINDINGS: list[BindingType] = [
 LECTURE_BINDINGS: list[BindingType] = [
     Binding("slash", "filter", "Filter", id="lecture.filter", tooltip="Filter clips by name or summary"),
     Binding("escape", "clear_filter", "Clear filter", id="lecture.clear_filter"),
-    Binding("r", "review_queue", "Review queue", id="lecture.review_queue", tooltip="Pending previews"),
+    Binding(
+        "r",
+        "review_session",
+        "Review",
+        id="lecture.review",
+        tooltip="Review every pending preview, one key per decision",
+    ),
+    Binding("v", "review_queue", "Queue", id="lecture.review_queue", tooltip="The list of pending previews"),
     Binding("h", "history", "History", id="lecture.history", tooltip="The lecture's revisions"),
     Binding(
         "o", "switch_lecture", "Lectures", id="lecture.switch", show=False, tooltip="Open another lecture"
@@ -85,7 +92,21 @@ CLIP_EDITOR_BINDINGS: list[BindingType] = [
         "generate",
         "Generate",
         id="clip.generate",
-        tooltip="Generate a new version of this clip from the fields (retries after an error)",
+        tooltip="Generate a new version from the fields with a new seed (retries after an error)",
+    ),
+    Binding(
+        "ctrl+s",
+        "generate_same_seed",
+        "Same seed",
+        id="clip.same_seed",
+        tooltip="Generate again with the current take's seed (e.g. after changing only the prompt)",
+    ),
+    Binding(
+        "f3,t",
+        "takes",
+        "Takes",
+        id="clip.takes",
+        tooltip="The clip's take stack: restore, star, compare (t when no text field has focus)",
     ),
     Binding("ctrl+t", "cancel_run", "Cancel", id="clip.cancel", tooltip="Cancel the running generation"),
     Binding("ctrl+o", "open_review", "Review", id="clip.review", tooltip="Review the pending preview"),
@@ -109,6 +130,40 @@ REVIEW_BINDINGS: list[BindingType] = [
     Binding("escape", "close", "Close", id="review.close", tooltip="Close; the preview stays pending"),
 ]
 
+SESSION_BINDINGS: list[BindingType] = [
+    Binding("a", "accept", "Accept", id="session.accept", tooltip="Accept this preview and show the next"),
+    Binding("x", "reject", "Reject", id="session.reject", tooltip="Reject this preview and show the next"),
+    Binding("space", "skip", "Skip", id="session.skip", tooltip="Leave this preview pending; show the next"),
+    Binding("u", "undo", "Undo", id="session.undo", tooltip="Undo the session's last decision"),
+    Binding("tab", "swap", "Swap", id="session.swap", tooltip="Enlarge the other side (preview / current)"),
+    Binding("p", "play_preview", "Play", id="session.play", tooltip="Play the preview audio (again to stop)"),
+    Binding(
+        "P",
+        "play_current",
+        "Play current",
+        id="session.play_current",
+        tooltip="Play the current audio from the same offset",
+    ),
+    Binding("escape", "end", "End", id="session.end", tooltip="End the session (a summary is shown)"),
+]
+
+TAKES_BINDINGS: list[BindingType] = [
+    Binding(
+        "enter", "restore", "Restore", id="takes.restore", tooltip="Make this take current (a new revision)"
+    ),
+    Binding("s", "star", "Star", id="takes.star", tooltip="Star / unstar this take (starred takes are kept)"),
+    Binding("c", "compare", "Compare", id="takes.compare", tooltip="This take beside the current asset"),
+    Binding("j", "cursor_down", "Down", id="takes.down", show=False),
+    Binding("k", "cursor_up", "Up", id="takes.up", show=False),
+    Binding("q,escape", "back", "Back", id="takes.back"),
+]
+
+COMPARE_BINDINGS: list[BindingType] = [
+    Binding("enter", "restore", "Restore", id="compare.restore", tooltip="Make this take current"),
+    Binding("tab", "swap", "Swap", id="compare.swap", tooltip="Enlarge the other side"),
+    Binding("q,escape", "back", "Back", id="compare.back"),
+]
+
 HELP_BINDINGS: list[BindingType] = [
     Binding("q,escape,f1,question_mark", "close", "Close", id="help.close"),
     Binding("j,down", "scroll_down", "Down", id="help.down", show=False),
@@ -126,6 +181,9 @@ ALL_BINDINGS: tuple[list[BindingType], ...] = (
     NEW_LECTURE_BINDINGS,
     CLIP_EDITOR_BINDINGS,
     REVIEW_BINDINGS,
+    SESSION_BINDINGS,
+    TAKES_BINDINGS,
+    COMPARE_BINDINGS,
     HELP_BINDINGS,
 )
 """Every binding list of the editor; each binding has an id, unique across all of them."""
@@ -143,7 +201,7 @@ def _defined_keys() -> dict[str, str]:
 
 _DEFINED_KEYS = _defined_keys()
 
-_KEY_DISPLAY = {"escape": "esc", "question_mark": "?", "slash": "/"}
+_KEY_DISPLAY = {"escape": "esc", "question_mark": "?", "slash": "/", "P": "shift+p"}
 
 
 def key_for(binding_id: str, keymap: Mapping[str, str] | None = None) -> str:

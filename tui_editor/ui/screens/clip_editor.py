@@ -4,7 +4,8 @@ Everything kind-specific — labels, fields, models, the accept button's wording
 `AssetKind`; all flow behaviour (generate, retry, cancel, review, accept, reject, revert, leave) lives in
 the session. This screen only shows the session and forwards keys to it:
 
-- `ctrl+g` generate (retry after an error), `ctrl+t` cancel a generation, `ctrl+o` open the review,
+- `ctrl+g` generate with a new seed (retry after an error), `ctrl+s` generate with the current take's
+  seed, `t`/`f3` the take stack, `ctrl+t` cancel a generation, `ctrl+o` open the review,
   `ctrl+r` revert the draft, `escape` back (the draft reverts, the run goes on and is picked up again
   when the clip is reopened). Binding ids `clip.*` can be remapped in `[keymap]`.
 - The session changes only on the App's thread. Each blocking engine call is split: the session's
@@ -229,8 +230,15 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     # --- keeping the view in step with the session ------------------------------------------------
     def _on_run_event(self, event: RunEventData) -> None:
-        if not self.session.closed:
-            self.session.handle_event(event)
+        if self.session.closed:
+            return
+        self.session.handle_event(event)
+        if event.type == "reopened" and self.session.state.phase == "idle":
+            # A decision on this clip was undone (the review session, `tui-editor undo`): its preview
+            # waits again; pick it up as when the clip is opened.
+            asset = event.payload.get("asset")
+            if isinstance(asset, dict) and asset.get("id") == self.session.clip.asset_id:
+                self._list_open_runs(self.engine, self.session.clip.id)
 
     def _update(self, widget_id: str, text: str) -> None:
         if self._shown.get(widget_id) != text:
@@ -310,7 +318,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
     # --- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.session.state
-        if action == "generate":
+        if action in ("generate", "generate_same_seed"):
             return state.phase in ("idle", "failed")
         if action == "cancel_run":
             return state.is_generating and state.run_id is not None
@@ -343,6 +351,66 @@ class ClipEditorScreen(SessionView, Screen[None]):
             self.notify(_message(exc), title=self.kind.label, severity="error")
             return
         self._start(self.engine, request)
+
+    def action_generate_same_seed(self) -> None:
+        """ctrl+s: generate again from the fields with the seed of the clip's current take."""
+        if self.session.state.phase not in ("idle", "failed"):
+            return
+        if self._invalid:
+            self.action_generate()  # reports the field to fix
+            return
+        self._find_current_seed(self.session.clip.id)
+
+    @dataclass
+    class SeedFound(Message):
+        """The seed of the clip's current take (None: the current asset came from no take)."""
+
+        seed: int | None
+        error: str | None = None
+
+    @work(thread=True, group="seed", exit_on_error=False)
+    def _find_current_seed(self, clip_id: str) -> None:
+        from ...core.takes import list_takes
+
+        runtime = self.editor_app.runtime
+        if runtime is None:
+            self.post_message(self.SeedFound(None, "the database is not open"))
+            return
+        try:
+            current = next((t for t in list_takes(runtime.store, clip_id) if t.status == "current"), None)
+        except TuiEditorError as exc:
+            self.post_message(self.SeedFound(None, exc.message))
+            return
+        self.post_message(self.SeedFound(current.run.seed if current is not None else None))
+
+    @on(SeedFound)
+    def _seed_found(self, message: SeedFound) -> None:
+        if message.error is not None or message.seed is None:
+            key = self._key("clip.generate")
+            text = message.error or f"The current asset came from no take with a seed; {key} draws a new one"
+            self.notify(text, title=self.kind.label, severity="warning", markup=False)
+            return
+        if self.session.state.phase not in ("idle", "failed"):
+            return
+        try:
+            request = self.session.begin_generate(seed=message.seed)
+        except (TuiEditorError, ValueError) as exc:
+            self.notify(_message(exc), title=self.kind.label, severity="error")
+            return
+        self.notify(f"Generating with seed {message.seed}", title=self.kind.label, timeout=3)
+        self._start(self.engine, request)
+
+    def action_takes(self) -> None:
+        """t / f3: the clip's take stack."""
+        if any(screen.id == "takes" for screen in self.app.screen_stack):
+            return
+        from .takes import TakesScreen
+
+        self.app.push_screen(TakesScreen(self.session.clip.id, self.session.clip.name), self._takes_closed)
+
+    def _takes_closed(self, note: str | None) -> None:
+        if note:
+            self.notify(note, title=self.kind.label, markup=False)
 
     @work(thread=True, group="start", exit_on_error=False)
     def _start(self, engine: SessionBackend, request: StartRequest) -> None:

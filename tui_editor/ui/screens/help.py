@@ -19,11 +19,14 @@ from textual.widgets import Footer, Static
 
 from ..bindings import (
     APP_BINDINGS,
+    COMPARE_BINDINGS,
     HELP_BINDINGS,
     HISTORY_BINDINGS,
     LECTURE_BINDINGS,
     PICKER_BINDINGS,
     QUEUE_BINDINGS,
+    SESSION_BINDINGS,
+    TAKES_BINDINGS,
     TIMELINE_BINDINGS,
     KeyRow,
     effective_bindings,
@@ -45,10 +48,13 @@ def help_sections() -> list[tuple[str, Sequence[BindingType]]]:
     return [
         ("Anywhere", APP_BINDINGS),
         ("Lecture timeline", [*TIMELINE_BINDINGS, *LECTURE_BINDINGS]),
+        ("Review session", SESSION_BINDINGS),
         ("Review queue", QUEUE_BINDINGS),
         ("History", HISTORY_BINDINGS),
         ("Lecture picker", PICKER_BINDINGS),
         *editor_sections(),
+        ("Take stack", TAKES_BINDINGS),
+        ("Take beside the current asset", COMPARE_BINDINGS),
         ("This help", HELP_BINDINGS),
     ]
 

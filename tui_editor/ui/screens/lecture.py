@@ -145,7 +145,10 @@ class LectureScreen(EditorAppAccess, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what cannot apply yet (no lecture open) and Esc when there is no filter."""
-        if action in ("filter", "review_queue", "history") and self.timeline.snapshot is None:
+        if (
+            action in ("filter", "review_session", "review_queue", "history")
+            and self.timeline.snapshot is None
+        ):
             return False
         if action == "switch_lecture" and self.editor_app.runtime is None:
             return False
@@ -198,6 +201,9 @@ class LectureScreen(EditorAppAccess, Screen[None]):
     @on(Timeline.ClipSelected)
     def _open_clip(self, event: Timeline.ClipSelected) -> None:
         self.editor_app.open_clip(event.clip_id)
+
+    def action_review_session(self) -> None:
+        self.editor_app.action_review_session()
 
     def action_review_queue(self) -> None:
         self.editor_app.action_review_queue()

@@ -22,6 +22,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
 
 from ...core.editor import ClipSession
@@ -65,6 +66,29 @@ def diff_rows(
             differs = _cell(spec, before) != _cell(spec, after)
         rows.append((spec, _cell(spec, before), _cell(spec, after), differs))
     return rows
+
+
+def fields_table(
+    node: Widget, kind: AssetKind, current: Mapping[str, Any] | None, preview: Mapping[str, Any] | None
+) -> Table:
+    """The field diff: Field, Current, Preview, differences marked (the review modal and session)."""
+    highlight = "bold"
+    warning = node.app.theme_variables.get("warning") if node.is_attached else None
+    if warning and not node.app.no_color:
+        highlight = f"bold {warning}"
+    table = Table(box=None, expand=True, show_edge=False, pad_edge=False, padding=(0, 1))
+    table.add_column("", width=1, no_wrap=True)
+    table.add_column("Field", no_wrap=True, style="dim", min_width=8, max_width=14)
+    table.add_column("Current", ratio=1, no_wrap=True, overflow="ellipsis")
+    table.add_column("Preview", ratio=1, no_wrap=True, overflow="ellipsis")
+    for spec, before, after, differs in diff_rows(kind, current, preview):
+        table.add_row(
+            Text("≠", style=highlight) if differs else Text(""),
+            spec.label,
+            Text(before),
+            Text(after, style=highlight if differs else ""),
+        )
+    return table
 
 
 class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
@@ -179,23 +203,7 @@ class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
         yield Footer()
 
     def _fields_table(self) -> Table:
-        highlight = "bold"
-        warning = self.app.theme_variables.get("warning") if self.is_attached else None
-        if warning and not self.app.no_color:
-            highlight = f"bold {warning}"
-        table = Table(box=None, expand=True, show_edge=False, pad_edge=False, padding=(0, 1))
-        table.add_column("", width=1, no_wrap=True)
-        table.add_column("Field", no_wrap=True, style="dim", min_width=8, max_width=14)
-        table.add_column("Current", ratio=1, no_wrap=True, overflow="ellipsis")
-        table.add_column("Preview", ratio=1, no_wrap=True, overflow="ellipsis")
-        for spec, before, after, differs in diff_rows(self.kind, self.current, self.preview):
-            table.add_row(
-                Text("≠", style=highlight) if differs else Text(""),
-                spec.label,
-                Text(before),
-                Text(after, style=highlight if differs else ""),
-            )
-        return table
+        return fields_table(self, self.kind, self.current, self.preview)
 
     # --- lifecycle ------------------------------------------------------------------------------
     def on_mount(self) -> None:
