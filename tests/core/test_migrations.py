@@ -138,7 +138,14 @@ def test_a_0001_database_upgrades_in_place_and_keeps_its_data(db_url: str) -> No
         assert [e.type for e in store.events_for_run("run_old1")] == ["complete"]
         assert store.last_event_id() >= 1
         assert store.list_revisions("lec_old") == [
-            {"revision": 3, "source": "accept", "run_id": "run_old1", "created_at": OLD_TIME.isoformat()}
+            {
+                "revision": 3,
+                "source": "accept",
+                "run_id": "run_old1",
+                "decided_by": "alice",  # 0005: from the revision's run
+                "created_at": OLD_TIME.isoformat(),
+                "changes": [],
+            }
         ]
 
         # The new columns work: a run with owner and base can be written and found by owner.

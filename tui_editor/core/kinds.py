@@ -243,6 +243,12 @@ class AssetKind:
     summary_field: str  # the field a one-line summary leads with
     summary_parts: tuple[SummaryPart, ...] = ()
     generator_options: tuple[GeneratorOption, ...] = ()
+    billed_text_field: str = ""
+    """The text a per-1,000-characters price counts (prompt, script); empty: none."""
+    audio_seconds_field: str = ""
+    """The field holding the length of the asset's audio in seconds; empty: the kind has no audio."""
+    sets_timing: bool = False
+    """The clip's timing follows its audio (narration): `overflow_s`, `retime`, stale neighbours."""
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -437,6 +443,7 @@ VISUAL = AssetKind(
     preview_key="visual_asset",
     summary_field="prompt",
     summary_parts=(SummaryPart("aspect_ratio"),),
+    billed_text_field="prompt",
 )
 
 NARRATION = AssetKind(
@@ -481,6 +488,9 @@ NARRATION = AssetKind(
     preview_key="narration_asset",
     summary_field="script",
     summary_parts=(SummaryPart("duration_s", "{:.1f}s", number=True), SummaryPart("voice")),
+    billed_text_field="script",
+    audio_seconds_field="duration_s",
+    sets_timing=True,
     generator_options=(
         GeneratorOption(
             FieldSpec(
@@ -548,6 +558,8 @@ MUSIC = AssetKind(
     preview_key="music_asset",
     summary_field="prompt",
     summary_parts=(SummaryPart("duration_s", "{:.1f}s", number=True), SummaryPart("bpm", "{} bpm")),
+    billed_text_field="prompt",
+    audio_seconds_field="duration_s",
 )
 
 KINDS: dict[str, AssetKind] = {"visual": VISUAL, "narration": NARRATION, "music": MUSIC}
