@@ -87,7 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(p, "the lecture's export document")
     p = command("export", "export a lecture as JSON")
     p.add_argument("lecture", help="lecture id or exact title")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    out.add_argument(
+        "--revisions",
+        metavar="DIR",
+        help="write the lecture at every revision as DIR/0001.json … (canonical JSON, for diffing)",
+    )
     p = command("import", "import a lecture from an export JSON file")
     p.add_argument("file", help="an export document (from `tui-editor export`)")
     json_flag(p, "the new lecture")
@@ -129,6 +135,37 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("restore", "restore a lecture to an earlier revision")
     p.add_argument("lecture", help="lecture id or exact title")
     p.add_argument("revision", type=int, help="revision number (see `tui-editor revisions`)")
+
+    p = command("retime", "fit each narration clip to its audio plus a pad and ripple every track")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument(
+        "--pad", type=float, default=0.25, metavar="S", help="seconds after the audio (default 0.25)"
+    )
+    json_flag(p, "the clips moved")
+    p = command("clear-stale", "mark clips as current again (all stale clips when none are named)")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument("clips", nargs="*", metavar="CLIP", help="clip ids or exact names")
+    json_flag(p, "the clips cleared")
+    p = command("batch", "regenerate many clips at once, with a cost and time estimate")
+    p.add_argument("lecture", nargs="?", help="lecture id or exact title (not with --retry)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--clips", metavar="ID,…", help="these clips (ids or exact names, comma-separated)")
+    which.add_argument("--track", choices=("visual", "voice", "music"), help="every clip of this track")
+    which.add_argument("--stale", action="store_true", help="every stale clip")
+    which.add_argument("--all", action="store_true", help="every clip")
+    which.add_argument("--retry", metavar="BATCH_ID", help="rerun only the failed runs of that batch")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a field for every run whose kind has it (repeatable), e.g. voice=en-gb",
+    )
+    p.add_argument("--concurrency", type=int, metavar="N", help="runs at once (config [batch] concurrency)")
+    p.add_argument("--estimate", action="store_true", help="print runs, cost and ETA; start nothing")
+    p.add_argument("--accept", action="store_true", help="accept each preview as soon as it is ready")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for each run")
+    json_flag(p, "the estimate or the summary")
 
     p = command("config", "print the resolved settings and the paths in use")
     json_flag(p, "them")
@@ -229,10 +266,13 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
     runtime = _open(settings)
     try:
         lecture_id = runtime.store.resolve_lecture(args.lecture)
-        if args.json:
-            _print_json(runtime.store.export_lecture(lecture_id))
-            return 0
         snapshot = runtime.store.load_snapshot(lecture_id)
+        if args.json:
+            from .cli_timing import add_overflow
+            from .core.exchange import snapshot_to_export
+
+            _print_json(add_overflow(snapshot_to_export(snapshot), snapshot))
+            return 0
     finally:
         runtime.close()
     print(f"{_printable(snapshot.title)}  ({snapshot.id}, revision {snapshot.revision})")
@@ -251,6 +291,10 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Any, args: argparse.Namespace) -> int:
+    if args.revisions:
+        from .cli_history import export_revisions
+
+        return export_revisions(settings, args.lecture, args.revisions)
     runtime = _open(settings)
     try:
         data = runtime.store.export_lecture(runtime.store.resolve_lecture(args.lecture))
@@ -427,13 +471,9 @@ def cmd_revisions(settings: Any, args: argparse.Namespace) -> int:
         revisions = runtime.store.list_revisions(runtime.store.resolve_lecture(args.lecture))
     finally:
         runtime.close()
-    if args.json:
-        _print_json(revisions)
-    else:
-        _table(
-            [(r["revision"], r["source"], r["run_id"] or "", r["created_at"]) for r in revisions],
-            ("REV", "SOURCE", "RUN", "CREATED"),
-        )
+    from .cli_history import print_revisions
+
+    print_revisions(revisions, args)
     return 0
 
 
@@ -536,6 +576,20 @@ def cmd_completion(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return 0
 
 
+def _elsewhere(module: str, name: str) -> Callable[[Any, argparse.Namespace], int]:
+    """A command handler that lives in `tui_editor.<module>` (imported when the command runs)."""
+
+    def handler(settings: Any, args: argparse.Namespace) -> int:
+        import importlib
+
+        found: Callable[[Any, argparse.Namespace], int] = getattr(
+            importlib.import_module(f"{__package__}.{module}"), name
+        )
+        return found(settings, args)
+
+    return handler
+
+
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "lectures": cmd_lectures,
@@ -549,6 +603,9 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "cancel": cmd_cancel,
     "revisions": cmd_revisions,
     "restore": cmd_restore,
+    "retime": _elsewhere("cli_timing", "cmd_retime"),
+    "clear-stale": _elsewhere("cli_timing", "cmd_clear_stale"),
+    "batch": _elsewhere("cli_batch", "cmd_batch"),
     "config": cmd_config,
 }
 

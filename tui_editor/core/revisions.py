@@ -193,9 +193,8 @@ def per_clip(changes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return [out[k] for k in sorted(out)]
 
 
-def describe(changes: Mapping[str, Any] | None, *, limit: int = 3) -> str:
-    """One line: what a revision changed ("clip_3 prompt, file; clip_4 stale; +2 more")."""
-    items = per_clip(changes)
+def describe(items: Sequence[Mapping[str, Any]], *, limit: int = 3) -> str:
+    """One line from `per_clip` entries: what a revision changed ("clip_3 file, prompt; +2 more")."""
     if not items:
         return "—"
     parts = [f"{i['clip_id']} {', '.join(sorted(i['fields']))}" for i in items[:limit]]
