@@ -375,8 +375,7 @@ class Store:
             revision = int(current) + 1
             before, after = field_diff(dict(asset_row), clean, spec.field_names)
             conn.execute(table.update().where(table.c.id == asset_id).values(**clean, updated_at=now))
-            clips = self._lecture_clip_rows(conn, lecture_id)
-            users = [c for c in clips if c["asset_id"] == asset_id and c["track"] == spec.track]
+            users = self._clip_rows(conn, lecture_id, asset_ids=[asset_id], track=spec.track)
             changes = empty_changes()
             if after:
                 changes["assets"].append(
@@ -388,6 +387,7 @@ class Store:
                         "after": after,
                     }
                 )
+            clips = {c["id"]: c for c in users}
             stale: dict[str, dict[str, Any]] = {}
             if source in REGENERATED_SOURCES:  # regenerated and accepted: no longer stale
                 for clip in users:
@@ -397,10 +397,16 @@ class Store:
             if spec.sets_timing and seconds in after:
                 reason = f"{spec.label.lower()} changed at rev {revision}"
                 for clip in users:
-                    for other in stale_neighbours(clip, before.get(seconds), after[seconds], clips):
-                        reasons = [r for r in _clip_by_id(clips, other)["stale"] or () if r != reason]
+                    start = float(clip["start"])
+                    end = start + max(
+                        float(clip["duration"]), before.get(seconds) or 0.0, after[seconds] or 0.0
+                    )
+                    nearby = self._clip_rows(conn, lecture_id, span=(start, end))
+                    clips.update((c["id"], c) for c in nearby)
+                    for other in stale_neighbours(clip, before.get(seconds), after[seconds], nearby):
+                        reasons = [r for r in clips[other]["stale"] or () if r != reason]
                         stale[other] = {"stale": [*reasons, reason]}
-            changes["clips"] = self._write_clip_changes(conn, clips, stale)
+            changes["clips"] = self._write_clip_changes(conn, list(clips.values()), stale)
             conn.execute(
                 LECTURE.update().where(LECTURE.c.id == lecture_id).values(revision=revision, updated_at=now)
             )
@@ -429,11 +435,33 @@ class Store:
         return revision, saved, event
 
     # --- revisions as changes ---------------------------------------------------------------------
-    def _lecture_clip_rows(self, conn: Connection, lecture_id: str) -> list[dict[str, Any]]:
-        """The lecture's clips as plain rows (id, track, name, start, duration, asset_id, stale, params)."""
-        return [
-            dict(r) for r in conn.execute(sa.select(CLIP).where(CLIP.c.lecture_id == lecture_id)).mappings()
-        ]
+    def _clip_rows(
+        self,
+        conn: Connection,
+        lecture_id: str,
+        *,
+        ids: Collection[str] | None = None,
+        asset_ids: Collection[str] | None = None,
+        track: str | None = None,
+        span: tuple[float, float] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Some of the lecture's clips as plain rows (every column): those with these ids, or using these
+        assets (on `track`), or overlapping `span` (start, end); all of them when nothing is given."""
+        query = sa.select(CLIP).where(CLIP.c.lecture_id == lecture_id)
+        if track is not None:
+            query = query.where(CLIP.c.track == track)
+        if span is not None:
+            query = query.where(CLIP.c.start < span[1], CLIP.c.start + CLIP.c.duration > span[0])
+        keys = ids if ids is not None else asset_ids
+        if keys is None:
+            return [dict(r) for r in conn.execute(query).mappings()]
+        column = CLIP.c.id if ids is not None else CLIP.c.asset_id
+        wanted = sorted(set(keys))
+        rows: list[dict[str, Any]] = []
+        for i in range(0, len(wanted), 500):  # bounded IN lists
+            chunk = query.where(column.in_(wanted[i : i + 500]))
+            rows.extend(dict(r) for r in conn.execute(chunk).mappings())
+        return rows
 
     def _write_clip_changes(
         self, conn: Connection, clips: list[dict[str, Any]], updates: Mapping[str, Mapping[str, Any]]
@@ -515,7 +543,7 @@ class Store:
                     f"lecture {lecture_id} changed since revision {base_revision} (now {current}); "
                     "nothing was saved — try again on the latest version"
                 )
-            clips = self._lecture_clip_rows(conn, lecture_id)
+            clips = self._clip_rows(conn, lecture_id, ids=list(clean))
             known = {c["id"] for c in clips}
             missing = sorted(set(clean) - known)
             if missing:
@@ -572,12 +600,12 @@ class Store:
             now = utcnow()
             new_revision = current + 1
             result = empty_changes()
-            clips = self._lecture_clip_rows(conn, lecture_id)
             users: dict[tuple[str, str], list[str]] = {}
-            for clip in clips:
+            for clip in self._clip_rows(conn, lecture_id, asset_ids=[a for _k, a in asset_values]):
                 users.setdefault((kind_for_track(clip["track"]).name, clip["asset_id"]), []).append(
                     clip["id"]
                 )
+            clips = self._clip_rows(conn, lecture_id, ids=list(clip_values))
             for (kind, asset_id), wanted in sorted(asset_values.items()):
                 table = ASSET[kind]
                 row = conn.execute(sa.select(table).where(table.c.id == asset_id)).mappings().first()
@@ -887,10 +915,6 @@ class Store:
                 {"id": r.id, "host": r.host, "pid": r.pid, "seen_at": as_utc(r.seen_at)}
                 for r in conn.execute(sa.select(HEARTBEAT))
             ]
-
-
-def _clip_by_id(clips: list[dict[str, Any]], clip_id: str) -> dict[str, Any]:
-    return next(c for c in clips if c["id"] == clip_id)
 
 
 def _clean_clip_fields(clip_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
