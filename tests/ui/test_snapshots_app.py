@@ -196,6 +196,35 @@ def test_history(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
     assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)
 
 
+def test_revision_diff(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("h")
+        await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, HistoryScreen) and pilot.app.screen.loads, 5
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pilot.app.screen.id == "revision-diff", 5)
+        await pilot.pause()
+
+    assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_batch_confirm(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from tui_editor.ui.screens.batch import BatchScreen
+
+        await loaded(pilot)
+        await pilot.press("space", "down", "space")
+        await pilot.press("R")
+        await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, BatchScreen) and pilot.app.screen.estimate, 10
+        )
+        await pilot.pause()
+
+    assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)
+
+
 def test_help(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await loaded(pilot)

@@ -141,7 +141,7 @@ async def test_history_diff_and_restore(settings: Settings, demo_data_dir: Any) 
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, RevisionDiffScreen), 5, "the diff")
         body = str(app.screen.query_one("#diff-body").render())
-        assert visual.id in body
+        assert visual.name in body
         assert f"prompt: {original['prompt']}  →  [bold]not markup[/bold]" in body
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is history, 5)

@@ -193,11 +193,15 @@ def per_clip(changes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return [out[k] for k in sorted(out)]
 
 
-def describe(items: Sequence[Mapping[str, Any]], *, limit: int = 3) -> str:
-    """One line from `per_clip` entries: what a revision changed ("clip_3 file, prompt; +2 more")."""
+def describe(
+    items: Sequence[Mapping[str, Any]], *, limit: int = 3, names: Mapping[str, str] | None = None
+) -> str:
+    """One line from `per_clip` entries: what a revision changed ("clip_3 file, prompt; +2 more"),
+    clips by their name in `names` where it has them."""
     if not items:
         return "—"
-    parts = [f"{i['clip_id']} {', '.join(sorted(i['fields']))}" for i in items[:limit]]
+    label = (names or {}).get
+    parts = [f"{label(i['clip_id'], i['clip_id'])}: {', '.join(sorted(i['fields']))}" for i in items[:limit]]
     if len(items) > limit:
         parts.append(f"+{len(items) - limit} more")
     return "; ".join(parts)

@@ -82,6 +82,8 @@ class HistoryScreen(TableScreen[None]):
         self.revisions = message.revisions
         table = self.query_one(DataTable)
         table.clear()
+        provider = self.editor_app.provider
+        names = {c.id: c.name for c in provider.snapshot.clips} if provider is not None else {}
         for row in message.revisions:
             table.add_row(
                 str(row["revision"]),
@@ -89,7 +91,7 @@ class HistoryScreen(TableScreen[None]):
                 str(row["run_id"] or "—"),
                 Text(str(row.get("decided_by") or "—")),
                 format_time(str(row["created_at"])),
-                Text(describe(row.get("changes") or [])),
+                Text(describe(row.get("changes") or [], names=names)),
                 key=f"{row['revision']}:{row['source']}:{row['created_at']}",
             )
         header = Text("History", style="bold")
@@ -125,7 +127,9 @@ class HistoryScreen(TableScreen[None]):
         if revision is not None:
             from .revision_diff import RevisionDiffScreen
 
-            self.app.push_screen(RevisionDiffScreen(revision))
+            provider = self.editor_app.provider
+            names = {c.id: c.name for c in provider.snapshot.clips} if provider is not None else {}
+            self.app.push_screen(RevisionDiffScreen(revision, names=names))
 
     def action_restore(self) -> None:
         revision = self.selected()

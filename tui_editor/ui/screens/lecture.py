@@ -341,7 +341,9 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         marked = self.timeline.marked
         cursor = self.timeline.cursor_clip
         ids = sorted(marked) if marked else ([cursor.id] if cursor is not None else [])
-        updates: dict[str, dict[str, object]] = {i: {"stale": []} for i in ids if (c := snapshot.clip(i)) is not None and c.stale}
+        updates: dict[str, dict[str, object]] = {
+            i: {"stale": []} for i in ids if (c := snapshot.clip(i)) is not None and c.stale
+        }
         if not updates:
             self.notify("No stale clip to clear.", severity="warning")
             return

@@ -31,8 +31,9 @@ def show_value(value: Any) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
-def diff_text(revision: Mapping[str, Any]) -> Text:
-    """`revision` (a `list_revisions` row) as readable lines: clip, then `field: before → after`."""
+def diff_text(revision: Mapping[str, Any], names: Mapping[str, str] | None = None) -> Text:
+    """`revision` (a `list_revisions` row) as readable lines: clip (by its name in `names`, else its
+    id), then `field: before → after`."""
     text = Text()
     text.append(f"Revision {revision['revision']}", style="bold")
     text.append(f"  ·  {revision['source']}")
@@ -44,7 +45,7 @@ def diff_text(revision: Mapping[str, Any]) -> Text:
         text.append("Nothing changed in the clips or their assets.", style="dim")
         return text
     for change in changes:
-        text.append(f"{show_value(change['clip_id'])}", style="bold")
+        text.append(show_value((names or {}).get(change["clip_id"], change["clip_id"])), style="bold")
         text.append(f"  ({change['kind']})\n", style="dim")
         for name, values in sorted(change["fields"].items()):
             text.append(f"  {name}: ")
@@ -63,13 +64,14 @@ class RevisionDiffScreen(ModalScreen[None]):
     #diff-box { width: 90%; height: 80%; border: round $accent; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, revision: Mapping[str, Any]) -> None:
+    def __init__(self, revision: Mapping[str, Any], *, names: Mapping[str, str] | None = None) -> None:
         super().__init__(id="revision-diff")
         self.revision = revision
+        self.names = dict(names or {})
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="diff-box"):
-            yield Static(diff_text(self.revision), id="diff-body")
+            yield Static(diff_text(self.revision, self.names), id="diff-body")
         yield Footer()
 
     def action_close(self) -> None:

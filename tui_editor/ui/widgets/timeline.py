@@ -472,7 +472,7 @@ class Timeline(ScrollView, can_focus=True):
             segments = [
                 Segment(head, base),
                 Segment(status_text, base + self._style(f"timeline--status-{state}")),
-                Segment(warning, base + self._style("timeline--stale")),
+                *([Segment(warning, base + self._style("timeline--stale"))] if warning else []),
                 Segment(summary, base),
             ]
         return Strip(segments).adjust_cell_length(width, base)
