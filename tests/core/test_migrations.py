@@ -401,7 +401,7 @@ def test_0005_turns_old_snapshot_rows_into_changes_that_restore_exactly(db_url: 
         assert revisions[2]["changes"] == []
         with store.read() as conn:  # the old copies are still there to read
             kept = conn.execute(sa.select(REVISION.c.snapshot).where(REVISION.c.revision == 1)).scalar()
-        assert kept["visuals"][0]["prompt"] == "Visual prompt 0"
+        assert kept is not None and kept["visuals"][0]["prompt"] == "Visual prompt 0"
         store.restore_revision("lec_test", 1)
         assert canonical_document(store.export_lecture("lec_test")) == canonical_document(
             rev1 | {"updated_at": ""}
