@@ -170,18 +170,24 @@ def test_a_longer_narration_marks_the_visual_stale_and_retime_removes_the_overla
             assert b["start"] >= a["start"] + a["duration"] - 1e-6
     assert cli.json("revisions", lecture, "--json", data_dir=demo_copy)[0]["source"] == "retime"
 
-    # Clearing the stale marks explicitly (one named clip, then all).
+    # Clearing a stale mark explicitly; regenerating and accepting the other stale clips clears theirs.
     cleared = cli.json("clear-stale", lecture, overlapping, "--json", data_dir=demo_copy)
     assert cleared["cleared"] == [overlapping]
-    assert cli.json("clear-stale", lecture, "--json", data_dir=demo_copy)["cleared"]
+    still = sorted(k for k in stale if k != overlapping)
+    assert cli.json("batch", lecture, "--stale", "--estimate", "--json", data_dir=demo_copy)["runs"] == len(
+        still
+    )
+    done = cli.json("batch", lecture, "--stale", "--accept", "--json", data_dir=demo_copy)
+    assert sorted(s["clip_id"] for s in done["succeeded"]) == still and done["failed"] == []
     final = cli.json("show", lecture, "--json", data_dir=demo_copy)
     assert not any(c.get("stale") for track in final["timeline"].values() for c in track)
+    assert cli.json("clear-stale", lecture, "--json", data_dir=demo_copy)["cleared"] == []
 
     # One canonical file per revision; a diff of two of them shows only what changed.
     out = tmp_path / "revs"
     cli.ok("export", lecture, "--revisions", str(out), data_dir=demo_copy)
     files = sorted(p.name for p in out.iterdir())
-    assert files == [f"{n:04d}.json" for n in range(1, 6)]
+    assert files == [f"{n:04d}.json" for n in range(1, 5 + len(still))]
     first = (out / "0001.json").read_text()
     assert first == json.dumps(json.loads(first), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     assert json.loads(first)["timeline"] == {

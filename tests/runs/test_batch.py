@@ -111,3 +111,27 @@ def test_estimate_uses_pricing_and_the_median_of_past_runs(make_env: Callable[..
     assert after.eta_s < 40.0 and not any("no past runs" in n for n in after.notes)
     local = [BatchJob("clip_v0", "visual", {"model": "local/pillow"})]
     assert estimate_batch(env.store, env.settings, snapshot, local, 1).cost_usd == 0.0
+
+
+def test_housekeeping_reports_the_tail_cursor_and_prunes_only_read_old_events(
+    make_env: Callable[..., EngineEnv],
+) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import wait_for
+    from tui_editor.core.clock import utcnow
+    from tui_editor.core.store import EVENT
+
+    env = make_env(generator_factory=FactoryLog(ProviderStandIn()), tail=True)
+    run_batch(env.engine, env.lecture_id, JOBS[:1], concurrency=1)
+    newest = env.store.last_event_id()
+    wait_for(lambda: env.hub.read_position == newest, message="the tail to read every event")
+    with env.store.write() as conn:  # every event so far is a month old
+        conn.execute(EVENT.update().values(created_at=utcnow() - timedelta(days=30)))
+    # Another live process whose tail lags one event behind.
+    env.store.beat("lagging", host="elsewhere", pid=1, event_cursor=newest - 1)
+    env.engine._next_prune = utcnow()
+    env.engine.housekeeping()
+    beats = {b["id"]: b for b in env.store.heartbeats()}
+    assert beats[env.engine.process_id]["event_cursor"] == newest
+    assert [e["id"] for e in env.store.raw_events_after(0)] == [newest]  # the one it has not read is kept

@@ -912,7 +912,13 @@ class Store:
     def heartbeats(self) -> list[dict[str, Any]]:
         with self.read() as conn:
             return [
-                {"id": r.id, "host": r.host, "pid": r.pid, "seen_at": as_utc(r.seen_at)}
+                {
+                    "id": r.id,
+                    "host": r.host,
+                    "pid": r.pid,
+                    "seen_at": as_utc(r.seen_at),
+                    "event_cursor": r.event_cursor,
+                }
                 for r in conn.execute(sa.select(HEARTBEAT))
             ]
 
