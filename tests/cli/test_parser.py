@@ -16,6 +16,7 @@ from tui_editor.cli import build_parser, command_names
 EXPECTED_COMMANDS = {
     "demo", "lectures", "show", "export", "import", "regenerate", "runs",
     "accept", "reject", "cancel", "revisions", "restore", "config", "completion",
+    "batch", "retime", "clear-stale",
 }  # fmt: skip
 
 
