@@ -161,6 +161,7 @@ def _run(
     from .runs.batch import BatchProgress, BatchResult, run_batch
 
     cancel = threading.Event()
+    finished = threading.Event()
     result: list[BatchResult] = []
     failure: list[BaseException] = []
     lines = sys.stderr if args.json else sys.stdout
@@ -197,15 +198,19 @@ def _run(
             )
         except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
             failure.append(exc)
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=work, name="batch-main", daemon=True)
     if bar is not None:
         bar[0].start()
     worker.start()
     try:
-        while worker.is_alive():
+        # Wait on an Event, not `join`: a ctrl+c inside `Thread.join` can leave the thread looking
+        # finished while it still runs (CPython gh-90882).
+        while not finished.is_set():
             try:
-                worker.join(0.25)
+                finished.wait(0.25)
             except KeyboardInterrupt:
                 cancel.set()
                 print("cancelling the queued runs…", file=sys.stderr)
