@@ -12,9 +12,10 @@
     Times come from a run without tracemalloc; Python heap peaks from a second run with it; RSS from
     /proc/self/status.
 (c) Revisions as changes on that 10,000-clip lecture (SQLite): the bytes each accept adds to the
-    database (used pages before and after 20 accepts, half of them narrations whose new length marks
-    their neighbours stale; goal ≤ 50 KB per accept), the size of one revision row's changes, and
-    the time to restore the first revision (walking back all 20) and one in the middle.
+    database (used pages before and after 20 accepts — run row, events and revision — half of them
+    narrations whose new length marks their neighbours stale; goal ≤ 50 KB per accept), the size of
+    one revision row's changes, and the time to restore the first revision (walking back all 20) and
+    one in the middle.
 """
 
 from __future__ import annotations
@@ -247,12 +248,26 @@ def bench_revision_changes(work: Path, clips: int, accepts: int = 20) -> None:
             else:
                 clip = visuals[(i * 37) % len(visuals)]
                 kind, fields = "visual", {"prompt": f"take {i}", "file": f"m/{i}.png"}
+            # As the engine accepts: a run (with its first event) whose preview is then committed.
+            revision = store.lecture_revision(lecture_id)
+            run_id = f"run_bench{i:04d}"
+            store.create_run(
+                {"step": 0, "total_steps": 1, "message": "Queued"},
+                id=run_id,
+                lecture_id=lecture_id,
+                clip_id=clip.id,
+                kind=kind,
+                request={"fields": fields},
+                status="preview_ready",
+                base_revision=revision,
+            )
             store.commit_asset(
                 lecture_id=lecture_id,
                 kind=kind,
                 asset_id=clip.asset_id,
                 fields=fields,
-                base_revision=store.lecture_revision(lecture_id),
+                base_revision=revision,
+                run_id=run_id,
                 source="accept",
                 decided_by="bench",
                 clip_id=clip.id,
@@ -273,6 +288,13 @@ def bench_revision_changes(work: Path, clips: int, accepts: int = 20) -> None:
             elapsed = time.perf_counter() - t0
             walked = store.lecture_revision(lecture_id) - 1 - target
             print(f"  restore revision {target} (walks back {walked} revisions): {elapsed * 1000:.0f} ms")
+        from tui_editor.core.timing import retime_plan
+
+        t0 = time.perf_counter()
+        plan = retime_plan(store.load_snapshot(lecture_id), 0.25)
+        store.change_clips(lecture_id, plan, source="retime")
+        elapsed = time.perf_counter() - t0
+        print(f"  retime ({len(plan):,} clips move, one revision): {elapsed * 1000:.0f} ms")
         t0 = time.perf_counter()
         states = store.revision_states(lecture_id)
         elapsed = time.perf_counter() - t0

@@ -457,6 +457,10 @@ class Store:
             return [dict(r) for r in conn.execute(query).mappings()]
         column = CLIP.c.id if ids is not None else CLIP.c.asset_id
         wanted = sorted(set(keys))
+        if len(wanted) > 2000:  # most of the lecture (a retime): one scan beats many IN lists
+            keep = set(wanted)
+            key = "id" if ids is not None else "asset_id"
+            return [dict(r) for r in conn.execute(query).mappings() if r[key] in keep]
         rows: list[dict[str, Any]] = []
         for i in range(0, len(wanted), 500):  # bounded IN lists
             chunk = query.where(column.in_(wanted[i : i + 500]))
@@ -470,6 +474,7 @@ class Store:
         fields whose value really changed)."""
         by_id = {c["id"]: c for c in clips}
         entries: list[dict[str, Any]] = []
+        batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per set of fields
         for clip_id in sorted(updates):
             row = by_id[clip_id]
             current = {n: normalise_clip_value(n, row[n]) for n in CLIP_FIELDS}
@@ -478,9 +483,18 @@ class Store:
             if not after:
                 continue
             values = {n: (v or None) if n in ("stale", "params") else v for n, v in after.items()}
-            conn.execute(CLIP.update().where(CLIP.c.id == clip_id).values(**values))
+            batches.setdefault(tuple(sorted(values)), []).append(
+                {"b_id": clip_id, **{f"b_{n}": v for n, v in values.items()}}
+            )
             row.update(values)
             entries.append({"id": clip_id, "track": row["track"], "before": before, "after": after})
+        for names, params in batches.items():
+            statement = (
+                CLIP.update()
+                .where(CLIP.c.id == sa.bindparam("b_id"))
+                .values({n: sa.bindparam(f"b_{n}", type_=CLIP.c[n].type) for n in names})
+            )
+            conn.execute(statement, params)
         return entries
 
     def _insert_revision(
@@ -503,7 +517,7 @@ class Store:
                 source=source,
                 run_id=run_id,
                 snapshot=None,
-                changes=_jsonable(changes),
+                changes=changes,  # plain JSON values already (fields of assets and clips)
                 decided_by=decided_by,
                 created_at=utcnow(),
             )
