@@ -78,11 +78,14 @@ def _retry_jobs(store: Any, args: argparse.Namespace) -> tuple[str, list[Any], d
     batch = load_batch(store, args.retry)
     if args.lecture and store.resolve_lecture(args.lecture) != batch["lecture_id"]:
         raise BadInputError(f"batch {args.retry} belongs to lecture {batch['lecture_id']}")
-    jobs = [
-        BatchJob(clip_id=i["clip_id"], kind=i["kind"], fields=dict(i.get("fields") or {}))
-        for i in batch["items"]
-        if i.get("status") in RETRIED
-    ]
+    jobs = []
+    for item in batch["items"]:
+        if not isinstance(item, dict) or item.get("status") not in RETRIED:
+            continue
+        clip_id, kind, fields = item.get("clip_id"), item.get("kind"), item.get("fields") or {}
+        if not isinstance(clip_id, str) or not isinstance(kind, str) or not isinstance(fields, dict):
+            raise BadInputError(f"batch {args.retry} has a malformed item; start a new batch instead")
+        jobs.append(BatchJob(clip_id=clip_id, kind=kind, fields=fields))
     return batch["lecture_id"], jobs, batch
 
 

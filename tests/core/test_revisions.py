@@ -271,3 +271,43 @@ def test_pruning_never_deletes_an_event_a_live_tail_has_not_read(store: Store) -
     store.beat("slow", host="h", pid=1, event_cursor=ids[-1])
     assert store.prune_events(older_than=now - timedelta(days=7), live_since=live_since) == 3
     assert store.raw_events_after(0) == []
+
+
+# --- hostile clip changes ------------------------------------------------------------------------
+
+hostile_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.lists(st.one_of(st.text(max_size=600), st.integers()), max_size=3),
+    st.dictionaries(st.text(max_size=12), st.one_of(st.floats(), st.text(max_size=5)), max_size=3),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(
+        st.sampled_from(["name", "start", "duration", "stale", "params", "asset_id", "\x1b[31m"]),
+        hostile_values,
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_a_hostile_clip_change_lands_checked_or_not_at_all(fields: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = new_store(Path(tmp), visuals=1, narrations=0, music=0)
+        try:
+            before = state(store)
+            try:
+                store.change_clips(LECTURE_ID, {"clip_v0": fields})
+            except BadInputError as exc:
+                assert "clip_v0" in exc.message
+                assert state(store) == before and store.lecture_revision(LECTURE_ID) == 1
+                return
+            clip = store.load_snapshot(LECTURE_ID).clip("clip_v0")
+            assert clip is not None and clip.start >= 0 and clip.duration >= 0
+            assert all(isinstance(r, str) and r for r in clip.stale)
+        finally:
+            store.close()

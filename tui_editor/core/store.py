@@ -959,7 +959,7 @@ def _clean_clip_fields(clip_id: str, fields: Mapping[str, Any]) -> dict[str, Any
                 reasons = [] if value is None else list(value) if isinstance(value, list | tuple) else value
                 clean[name] = list(validate_stale_reasons(reasons))
             else:
-                clean[name] = validate_clip_params(dict(value or {}))
+                clean[name] = validate_clip_params({} if value is None else value)
         except ValidationError as exc:
             raise BadInputError(f"{where}: {exc}") from None
     return clean
