@@ -11,6 +11,11 @@
     reachable, PostgreSQL (TUI_EDITOR_TEST_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test).
     Times come from a run without tracemalloc; Python heap peaks from a second run with it; RSS from
     /proc/self/status.
+(c) Revisions as changes on that 10,000-clip lecture (SQLite): the bytes each accept adds to the
+    database (used pages before and after 20 accepts — run row, events and revision — half of them
+    narrations whose new length marks their neighbours stale; goal ≤ 50 KB per accept), the size of
+    one revision row's changes, and the time to restore the first revision (walking back all 20) and
+    one in the middle.
 """
 
 from __future__ import annotations
@@ -206,6 +211,100 @@ def bench_big_lecture(label: str, url_factory: Callable[[str], str], clips: int)
         )
 
 
+# --- (c) revisions as changes ---------------------------------------------------------------------
+
+
+def _used_bytes(store: Store) -> int:
+    """Bytes of the SQLite file in use (pages minus free pages), after a checkpoint of the WAL."""
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = conn.execute(sa.text("PRAGMA page_count")).scalar() or 0
+        free = conn.execute(sa.text("PRAGMA freelist_count")).scalar() or 0
+        size = conn.execute(sa.text("PRAGMA page_size")).scalar() or 0
+    return int((pages - free) * size)
+
+
+def bench_revision_changes(work: Path, clips: int, accepts: int = 20) -> None:
+    import sqlalchemy as sa
+
+    from tui_editor.core.store import REVISION
+
+    store = open_store(f"sqlite:///{work / 'revisions.db'}")
+    try:
+        lecture_id = store.create_lecture(validate_lecture(big_lecture_doc(clips)))
+        snapshot = store.load_snapshot(lecture_id)
+        visuals = snapshot.track("visual")
+        narrations = snapshot.track("voice")
+        before = _used_bytes(store)
+        for i in range(accepts):
+            if i % 2:
+                clip = narrations[(i * 37) % len(narrations)]
+                kind, fields = (
+                    "narration",
+                    {"script": f"take {i}", "duration_s": 3.0 + i, "file": f"m/{i}.wav"},
+                )
+            else:
+                clip = visuals[(i * 37) % len(visuals)]
+                kind, fields = "visual", {"prompt": f"take {i}", "file": f"m/{i}.png"}
+            # As the engine accepts: a run (with its first event) whose preview is then committed.
+            revision = store.lecture_revision(lecture_id)
+            run_id = f"run_bench{i:04d}"
+            store.create_run(
+                {"step": 0, "total_steps": 1, "message": "Queued"},
+                id=run_id,
+                lecture_id=lecture_id,
+                clip_id=clip.id,
+                kind=kind,
+                request={"fields": fields},
+                status="preview_ready",
+                base_revision=revision,
+            )
+            store.commit_asset(
+                lecture_id=lecture_id,
+                kind=kind,
+                asset_id=clip.asset_id,
+                fields=fields,
+                base_revision=revision,
+                run_id=run_id,
+                source="accept",
+                decided_by="bench",
+                clip_id=clip.id,
+            )
+        added = (_used_bytes(store) - before) / accepts
+        with store.read() as conn:
+            sizes = [
+                len(json.dumps(r.changes))
+                for r in conn.execute(sa.select(REVISION.c.changes).where(REVISION.c.revision > 1))
+            ]
+        verdict = "OK" if added <= 50 * 1024 else "OVER GOAL"
+        kb = added / 1024
+        print(f"  bytes added per accept (SQLite, {clips:,} clips): {kb:.1f} KB [{verdict}, goal ≤ 50 KB]")
+        print(f"  changes JSON per revision: {min(sizes)}–{max(sizes)} bytes")
+        for target in (1, 1 + accepts // 2):
+            t0 = time.perf_counter()
+            store.restore_revision(lecture_id, target)
+            elapsed = time.perf_counter() - t0
+            walked = store.lecture_revision(lecture_id) - 1 - target
+            print(f"  restore revision {target} (walks back {walked} revisions): {elapsed * 1000:.0f} ms")
+        from tui_editor.core.timing import retime_plan
+
+        t0 = time.perf_counter()
+        plan = retime_plan(store.load_snapshot(lecture_id), 0.25)
+        store.change_clips(lecture_id, plan, source="retime")
+        elapsed = time.perf_counter() - t0
+        print(f"  retime ({len(plan):,} clips move, one revision): {elapsed * 1000:.0f} ms")
+        t0 = time.perf_counter()
+        states = store.revision_states(lecture_id)
+        elapsed = time.perf_counter() - t0
+        print(
+            f"  every revision's state (export --revisions, {len(states)} revisions): {elapsed * 1000:.0f} ms"
+        )
+    finally:
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -226,6 +325,9 @@ def main() -> None:
                 if timing_url and memory_url:
                     urls = {"timing": timing_url, "memory": memory_url}
                     bench_big_lecture("PostgreSQL", urls.__getitem__, args.clips)
+        print()
+        print(f"(c) revisions as changes on a {args.clips:,}-clip lecture")
+        bench_revision_changes(work, args.clips)
     print(f"\nprocess RSS now {rss_mb()[0]:.1f} MB, peak {rss_mb()[1]:.1f} MB")
 
 

@@ -94,7 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(p, "the lecture's export document")
     p = command("export", "export a lecture as JSON")
     p.add_argument("lecture", help="lecture id or exact title")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    out.add_argument(
+        "--revisions",
+        metavar="DIR",
+        help="write the lecture at every revision as DIR/0001.json … (canonical JSON, for diffing)",
+    )
     p.add_argument(
         "--format",
         choices=FORMATS,
@@ -192,6 +198,36 @@ def build_parser() -> argparse.ArgumentParser:
     take_action.add_argument("--star", metavar="TAKE", help="star this take (never pruned)")
     take_action.add_argument("--unstar", metavar="TAKE", help="unstar this take")
     json_flag(p, "the takes")
+    p = command("retime", "fit each narration clip to its audio plus a pad and ripple every track")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument(
+        "--pad", type=float, default=0.25, metavar="S", help="seconds after the audio (default 0.25)"
+    )
+    json_flag(p, "the clips moved")
+    p = command("clear-stale", "mark clips as current again (all stale clips when none are named)")
+    p.add_argument("lecture", help="lecture id or exact title")
+    p.add_argument("clips", nargs="*", metavar="CLIP", help="clip ids or exact names")
+    json_flag(p, "the clips cleared")
+    p = command("batch", "regenerate many clips at once, with a cost and time estimate")
+    p.add_argument("lecture", nargs="?", help="lecture id or exact title (not with --retry)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--clips", metavar="ID,…", help="these clips (ids or exact names, comma-separated)")
+    which.add_argument("--track", choices=("visual", "voice", "music"), help="every clip of this track")
+    which.add_argument("--stale", action="store_true", help="every stale clip")
+    which.add_argument("--all", action="store_true", help="every clip")
+    which.add_argument("--retry", metavar="BATCH_ID", help="rerun only the failed runs of that batch")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a field for every run whose kind has it (repeatable), e.g. voice=en-gb",
+    )
+    p.add_argument("--concurrency", type=int, metavar="N", help="runs at once (config [batch] concurrency)")
+    p.add_argument("--estimate", action="store_true", help="print runs, cost and ETA; start nothing")
+    p.add_argument("--accept", action="store_true", help="accept each preview as soon as it is ready")
+    p.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for each run")
+    json_flag(p, "the estimate or the summary")
 
     p = command("config", "print the resolved settings and the paths in use")
     json_flag(p, "them")
@@ -292,10 +328,13 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
     runtime = _open(settings)
     try:
         lecture_id = runtime.store.resolve_lecture(args.lecture)
-        if args.json:
-            _print_json(runtime.store.export_lecture(lecture_id))
-            return 0
         snapshot = runtime.store.load_snapshot(lecture_id)
+        if args.json:
+            from .cli_timing import add_overflow
+            from .core.exchange import snapshot_to_export
+
+            _print_json(add_overflow(snapshot_to_export(snapshot), snapshot))
+            return 0
     finally:
         runtime.close()
     print(f"{_printable(snapshot.title)}  ({snapshot.id}, revision {snapshot.revision})")
@@ -314,6 +353,14 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_export(settings: Any, args: argparse.Namespace) -> int:
+    if args.revisions:
+        if args.format != "tui-editor" or args.with_media:
+            from .core.errors import BadInputError
+
+            raise BadInputError("--revisions writes tui-editor JSON only (no --format, no --with-media)")
+        from .cli_history import export_revisions
+
+        return export_revisions(settings, args.lecture, args.revisions)
     if args.format == "tutopanda":
         return cmd_export_tutopanda(settings, args)
     if args.with_media:
@@ -510,21 +557,19 @@ def cmd_revisions(settings: Any, args: argparse.Namespace) -> int:
         revisions = runtime.store.list_revisions(runtime.store.resolve_lecture(args.lecture))
     finally:
         runtime.close()
-    if args.json:
-        _print_json(revisions)
-    else:
-        _table(
-            [(r["revision"], r["source"], r["run_id"] or "", r["created_at"]) for r in revisions],
-            ("REV", "SOURCE", "RUN", "CREATED"),
-        )
+    from .cli_history import print_revisions
+
+    print_revisions(revisions, args)
     return 0
 
 
 def cmd_restore(settings: Any, args: argparse.Namespace) -> int:
     runtime = _open(settings)
     try:
+        from .cli_timing import who
+
         lecture_id = runtime.store.resolve_lecture(args.lecture)
-        revision = runtime.store.restore_revision(lecture_id, args.revision)
+        revision = runtime.store.restore_revision(lecture_id, args.revision, decided_by=who())
     finally:
         runtime.close()
     print(f"Restored revision {args.revision}; the lecture is now at revision {revision}")
@@ -619,22 +664,18 @@ def cmd_completion(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return 0
 
 
-def cmd_temporal_dev(settings: Any, args: argparse.Namespace) -> int:
-    from .cli_team import cmd_temporal_dev as handler
+def _elsewhere(module: str, name: str) -> Callable[[Any, argparse.Namespace], int]:
+    """A command handler that lives in `tui_editor.<module>` (imported when the command runs)."""
 
-    return handler(settings, args)
+    def handler(settings: Any, args: argparse.Namespace) -> int:
+        import importlib
 
+        found: Callable[[Any, argparse.Namespace], int] = getattr(
+            importlib.import_module(f"{__package__}.{module}"), name
+        )
+        return found(settings, args)
 
-def cmd_worker(settings: Any, args: argparse.Namespace) -> int:
-    from .cli_team import cmd_worker as handler
-
-    return handler(settings, args)
-
-
-def cmd_render(settings: Any, args: argparse.Namespace) -> int:
-    from . import cli_render  # PyAV and the renderer load only for this command
-
-    return cli_render.cmd_render(settings, args)
+    return handler
 
 
 HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
@@ -651,10 +692,13 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
     "cancel": cmd_cancel,
     "revisions": cmd_revisions,
     "restore": cmd_restore,
+    "retime": _elsewhere("cli_timing", "cmd_retime"),
+    "clear-stale": _elsewhere("cli_timing", "cmd_clear_stale"),
+    "batch": _elsewhere("cli_batch", "cmd_batch"),
     "config": cmd_config,
-    "temporal-dev": cmd_temporal_dev,
-    "worker": cmd_worker,
-    "render": cmd_render,
+    "temporal-dev": _elsewhere("cli_team", "cmd_temporal_dev"),
+    "worker": _elsewhere("cli_team", "cmd_worker"),
+    "render": _elsewhere("cli_render", "cmd_render"),  # PyAV loads only for this command
     "undo": cli_review.cmd_undo,
     "takes": cli_review.cmd_takes,
 }

@@ -79,6 +79,8 @@ class EventSettings:
     transport: Literal["auto", "memory", "poll", "postgres"] = "auto"
     poll_interval_ms: int = _opt(100, ge=5, le=60_000)
     refresh_debounce_ms: int = _opt(150, ge=0, le=60_000)
+    retention_hours: float = _opt(168.0, ge=1)
+    """Events older than this are pruned from the log (never one a live process has not read yet)."""
 
 
 @dataclass
@@ -167,6 +169,26 @@ class UISettings:
     """Command that plays a WAV file (`{file}` is replaced), `auto` to look for one, or `none`."""
 
 
+@dataclass
+class ModelPricing:
+    """`[pricing."<model>"]`: what one run of a model costs (the parts add up; all 0 by default)."""
+
+    per_image: float = _opt(0.0, ge=0)
+    """US dollars per image generated."""
+    per_1k_chars: float = _opt(0.0, ge=0)
+    """US dollars per 1,000 characters of the prompt or script."""
+    per_audio_s: float = _opt(0.0, ge=0)
+    """US dollars per second of audio generated."""
+
+
+@dataclass
+class BatchSettings:
+    concurrency: int = _opt(2, ge=1, le=64)
+    """Runs a batch regenerate keeps going at once (`batch --concurrency` overrides it)."""
+    default_run_s: float = _opt(20.0, gt=0)
+    """The estimate's seconds per run for a model with no past runs to take the median of."""
+
+
 LogLevel = Literal["debug", "info", "warning", "error"]
 LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
@@ -214,6 +236,9 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     user: UserSettings = field(default_factory=UserSettings)
     takes: TakeSettings = field(default_factory=TakeSettings)
+    batch: BatchSettings = field(default_factory=BatchSettings)
+    pricing: dict[str, ModelPricing] = field(default_factory=dict)
+    """Model id → its prices. Models of the local provider always cost 0."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id → key(s). An entry replaces the default key of that binding."""
 
@@ -274,6 +299,11 @@ def _check_value(hint: Any, value: Any, where: str, meta: Mapping[str, Any]) -> 
     if origin in (Union, types.UnionType):
         options = [a for a in get_args(hint) if a is not type(None)]
         return None if value is None else _check_value(options[0], value, where, meta)
+    if origin is dict and is_dataclass(get_args(hint)[1]):
+        if not isinstance(value, Mapping):
+            raise _Invalid(where, "must be a table of tables")
+        item_type = get_args(hint)[1]
+        return {str(key): _build(item_type, item, f"{where}.{key}") for key, item in value.items()}
     if origin is dict:
         if not isinstance(value, Mapping):
             raise _Invalid(where, 'must be a table of key = "value" entries')

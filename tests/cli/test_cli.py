@@ -119,8 +119,9 @@ def test_python_dash_m_works_too(cli: Cli, demo_dir: Path) -> None:
 def test_revisions_json_shape(cli: Cli, demo_dir: Path) -> None:
     revisions = cli.json("revisions", "Photosynthesis", "--json", data_dir=demo_dir)
     assert len(revisions) == 1
-    assert set(revisions[0]) == {"revision", "source", "run_id", "created_at"}
+    assert set(revisions[0]) == {"revision", "source", "run_id", "decided_by", "created_at", "changes"}
     assert (revisions[0]["revision"], revisions[0]["source"], revisions[0]["run_id"]) == (1, "import", None)
+    assert (revisions[0]["decided_by"], revisions[0]["changes"]) == (None, [])
     assert revisions[0]["created_at"].endswith("+00:00")
 
 

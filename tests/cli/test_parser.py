@@ -17,6 +17,7 @@ EXPECTED_COMMANDS = {
     "demo", "lectures", "show", "export", "import", "regenerate", "runs",
     "accept", "reject", "cancel", "revisions", "restore", "config", "completion",
     "temporal-dev", "worker", "new", "render", "undo", "takes",
+    "batch", "retime", "clear-stale",
 }  # fmt: skip
 
 

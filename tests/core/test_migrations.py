@@ -138,7 +138,14 @@ def test_a_0001_database_upgrades_in_place_and_keeps_its_data(db_url: str) -> No
         assert [e.type for e in store.events_for_run("run_old1")] == ["complete"]
         assert store.last_event_id() >= 1
         assert store.list_revisions("lec_old") == [
-            {"revision": 3, "source": "accept", "run_id": "run_old1", "created_at": OLD_TIME.isoformat()}
+            {
+                "revision": 3,
+                "source": "accept",
+                "run_id": "run_old1",
+                "decided_by": "alice",  # 0005: from the revision's run
+                "created_at": OLD_TIME.isoformat(),
+                "changes": [],
+            }
         ]
 
         # The new columns work: a run with owner and base can be written and found by owner.
@@ -316,5 +323,88 @@ def test_a_freshly_migrated_database_matches_the_tables(db_url: str) -> None:
         assert any("'bpm'" in change and "modify_default" in change for change in changes), changes
         assert any("'add_column'" in change and "mood" in change for change in changes), changes
         assert any("'add_table'" in change and "subtitle_asset" in change for change in changes), changes
+    finally:
+        store.close()
+
+
+def test_0005_turns_old_snapshot_rows_into_changes_that_restore_exactly(db_url: str) -> None:
+    """A 0003 database whose revisions hold copies of the lecture: 0005 computes each row's changes from
+    the copy before it (keeping the copies), takes `decided_by` from the run, and restores still work."""
+    import copy
+
+    from tests.factories import lecture_doc
+    from tui_editor.core.revisions import canonical_document
+    from tui_editor.core.store import ASSET, CLIP, LECTURE, REVISION
+
+    rev1 = lecture_doc()
+    rev2 = copy.deepcopy(rev1)
+    rev2["revision"] = 2
+    rev2["visuals"][0]["prompt"] = "Changed at 2"
+    rev3 = copy.deepcopy(rev2)
+    rev3["revision"] = 3
+    rev3["timeline"]["music"][0]["stale"] = ["why not"]
+    store = Store(db_url)
+    try:
+        with store.write() as conn:
+            migrations.upgrade(conn, "0003_clip_state")
+            conn.execute(
+                LECTURE.insert().values(
+                    id="lec_test",
+                    title=rev1["title"],
+                    summary=rev1["summary"],
+                    revision=3,
+                    updated_at=OLD_TIME,
+                )
+            )
+            for kind, key in (("visual", "visuals"), ("narration", "narration"), ("music", "music")):
+                for asset in rev3[key]:
+                    conn.execute(ASSET[kind].insert().values(**asset, updated_at=OLD_TIME))
+            for track, clips in rev3["timeline"].items():
+                for clip in clips:
+                    conn.execute(CLIP.insert().values(lecture_id="lec_test", track=track, **clip))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO generation_run (id, lecture_id, clip_id, kind, status, created_at, "
+                    "updated_at, decided_by) "
+                    "VALUES ('run_2', 'lec_test', 'clip_v0', 'visual', 'accepted', :t, :t, 'bob')"
+                ),
+                {"t": OLD_TIME},
+            )
+            for number, doc, source, run in (
+                (1, rev1, "import", None),
+                (2, rev2, "accept", "run_2"),
+                (3, rev3, "edit", None),
+            ):
+                conn.execute(
+                    REVISION.insert().values(  # only the columns 0003 has
+                        lecture_id="lec_test",
+                        revision=number,
+                        source=source,
+                        run_id=run,
+                        snapshot=doc,
+                        created_at=OLD_TIME,
+                    )
+                )
+        store.migrate("head")
+        revisions = store.list_revisions("lec_test")
+        assert [(r["revision"], r["decided_by"]) for r in revisions] == [(3, None), (2, "bob"), (1, None)]
+        assert revisions[0]["changes"] == [
+            {"clip_id": "clip_m0", "kind": "music", "fields": {"stale": {"before": [], "after": ["why not"]}}}
+        ]
+        assert revisions[1]["changes"] == [
+            {
+                "clip_id": "clip_v0",
+                "kind": "visual",
+                "fields": {"prompt": {"before": "Visual prompt 0", "after": "Changed at 2"}},
+            }
+        ]
+        assert revisions[2]["changes"] == []
+        with store.read() as conn:  # the old copies are still there to read
+            kept = conn.execute(sa.select(REVISION.c.snapshot).where(REVISION.c.revision == 1)).scalar()
+        assert kept is not None and kept["visuals"][0]["prompt"] == "Visual prompt 0"
+        store.restore_revision("lec_test", 1)
+        assert canonical_document(store.export_lecture("lec_test")) == canonical_document(
+            rev1 | {"updated_at": ""}
+        )
     finally:
         store.close()

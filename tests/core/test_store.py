@@ -237,7 +237,8 @@ def test_create_lecture_keeping_ids_and_load_snapshot_shape(seeded: Store) -> No
     assert seeded.list_lectures() == [{"id": LECTURE_ID, "title": "Test lecture", "revision": 1, "clips": 5}]
     rows = revision_rows(seeded)
     assert [(r["revision"], r["source"], r["run_id"]) for r in rows] == [(1, "import", None)]
-    assert rows[0]["snapshot"] == seeded.export_lecture(LECTURE_ID)
+    assert rows[0]["snapshot"] is None  # a revision stores what changed, never a copy of the lecture
+    assert rows[0]["changes"] == {"assets": [], "clips": []}
 
 
 def test_create_lecture_with_fresh_ids_remaps_every_reference(seeded: Store) -> None:
@@ -371,11 +372,15 @@ def test_commit_asset_writes_asset_revision_row_run_and_event(seeded: Store, kin
     snapshot = seeded.load_snapshot(LECTURE_ID)
     assert snapshot.revision == 2
     assert dict(snapshot.asset(kind, asset_id) or {}) == stored
-    # One revision row, for this run, holding exactly the export.
+    # One revision row, for this run, holding what changed: the asset's fields before and after.
     rows = revision_rows(seeded, 2)
     assert len(rows) == 1
-    assert (rows[0]["source"], rows[0]["run_id"]) == ("accept", run_id)
-    assert rows[0]["snapshot"] == seeded.export_lecture(LECTURE_ID)
+    assert (rows[0]["source"], rows[0]["run_id"], rows[0]["decided_by"]) == ("accept", run_id, "tester")
+    assert rows[0]["snapshot"] is None
+    [entry] = rows[0]["changes"]["assets"]
+    assert (entry["kind"], entry["id"], clip_id in entry["clip_ids"]) == (kind, asset_id, True)
+    assert entry["after"] == {k: v for k, v in fields.items() if old.get(k) != v}
+    assert entry["before"] == {k: old[k] for k in entry["after"]}
     assert_aware(rows[0]["created_at"])
     # The run is accepted and decided by the caller.
     run = seeded.get_run(run_id)
@@ -562,7 +567,9 @@ def test_restore_revision_brings_assets_back_as_a_new_revision(seeded: Store) ->
     assert without_times(restored) == without_times(at_1)
     rows = revision_rows(seeded, 4)
     assert [(r["source"], r["run_id"]) for r in rows] == [("restore", None)]
-    assert rows[0]["snapshot"] == restored
+    assert {(e["kind"], e["id"]) for e in rows[0]["changes"]["assets"]} == {
+        (kind, COMMITS[kind][1]) for kind in ("visual", "narration")
+    }
 
     # Restoring a later revision goes forward again.
     assert seeded.restore_revision(LECTURE_ID, 3) == 5
@@ -606,7 +613,12 @@ def test_list_revisions_newest_first_with_aware_times(seeded: Store) -> None:
     for t in times:
         assert_aware(t)
     assert times == sorted(times, reverse=True)
-    assert set(revisions[0]) == {"revision", "source", "run_id", "created_at"}
+    assert set(revisions[0]) == {"revision", "source", "run_id", "decided_by", "created_at", "changes"}
+    # The restore put vis_0 and vis_1 back: one entry per clip, each with its prompt before and after.
+    assert {c["clip_id"]: c["fields"]["prompt"] for c in revisions[0]["changes"]} == {
+        "clip_v0": {"before": "v2", "after": "Visual prompt 0"},
+        "clip_v1": {"before": "v3", "after": "Visual prompt 1"},
+    }
     assert seeded.list_revisions("lec_nope") == []
 
 
@@ -902,8 +914,8 @@ def test_pg_restore_racing_a_commit_gets_its_own_revision(
     holding, release = threading.Event(), threading.Event()
     insert_revision = store._insert_revision
 
-    def slow_insert_revision(conn: Any, snapshot: Any, *, source: str, run_id: str | None) -> None:
-        insert_revision(conn, snapshot, source=source, run_id=run_id)
+    def slow_insert_revision(conn: Any, *args: Any, source: str, **kwargs: Any) -> None:
+        insert_revision(conn, *args, source=source, **kwargs)
         if source == "accept":  # the accept has written asset and lecture; hold its locks
             holding.set()
             release.wait(30)

@@ -101,6 +101,8 @@ async def test_history_lists_revisions_and_follows_accepts(settings: Settings, d
         assert table.row_count == 2
         cells = [str(c) for c in table.get_row_at(0)]
         assert cells[:3] == [str(decision.revision), "accept", run_id]
-        assert len(cells[3]) == 19  # YYYY-MM-DD HH:MM:SS
+        assert cells[3] == top["decided_by"] and cells[3] != "—"
+        assert len(cells[4]) == 19  # YYYY-MM-DD HH:MM:SS
+        assert "Summary narration: duration_s, file, script" in cells[5]  # what changed: clips, fields
         await pilot.press("q")
         await wait_until(pilot, lambda: app.screen.id == "lecture", 5)

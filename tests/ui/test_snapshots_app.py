@@ -196,6 +196,63 @@ def test_history(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
     assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)
 
 
+def test_lecture_screen_stale_and_overrunning(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
+    """A longer narration accepted: the visual and music under it are marked stale, the narration
+    shows how far its audio overruns it."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        app = pilot.app
+        assert isinstance(app, TuiEditorApp) and app.runtime is not None and app.provider is not None
+        store, snapshot = app.runtime.store, app.provider.snapshot
+        voice2 = next(c for c in snapshot.clips if c.name == "Voice 2")
+        await app.run_worker(
+            lambda: store.commit_asset(
+                lecture_id=snapshot.id,
+                kind="narration",
+                asset_id=voice2.asset_id,
+                fields={"duration_s": 7.5},
+                base_revision=snapshot.revision,
+                source="edit",
+            ),
+            thread=True,
+        ).wait()
+        app.provider.refresh_lecture()
+        await wait_until(pilot, lambda: app.provider is not None and app.provider.snapshot.revision == 3, 10)
+        await pilot.pause()
+
+    assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_revision_diff(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(pilot)
+        await pilot.press("h")
+        await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, HistoryScreen) and pilot.app.screen.loads, 5
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pilot.app.screen.id == "revision-diff", 5)
+        await pilot.pause()
+
+    assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_batch_confirm(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from tui_editor.ui.screens.batch import BatchScreen
+
+        await loaded(pilot)
+        await pilot.press("space", "down", "space")
+        await pilot.press("R")
+        await wait_until(
+            pilot, lambda: isinstance(pilot.app.screen, BatchScreen) and pilot.app.screen.estimate, 10
+        )
+        await pilot.pause()
+
+    assert snap_compare(fixture_app, terminal_size=(100, 30), run_before=run_before)
+
+
 def test_help(snap_compare: Any, fixture_app: TuiEditorApp) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await loaded(pilot)

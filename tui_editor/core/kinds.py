@@ -272,6 +272,12 @@ class AssetKind:
     generator_options: tuple[GeneratorOption, ...] = ()
     preferred_model: str = ""
     """The default model when it is installed (`ModelChoice.requires`); `default_model` otherwise."""
+    billed_text_field: str = ""
+    """The text a per-1,000-characters price counts (prompt, script); empty: none."""
+    audio_seconds_field: str = ""
+    """The field holding the length of the asset's audio in seconds; empty: the kind has no audio."""
+    sets_timing: bool = False
+    """The clip's timing follows its audio (narration): `overflow_s`, `retime`, stale neighbours."""
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -476,6 +482,7 @@ VISUAL = AssetKind(
     preview_key="visual_asset",
     summary_field="prompt",
     summary_parts=(SummaryPart("aspect_ratio"),),
+    billed_text_field="prompt",
 )
 
 #: Narration models and their voices, the default first ("en-us": espeak-ng also has ~150 more).
@@ -578,6 +585,9 @@ NARRATION = AssetKind(
     preview_key="narration_asset",
     summary_field="script",
     summary_parts=(SummaryPart("duration_s", "{:.1f}s", number=True), SummaryPart("voice")),
+    billed_text_field="script",
+    audio_seconds_field="duration_s",
+    sets_timing=True,
     generator_options=(
         GeneratorOption(
             FieldSpec(
@@ -651,6 +661,8 @@ MUSIC = AssetKind(
     preview_key="music_asset",
     summary_field="prompt",
     summary_parts=(SummaryPart("duration_s", "{:.1f}s", number=True), SummaryPart("bpm", "{} bpm")),
+    billed_text_field="prompt",
+    audio_seconds_field="duration_s",
 )
 
 KINDS: dict[str, AssetKind] = {"visual": VISUAL, "narration": NARRATION, "music": MUSIC}

@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 from .clock import as_utc, utcnow
 from .kinds import KINDS, AssetKind, FieldType
 
-SCHEMA_HEAD = "0004_takes"
+SCHEMA_HEAD = "0005_revision_changes"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -162,7 +162,11 @@ class LectureRevision(SQLModel, table=True):
     source: str
     run_id: str | None = None
     snapshot: dict[str, Any] | None = _json()
+    """Before 0005: a copy of the whole lecture. Rows written since leave it empty."""
     created_at: datetime = _time()
+    # 0005: what the revision changed (`core.revisions`: assets and clips, before and after) and who.
+    changes: dict[str, Any] | None = _json()
+    decided_by: str | None = None
 
 
 class ProcessHeartbeat(SQLModel, table=True):
@@ -174,3 +178,18 @@ class ProcessHeartbeat(SQLModel, table=True):
     pid: int = _with_server_default(0)
     started_at: datetime = _time()
     seen_at: datetime = _time()
+    # 0005: the newest event id this process's event tail has read (None: it tails nothing).
+    event_cursor: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class GenerationBatch(SQLModel, table=True):
+    """0005: a batch regenerate (`runs.batch`): its jobs with their run ids and outcomes, for `--retry`."""
+
+    __tablename__ = "generation_batch"
+    id: str = Field(primary_key=True)
+    lecture_id: str = Field(index=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+    accept: bool = False
+    concurrency: int = 1
+    items: list[dict[str, Any]] | None = _json()

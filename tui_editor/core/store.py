@@ -24,9 +24,26 @@ from .clock import as_utc, new_id, utcnow
 from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, StoreError
 from .events import RunEventData, parse_event
 from .exchange import snapshot_to_export
-from .kinds import EXPORT_LIST_OF_KIND, KINDS, get_kind, kind_for_track
+from .kinds import (
+    KINDS,
+    ValidationError,
+    get_kind,
+    kind_for_track,
+    validate_clip_params,
+    validate_stale_reasons,
+)
+from .revisions import (
+    CLIP_FIELDS,
+    Changes,
+    empty_changes,
+    field_diff,
+    normalise_clip_value,
+    per_clip,
+    walk_back,
+)
 from .run_record import RunRecord, RunStatus
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
+from .timing import stale_neighbours
 
 LECTURE = m.Lecture.__table__  # type: ignore[attr-defined]
 CLIP = m.Clip.__table__  # type: ignore[attr-defined]
@@ -36,7 +53,9 @@ REVISION = m.LectureRevision.__table__  # type: ignore[attr-defined]
 HEARTBEAT = m.ProcessHeartbeat.__table__  # type: ignore[attr-defined]
 ASSET: dict[str, sa.Table] = m.ASSET_TABLES
 
-REVISION_SOURCES = ("accept", "restore", "import", "edit", "undo", "take")
+REVISION_SOURCES = ("accept", "restore", "import", "edit", "undo", "take", "retime")
+#: Sources of a commit that regenerated the clip: its stale reasons are cleared.
+REGENERATED_SOURCES = ("accept", "take")
 Row = Mapping[str, Any] | sa.RowMapping
 NOTIFY_CHANNEL = "tui_editor_events"
 
@@ -305,8 +324,7 @@ class Store:
                 )
             if clip_rows:
                 conn.execute(CLIP.insert(), clip_rows)
-            snapshot = self._load_snapshot(conn, lecture_id)
-            self._insert_revision(conn, snapshot, source=source, run_id=None)
+            self._insert_revision(conn, lecture_id, 1, empty_changes(), source=source, run_id=None)
         return lecture_id
 
     # --- the one commit path ----------------------------------------------------------------------
@@ -366,13 +384,47 @@ class Store:
                         "nothing was saved — review the latest version and try again"
                     )
             now = utcnow()
-            conn.execute(table.update().where(table.c.id == asset_id).values(**clean, updated_at=now))
             revision = int(current) + 1
+            before, after = field_diff(dict(asset_row), clean, spec.field_names)
+            conn.execute(table.update().where(table.c.id == asset_id).values(**clean, updated_at=now))
+            users = self._clip_rows(conn, lecture_id, asset_ids=[asset_id], track=spec.track)
+            changes = empty_changes()
+            if after:
+                changes["assets"].append(
+                    {
+                        "kind": kind,
+                        "id": asset_id,
+                        "clip_ids": sorted(c["id"] for c in users),
+                        "before": before,
+                        "after": after,
+                    }
+                )
+            clips = {c["id"]: c for c in users}
+            stale: dict[str, dict[str, Any]] = {}
+            if source in REGENERATED_SOURCES:  # regenerated and accepted: no longer stale
+                for clip in users:
+                    if (clip_id is None or clip["id"] == clip_id) and clip["stale"]:
+                        stale[clip["id"]] = {"stale": []}
+            seconds = spec.audio_seconds_field
+            if spec.sets_timing and seconds in after:
+                reason = f"{spec.label.lower()} changed at rev {revision}"
+                for clip in users:
+                    start = float(clip["start"])
+                    end = start + max(
+                        float(clip["duration"]), before.get(seconds) or 0.0, after[seconds] or 0.0
+                    )
+                    nearby = self._clip_rows(conn, lecture_id, span=(start, end))
+                    clips.update((c["id"], c) for c in nearby)
+                    for other in stale_neighbours(clip, before.get(seconds), after[seconds], nearby):
+                        reasons = [r for r in clips[other]["stale"] or () if r != reason]
+                        stale[other] = {"stale": [*reasons, reason]}
+            changes["clips"] = self._write_clip_changes(conn, list(clips.values()), stale)
             conn.execute(
                 LECTURE.update().where(LECTURE.c.id == lecture_id).values(revision=revision, updated_at=now)
             )
-            snapshot = self._load_snapshot(conn, lecture_id)
-            self._insert_revision(conn, snapshot, source=source, run_id=run_id)
+            self._insert_revision(
+                conn, lecture_id, revision, changes, source=source, run_id=run_id, decided_by=decided_by
+            )
             saved = dict(_row_asset(kind, {**asset_row, **clean, "updated_at": now}))
             event: RunEventData | None = None
             if run_id is not None:
@@ -394,61 +446,266 @@ class Store:
                 )
         return revision, saved, event
 
+    # --- revisions as changes ---------------------------------------------------------------------
+    def _clip_rows(
+        self,
+        conn: Connection,
+        lecture_id: str,
+        *,
+        ids: Collection[str] | None = None,
+        asset_ids: Collection[str] | None = None,
+        track: str | None = None,
+        span: tuple[float, float] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Some of the lecture's clips as plain rows (every column): those with these ids, or using these
+        assets (on `track`), or overlapping `span` (start, end); all of them when nothing is given."""
+        query = sa.select(CLIP).where(CLIP.c.lecture_id == lecture_id)
+        if track is not None:
+            query = query.where(CLIP.c.track == track)
+        if span is not None:
+            query = query.where(CLIP.c.start < span[1], CLIP.c.start + CLIP.c.duration > span[0])
+        keys = ids if ids is not None else asset_ids
+        if keys is None:
+            return [dict(r) for r in conn.execute(query).mappings()]
+        column = CLIP.c.id if ids is not None else CLIP.c.asset_id
+        wanted = sorted(set(keys))
+        if len(wanted) > 2000:  # most of the lecture (a retime): one scan beats many IN lists
+            keep = set(wanted)
+            key = "id" if ids is not None else "asset_id"
+            return [dict(r) for r in conn.execute(query).mappings() if r[key] in keep]
+        rows: list[dict[str, Any]] = []
+        for i in range(0, len(wanted), 500):  # bounded IN lists
+            chunk = query.where(column.in_(wanted[i : i + 500]))
+            rows.extend(dict(r) for r in conn.execute(chunk).mappings())
+        return rows
+
+    def _write_clip_changes(
+        self, conn: Connection, clips: list[dict[str, Any]], updates: Mapping[str, Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Write clip field changes (already validated); returns the revision's clip entries (only the
+        fields whose value really changed)."""
+        by_id = {c["id"]: c for c in clips}
+        entries: list[dict[str, Any]] = []
+        batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per set of fields
+        for clip_id in sorted(updates):
+            row = by_id[clip_id]
+            current = {n: normalise_clip_value(n, row[n]) for n in CLIP_FIELDS}
+            wanted = {n: normalise_clip_value(n, v) for n, v in updates[clip_id].items()}
+            before, after = field_diff(current, wanted, CLIP_FIELDS)
+            if not after:
+                continue
+            values = {n: (v or None) if n in ("stale", "params") else v for n, v in after.items()}
+            batches.setdefault(tuple(sorted(values)), []).append(
+                {"b_id": clip_id, **{f"b_{n}": v for n, v in values.items()}}
+            )
+            row.update(values)
+            entries.append({"id": clip_id, "track": row["track"], "before": before, "after": after})
+        for names, params in batches.items():
+            statement = (
+                CLIP.update()
+                .where(CLIP.c.id == sa.bindparam("b_id"))
+                .values({n: sa.bindparam(f"b_{n}", type_=CLIP.c[n].type) for n in names})
+            )
+            conn.execute(statement, params)
+        return entries
+
     def _insert_revision(
-        self, conn: Connection, snapshot: LectureSnapshot, *, source: str, run_id: str | None
+        self,
+        conn: Connection,
+        lecture_id: str,
+        revision: int,
+        changes: Changes,
+        *,
+        source: str,
+        run_id: str | None,
+        decided_by: str | None = None,
     ) -> None:
         if source not in REVISION_SOURCES:
             raise ValueError(f"unknown revision source {source!r}")
         conn.execute(
             REVISION.insert().values(
-                lecture_id=snapshot.id,
-                revision=snapshot.revision,
+                lecture_id=lecture_id,
+                revision=revision,
                 source=source,
                 run_id=run_id,
-                snapshot=snapshot_to_export(snapshot),
+                snapshot=None,
+                changes=changes,  # plain JSON values already (fields of assets and clips)
+                decided_by=decided_by,
                 created_at=utcnow(),
             )
         )
 
-    def restore_revision(self, lecture_id: str, revision: int) -> int:
-        """Put every asset back as it was at `revision` (a new revision, source "restore").
+    def _lock_revision(self, conn: Connection, lecture_id: str) -> int:
+        """The lecture's current revision, its row locked (PostgreSQL) against concurrent commits."""
+        query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)
+        if self.is_postgres:
+            query = query.with_for_update()
+        current = conn.execute(query).scalar()
+        if current is None:
+            raise NotFoundError(f"no lecture with id {lecture_id!r}")
+        return int(current)
 
-        Committed media files are never overwritten, so the old files are still there to point at.
+    def change_clips(
+        self,
+        lecture_id: str,
+        updates: Mapping[str, Mapping[str, Any]],
+        *,
+        source: str = "edit",
+        base_revision: int | None = None,
+        decided_by: str | None = None,
+    ) -> int:
+        """The one clip-change path: set clip fields (`name`, `start`, `duration`, `stale`, `params`) of
+        any number of clips in one new revision. Returns the new revision (the current one when nothing
+        changed: then nothing is written).
+
+        Values are checked first (`BadInputError` names the clip and field). With `base_revision`, a
+        lecture that moved on since then raises `ConflictError` and nothing is written.
+        """
+        clean = {clip_id: _clean_clip_fields(clip_id, fields) for clip_id, fields in updates.items()}
+        with self.write() as conn:
+            current = self._lock_revision(conn, lecture_id)
+            if base_revision is not None and current != base_revision:
+                raise ConflictError(
+                    f"lecture {lecture_id} changed since revision {base_revision} (now {current}); "
+                    "nothing was saved — try again on the latest version"
+                )
+            clips = self._clip_rows(conn, lecture_id, ids=list(clean))
+            known = {c["id"] for c in clips}
+            missing = sorted(set(clean) - known)
+            if missing:
+                raise NotFoundError(f"no clip with id {missing[0]!r} in lecture {lecture_id}")
+            changes = empty_changes()
+            changes["clips"] = self._write_clip_changes(conn, clips, clean)
+            if not changes["clips"]:
+                return current
+            revision = current + 1
+            conn.execute(
+                LECTURE.update()
+                .where(LECTURE.c.id == lecture_id)
+                .values(revision=revision, updated_at=utcnow())
+            )
+            self._insert_revision(
+                conn, lecture_id, revision, changes, source=source, run_id=None, decided_by=decided_by
+            )
+        return revision
+
+    def _later_changes(
+        self, conn: Connection, lecture_id: str, after: int
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """[(revision, changes)] of every revision newer than `after`, newest first."""
+        rows = conn.execute(
+            sa.select(REVISION.c.revision, REVISION.c.changes)
+            .where(REVISION.c.lecture_id == lecture_id, REVISION.c.revision > after)
+            .order_by(REVISION.c.revision.desc(), REVISION.c.id.desc())
+        )
+        return [(int(r.revision), dict(r.changes or {})) for r in rows]
+
+    def restore_revision(self, lecture_id: str, revision: int, *, decided_by: str | None = None) -> int:
+        """Put every asset and clip back as it was at `revision` (a new revision, source "restore").
+
+        The state at `revision` is the current one with the `before` side of every later revision
+        applied, newest first; only what those revisions touched is read and written. Committed media
+        files are never overwritten, so the old files are still there to point at.
         """
         with self.write() as conn:
-            query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)
-            if self.is_postgres:  # serialize with commits, which lock the lecture row too
-                query = query.with_for_update()
-            current = conn.execute(query).scalar()
-            if current is None:
-                raise NotFoundError(f"no lecture with id {lecture_id!r}")
-            stored = conn.execute(
-                sa.select(REVISION.c.snapshot)
-                .where(REVISION.c.lecture_id == lecture_id, REVISION.c.revision == revision)
-                .order_by(REVISION.c.id.desc())
+            current = self._lock_revision(conn, lecture_id)
+            exists = conn.execute(
+                sa.select(REVISION.c.id).where(
+                    REVISION.c.lecture_id == lecture_id, REVISION.c.revision == revision
+                )
             ).first()
-            if stored is None or not stored.snapshot:
+            if exists is None:
                 raise NotFoundError(f"lecture {lecture_id} has no revision {revision}")
+            asset_values: dict[tuple[str, str], dict[str, Any]] = {}
+            clip_values: dict[str, dict[str, Any]] = {}
+            for _rev, changes in self._later_changes(conn, lecture_id, revision):
+                for entry in changes.get("assets", ()):
+                    asset_values.setdefault((entry["kind"], entry["id"]), {}).update(entry["before"])
+                for entry in changes.get("clips", ()):
+                    clip_values.setdefault(entry["id"], {}).update(entry["before"])
             now = utcnow()
-            for kind, key in EXPORT_LIST_OF_KIND.items():
+            new_revision = current + 1
+            result = empty_changes()
+            users: dict[tuple[str, str], list[str]] = {}
+            for clip in self._clip_rows(conn, lecture_id, asset_ids=[a for _k, a in asset_values]):
+                users.setdefault((kind_for_track(clip["track"]).name, clip["asset_id"]), []).append(
+                    clip["id"]
+                )
+            clips = self._clip_rows(conn, lecture_id, ids=list(clip_values))
+            for (kind, asset_id), wanted in sorted(asset_values.items()):
                 table = ASSET[kind]
-                for asset in stored.snapshot.get(key, []):
-                    values = {n: asset[n] for n in KINDS[kind].field_names if n in asset}
-                    conn.execute(
-                        table.update().where(table.c.id == asset["id"]).values(**values, updated_at=now)
-                    )
-            new_revision = int(current) + 1
+                row = conn.execute(sa.select(table).where(table.c.id == asset_id)).mappings().first()
+                if row is None:
+                    continue
+                before, after = field_diff(dict(row), wanted, KINDS[kind].field_names)
+                if not after:
+                    continue
+                conn.execute(table.update().where(table.c.id == asset_id).values(**after, updated_at=now))
+                result["assets"].append(
+                    {
+                        "kind": kind,
+                        "id": asset_id,
+                        "clip_ids": sorted(users.get((kind, asset_id), [])),
+                        "before": before,
+                        "after": after,
+                    }
+                )
+            known = {c["id"] for c in clips}
+            result["clips"] = self._write_clip_changes(
+                conn, clips, {k: v for k, v in clip_values.items() if k in known}
+            )
             conn.execute(
                 LECTURE.update()
                 .where(LECTURE.c.id == lecture_id)
                 .values(revision=new_revision, updated_at=now)
             )
-            self._insert_revision(conn, self._load_snapshot(conn, lecture_id), source="restore", run_id=None)
+            self._insert_revision(
+                conn, lecture_id, new_revision, result, source="restore", run_id=None, decided_by=decided_by
+            )
         return new_revision
 
+    def revision_states(self, lecture_id: str) -> list[tuple[dict[str, Any], LectureSnapshot]]:
+        """Every revision's row (revision, source, run_id, decided_by, created_at, changes) with the
+        lecture as it was at that revision, newest first (one read: the current lecture, walked back)."""
+        with self.read() as conn:
+            snapshot = self._load_snapshot(conn, lecture_id)
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(
+                        REVISION.c.revision,
+                        REVISION.c.source,
+                        REVISION.c.run_id,
+                        REVISION.c.decided_by,
+                        REVISION.c.created_at,
+                        REVISION.c.changes,
+                    )
+                    .where(REVISION.c.lecture_id == lecture_id)
+                    .order_by(REVISION.c.revision.desc(), REVISION.c.id.desc())
+                ).mappings()
+            ]
+        newest: dict[int, dict[str, Any]] = {}
+        for row in rows:  # one row per revision number (the newest written)
+            newest.setdefault(int(row["revision"]), row)
+        ordered = [newest[r] for r in sorted(newest, reverse=True) if r <= snapshot.revision]
+        states: dict[int, LectureSnapshot] = {snapshot.revision: snapshot}
+        later = [(int(r["revision"]), dict(r["changes"] or {})) for r in ordered]
+        for revision, state in walk_back(snapshot, later):
+            states[revision] = state
+        return [(row, states[int(row["revision"])]) for row in ordered if int(row["revision"]) in states]
+
     def list_revisions(self, lecture_id: str) -> list[dict[str, Any]]:
+        """Newest first: `{revision, source, run_id, decided_by, created_at, changes}` where `changes`
+        is `[{clip_id, kind, fields: {name: {before, after}}}]` (`core.revisions.per_clip`)."""
         query = (
-            sa.select(REVISION.c.revision, REVISION.c.source, REVISION.c.run_id, REVISION.c.created_at)
+            sa.select(
+                REVISION.c.revision,
+                REVISION.c.source,
+                REVISION.c.run_id,
+                REVISION.c.decided_by,
+                REVISION.c.created_at,
+                REVISION.c.changes,
+            )
             .where(REVISION.c.lecture_id == lecture_id)
             .order_by(REVISION.c.revision.desc(), REVISION.c.id.desc())
         )
@@ -458,7 +715,9 @@ class Store:
                     "revision": r.revision,
                     "source": r.source,
                     "run_id": r.run_id,
+                    "decided_by": r.decided_by,
                     "created_at": as_utc(r.created_at).isoformat(),
+                    "changes": per_clip(r.changes),
                 }
                 for r in conn.execute(query)
             ]
@@ -631,16 +890,46 @@ class Store:
             return [parse_event(dict(r)) for r in conn.execute(query).mappings()]
 
     # --- heartbeats ----------------------------------------------------------------------------
-    def beat(self, process_id: str, *, host: str = "", pid: int = 0) -> None:
+    def beat(self, process_id: str, *, host: str = "", pid: int = 0, event_cursor: int | None = None) -> None:
+        """Record that a process is alive, and (`event_cursor`) the newest event id its tail has read."""
         now = utcnow()
         with self.write() as conn:
             updated = conn.execute(
-                HEARTBEAT.update().where(HEARTBEAT.c.id == process_id).values(seen_at=now)
+                HEARTBEAT.update()
+                .where(HEARTBEAT.c.id == process_id)
+                .values(seen_at=now, event_cursor=event_cursor)
             ).rowcount
             if not updated:
                 conn.execute(
-                    HEARTBEAT.insert().values(id=process_id, host=host, pid=pid, started_at=now, seen_at=now)
+                    HEARTBEAT.insert().values(
+                        id=process_id,
+                        host=host,
+                        pid=pid,
+                        started_at=now,
+                        seen_at=now,
+                        event_cursor=event_cursor,
+                    )
                 )
+
+    def prune_events(self, *, older_than: datetime, live_since: datetime) -> int:
+        """Delete events created before `older_than` that every live tail has read; returns how many.
+
+        The rule: a process whose heartbeat was seen since `live_since` is live; its `event_cursor` is
+        the newest event id its tail had read at its last beat (None: it tails nothing). No event newer
+        than the smallest live cursor is deleted, whatever its age. A tail only ever reads events newer
+        than the log's end when it started, so a process that has not reported a cursor yet has nothing
+        older to read.
+        """
+        with self.write() as conn:
+            cursors = conn.execute(
+                sa.select(sa.func.min(HEARTBEAT.c.event_cursor)).where(
+                    HEARTBEAT.c.seen_at >= live_since, HEARTBEAT.c.event_cursor.is_not(None)
+                )
+            ).scalar()
+            query = EVENT.delete().where(EVENT.c.created_at < older_than)
+            if cursors is not None:
+                query = query.where(EVENT.c.id <= int(cursors))
+            return int(conn.execute(query).rowcount or 0)
 
     def forget_process(self, process_id: str) -> None:
         with self.write() as conn:
@@ -649,9 +938,43 @@ class Store:
     def heartbeats(self) -> list[dict[str, Any]]:
         with self.read() as conn:
             return [
-                {"id": r.id, "host": r.host, "pid": r.pid, "seen_at": as_utc(r.seen_at)}
+                {
+                    "id": r.id,
+                    "host": r.host,
+                    "pid": r.pid,
+                    "seen_at": as_utc(r.seen_at),
+                    "event_cursor": r.event_cursor,
+                }
                 for r in conn.execute(sa.select(HEARTBEAT))
             ]
+
+
+def _clean_clip_fields(clip_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A clip change's fields checked: known names, finite non-negative times, valid stale and params."""
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        where = f"clip {clip_id}: {name}"
+        if name not in CLIP_FIELDS:
+            raise BadInputError(f"{where}: not a clip field (one of {', '.join(CLIP_FIELDS)})")
+        try:
+            if name == "name":
+                if not isinstance(value, str) or not value.strip():
+                    raise ValidationError("expected non-empty text")
+                clean[name] = value
+            elif name in ("start", "duration"):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValidationError("expected a number")
+                if not (0 <= float(value) < float("inf")):
+                    raise ValidationError("must be a finite number ≥ 0")
+                clean[name] = float(value)
+            elif name == "stale":
+                reasons = [] if value is None else list(value) if isinstance(value, list | tuple) else value
+                clean[name] = list(validate_stale_reasons(reasons))
+            else:
+                clean[name] = validate_clip_params({} if value is None else value)
+        except ValidationError as exc:
+            raise BadInputError(f"{where}: {exc}") from None
+    return clean
 
 
 def _clip_view(row: Row) -> ClipView:

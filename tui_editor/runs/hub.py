@@ -104,6 +104,15 @@ class EventHub:
         self._fan_out(event)
 
     # --- tailing the log -----------------------------------------------------------------------
+    @property
+    def read_position(self) -> int | None:
+        """The newest event id the tail has read (None when this hub does not tail the log): reported
+        with the process's heartbeat so that pruning never deletes an event this tail has not read."""
+        if self._thread is None:
+            return None
+        with self._lock:
+            return self._last_id
+
     def start(self) -> None:
         """Begin tailing the event log from its current end (events already there are history)."""
         if not self._tail_enabled or self._thread is not None:

@@ -51,6 +51,8 @@ from .hub import EventHub
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted"
+#: How often a process prunes the event log (`[events] retention_hours`; see `Store.prune_events`).
+PRUNE_EVERY = timedelta(minutes=10)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -86,6 +88,8 @@ class LocalEngine:
         self.decision_timeout = timedelta(seconds=settings.engine.decision_timeout)
         self.heartbeat_interval = settings.engine.heartbeat_interval
         self.stale_after = timedelta(seconds=max(3 * self.heartbeat_interval, 3.0))
+        self.event_retention = timedelta(hours=settings.events.retention_hours)
+        self._next_prune = utcnow()
         self._generator_factory = generator_factory or generator_for
         # Runs generating in this process: the future of each one's task on the engine loop.
         self._tasks: dict[str, concurrent.futures.Future[None]] = {}
@@ -495,9 +499,17 @@ class LocalEngine:
 
     # --- housekeeping --------------------------------------------------------------------------
     def housekeeping(self) -> None:
-        """Beat, fail runs whose owner died, expire undecided previews. Safe to run from any process."""
-        self.store.beat(self.process_id, host=self.host, pid=os.getpid())
+        """Beat, fail runs whose owner died, expire undecided previews, prune old events (at most every
+        ten minutes). Safe to run from any process."""
+        self.store.beat(self.process_id, host=self.host, pid=os.getpid(), event_cursor=self.hub.read_position)
         now = utcnow()
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY
+            pruned = self.store.prune_events(
+                older_than=now - self.event_retention, live_since=now - self.stale_after
+            )
+            if pruned:
+                log.info("pruned %d old events", pruned)
         beats = {b["id"]: b for b in self.store.heartbeats()}
 
         def owner_alive(owner: str | None) -> bool:

@@ -35,6 +35,14 @@ TIMELINE_BINDINGS: list[BindingType] = [
     Binding("home", "first", "First clip", id="lecture.home", show=False),
     Binding("end", "last", "Last clip", id="lecture.end", show=False),
     Binding("enter", "open", "Open clip", id="lecture.open", tooltip="Open the clip editor"),
+    Binding(
+        "space",
+        "toggle_mark",
+        "Mark",
+        id="lecture.mark",
+        show=False,
+        tooltip="Mark or unmark the clip for a batch regenerate",
+    ),
 ]
 
 LECTURE_BINDINGS: list[BindingType] = [
@@ -52,6 +60,30 @@ LECTURE_BINDINGS: list[BindingType] = [
     Binding(
         "o", "switch_lecture", "Lectures", id="lecture.switch", show=False, tooltip="Open another lecture"
     ),
+    Binding(
+        "R",
+        "batch",
+        "Batch",
+        id="lecture.batch",
+        show=False,
+        tooltip="Regenerate the marked clips (or the filtered view): cost and ETA first, then confirm",
+    ),
+    Binding(
+        "T",
+        "retime",
+        "Retime",
+        id="lecture.retime",
+        show=False,
+        tooltip="Fit each narration to its audio and ripple every track (one revision)",
+    ),
+    Binding(
+        "X",
+        "clear_stale",
+        "Clear stale",
+        id="lecture.clear_stale",
+        show=False,
+        tooltip="Mark the marked clips (or the clip under the cursor) as current again",
+    ),
     Binding("q", "quit_screen", "Quit", id="lecture.quit"),
 ]
 
@@ -63,6 +95,12 @@ QUEUE_BINDINGS: list[BindingType] = [
 ]
 
 HISTORY_BINDINGS: list[BindingType] = [
+    Binding(
+        "enter", "show_diff", "Diff", id="history.diff", tooltip="What the revision changed, field by field"
+    ),
+    Binding(
+        "R", "restore", "Restore", id="history.restore", tooltip="Restore this revision (a new revision)"
+    ),
     Binding("j", "cursor_down", "Down", id="history.down", show=False),
     Binding("k", "cursor_up", "Up", id="history.up", show=False),
     Binding("q,escape", "back", "Back", id="history.back"),
@@ -164,6 +202,17 @@ COMPARE_BINDINGS: list[BindingType] = [
     Binding("q,escape", "back", "Back", id="compare.back"),
 ]
 
+BATCH_BINDINGS: list[BindingType] = [
+    Binding("enter,y", "confirm", "Start", id="batch.start", tooltip="Start the batch"),
+    Binding("escape,n", "cancel", "Cancel", id="batch.cancel", tooltip="Start nothing"),
+]
+
+DIFF_BINDINGS: list[BindingType] = [
+    Binding("q,escape,enter", "close", "Close", id="diff.close"),
+    Binding("j,down", "scroll_down", "Down", id="diff.down", show=False),
+    Binding("k,up", "scroll_up", "Up", id="diff.up", show=False),
+]
+
 HELP_BINDINGS: list[BindingType] = [
     Binding("q,escape,f1,question_mark", "close", "Close", id="help.close"),
     Binding("j,down", "scroll_down", "Down", id="help.down", show=False),
@@ -184,6 +233,8 @@ ALL_BINDINGS: tuple[list[BindingType], ...] = (
     SESSION_BINDINGS,
     TAKES_BINDINGS,
     COMPARE_BINDINGS,
+    BATCH_BINDINGS,
+    DIFF_BINDINGS,
     HELP_BINDINGS,
 )
 """Every binding list of the editor; each binding has an id, unique across all of them."""

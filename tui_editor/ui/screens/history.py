@@ -1,4 +1,5 @@
-"""The lecture's history: every revision with its source, run and time, live on accepts."""
+"""The lecture's history: every revision with its source, who made it, what it changed and when, live
+on accepts. `enter` shows a revision's field diff; `R` restores it (a new revision)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
+from ...core.revisions import describe
 from ...core.snapshot import LectureSnapshot
 from ..bindings import HISTORY_BINDINGS
 from .table_screen import TableScreen
@@ -42,7 +44,14 @@ class HistoryScreen(TableScreen[None]):
         self.loads = 0
 
     def compose(self) -> ComposeResult:
-        columns = [("Revision", "revision"), ("Source", "source"), ("Run", "run"), ("Time", "time")]
+        columns = [
+            ("Revision", "revision"),
+            ("Source", "source"),
+            ("Run", "run"),
+            ("By", "by"),
+            ("Time", "time"),
+            ("Changes", "changes"),
+        ]
         yield from self.compose_table("history", "History", columns, empty="Loading…")
 
     def on_mount(self) -> None:
@@ -73,12 +82,16 @@ class HistoryScreen(TableScreen[None]):
         self.revisions = message.revisions
         table = self.query_one(DataTable)
         table.clear()
+        provider = self.editor_app.provider
+        names = {c.id: c.name for c in provider.snapshot.clips} if provider is not None else {}
         for row in message.revisions:
             table.add_row(
                 str(row["revision"]),
                 str(row["source"]),
                 str(row["run_id"] or "—"),
+                Text(str(row.get("decided_by") or "—")),
                 format_time(str(row["created_at"])),
+                Text(describe(row.get("changes") or [], names=names)),
                 key=f"{row['revision']}:{row['source']}:{row['created_at']}",
             )
         header = Text("History", style="bold")
@@ -98,5 +111,65 @@ class HistoryScreen(TableScreen[None]):
         if event.state == WorkerState.ERROR:
             self.editor_app.report_worker_error(event.worker.group, event.worker.error)
 
+    def selected(self) -> dict[str, Any] | None:
+        """The revision under the cursor."""
+        table = self.query_one(DataTable)
+        if not self.revisions or not 0 <= table.cursor_row < len(self.revisions):
+            return None
+        return self.revisions[table.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:  # enter on the table (it takes the key before the screen)
+        self.action_show_diff()
+
+    def action_show_diff(self) -> None:
+        revision = self.selected()
+        if revision is not None:
+            from .revision_diff import RevisionDiffScreen
+
+            provider = self.editor_app.provider
+            names = {c.id: c.name for c in provider.snapshot.clips} if provider is not None else {}
+            self.app.push_screen(RevisionDiffScreen(revision, names=names))
+
+    def action_restore(self) -> None:
+        revision = self.selected()
+        app = self.editor_app
+        if revision is None or app.runtime is None or app.provider is None:
+            return
+        store = app.runtime.store
+        lecture_id = app.provider.lecture_id
+        number = int(revision["revision"])
+
+        def restore() -> None:
+            new = store.restore_revision(lecture_id, number, decided_by=_who())
+            self.post_message(self.Restored(number, new))
+
+        self.run_worker(restore, thread=True, group="history-restore", exclusive=True, exit_on_error=False)
+
+    class Restored(Message):
+        def __init__(self, revision: int, new_revision: int) -> None:
+            super().__init__()
+            self.revision = revision
+            self.new_revision = new_revision
+
+    @on(Restored)
+    def _restored(self, message: Restored) -> None:
+        self.notify(
+            f"Restored revision {message.revision}: the lecture is now at revision {message.new_revision}"
+        )
+        provider = self.editor_app.provider
+        if provider is not None:
+            provider.refresh_lecture()
+        self.load()
+
     def action_back(self) -> None:
         self.dismiss()
+
+
+def _who() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return None

@@ -12,15 +12,18 @@ a one-line widget), so no frame pairs a loading header with a loaded lecture's r
 
 from __future__ import annotations
 
+import threading
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from ...core.snapshot import LectureSnapshot
 from ..bindings import LECTURE_BINDINGS
@@ -44,6 +47,9 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         self.filter_input = Input(
             placeholder="Filter clips by name or summary (Esc clears)", id="lecture-filter"
         )
+        #: (done, total, failed) of the batch running from this screen, if any.
+        self.batch_progress: tuple[int, int, int] | None = None
+        self._batch_cancel = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Static(Text("tui-editor · Loading…"), id="lecture-header")
@@ -137,6 +143,12 @@ class LectureScreen(EditorAppAccess, Screen[None]):
                     text.append(f" · {icon} {runs[key]} {label}", style="bold")
         if self.timeline.filter_text:
             text.append(f" · filter “{self.timeline.filter_text}”", style="italic")
+        if self.timeline.marked:
+            text.append(f" · {len(self.timeline.marked)} marked")
+        if self.batch_progress is not None:
+            from .batch import progress_text
+
+            text.append(f" · {progress_text(*self.batch_progress)}", style="bold")
         return text
 
     def on_resize(self) -> None:
@@ -146,7 +158,16 @@ class LectureScreen(EditorAppAccess, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what cannot apply yet (no lecture open) and Esc when there is no filter."""
         if (
-            action in ("filter", "review_session", "review_queue", "history")
+            action
+            in (
+                "filter",
+                "review_session",
+                "review_queue",
+                "history",
+                "batch",
+                "retime",
+                "clear_stale",
+            )
             and self.timeline.snapshot is None
         ):
             return False
@@ -207,6 +228,166 @@ class LectureScreen(EditorAppAccess, Screen[None]):
 
     def action_review_queue(self) -> None:
         self.editor_app.action_review_queue()
+
+    # --- whole-lecture work: batch, retime, stale ----------------------------------------------
+    class WorkDone(Message):
+        """A retime, clear-stale or batch finished (in a thread): what to tell the user."""
+
+        def __init__(self, note: str, *, severity: str = "information", batch_over: bool = False) -> None:
+            super().__init__()
+            self.note = note
+            self.severity = severity
+            self.batch_over = batch_over
+
+    class BatchProgressed(Message):
+        def __init__(self, done: int, total: int, failed: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+            self.failed = failed
+
+    @on(Timeline.MarksChanged)
+    def _marks_changed(self) -> None:
+        self.update_header()
+
+    def action_batch(self) -> None:
+        from .batch import BatchScreen, jobs_for
+
+        app = self.editor_app
+        snapshot = self.timeline.snapshot
+        if app.runtime is None or snapshot is None:
+            return
+        if self.batch_progress is not None:
+            self.notify("A batch is already running.", severity="warning")
+            return
+        marked = self.timeline.marked
+        ids = (
+            [i for i in self.timeline.visible_clip_ids if i in marked]
+            if marked
+            else self.timeline.visible_clip_ids
+        )
+        clips = [c for c in (snapshot.clip(i) for i in ids) if c is not None]
+        if not clips:
+            self.notify("No clips to regenerate.", severity="warning")
+            return
+        what = (
+            f"{len(clips)} marked clip{'s' if len(clips) != 1 else ''}"
+            if marked
+            else (f"the {len(clips)} clips shown")
+        )
+        jobs = jobs_for(clips)
+        concurrency = app.runtime.settings.batch.concurrency
+
+        def decided(start: bool | None) -> None:
+            if start:
+                self._start_batch(jobs, concurrency)
+
+        app.push_screen(BatchScreen(jobs, concurrency, what=what), decided)
+
+    def _start_batch(self, jobs: list, concurrency: int) -> None:  # type: ignore[type-arg]
+        from ...runs.batch import BatchProgress, run_batch
+
+        runtime = self.editor_app.runtime
+        provider = self.editor_app.provider
+        if runtime is None or provider is None:
+            return
+        lecture_id = provider.lecture_id
+        self._batch_cancel = cancel = threading.Event()
+        self.batch_progress = (0, len(jobs), 0)
+        self.timeline.clear_marks()
+        self.update_header()
+        failed = [0]
+
+        def on_progress(progress: BatchProgress) -> None:
+            if not progress.outcome.succeeded:
+                failed[0] += 1
+            self.post_message(self.BatchProgressed(progress.done, progress.total, failed[0]))
+
+        def work() -> None:
+            result = run_batch(
+                runtime.engine,
+                lecture_id,
+                jobs,
+                concurrency=concurrency,
+                on_progress=on_progress,
+                cancel=cancel,
+            )
+            bad = len(result.failed)
+            note = f"Batch {result.batch_id}: {len(result.succeeded)} previews to review, {bad} failed"
+            self.post_message(
+                self.WorkDone(note, severity="warning" if bad else "information", batch_over=True)
+            )
+
+        self.run_worker(work, thread=True, group="batch", exit_on_error=False)
+
+    @on(BatchProgressed)
+    def _batch_progressed(self, message: BatchProgressed) -> None:
+        if self.batch_progress is not None:
+            self.batch_progress = (message.done, message.total, message.failed)
+            self.update_header()
+
+    def action_retime(self) -> None:
+        from ...core.timing import retime_plan
+
+        app = self.editor_app
+        if app.runtime is None or app.provider is None:
+            return
+        store = app.runtime.store
+        snapshot = app.provider.snapshot
+
+        def work() -> None:
+            plan = retime_plan(snapshot, 0.25)
+            if not plan:
+                self.post_message(self.WorkDone("Every narration already fits its audio."))
+                return
+            revision = store.change_clips(snapshot.id, plan, source="retime", base_revision=snapshot.revision)
+            self.post_message(self.WorkDone(f"Retimed {len(plan)} clips (revision {revision})"))
+
+        self.run_worker(work, thread=True, group="retime", exclusive=True, exit_on_error=False)
+
+    def action_clear_stale(self) -> None:
+        app = self.editor_app
+        snapshot = self.timeline.snapshot
+        if app.runtime is None or snapshot is None:
+            return
+        marked = self.timeline.marked
+        cursor = self.timeline.cursor_clip
+        ids = sorted(marked) if marked else ([cursor.id] if cursor is not None else [])
+        updates: dict[str, dict[str, object]] = {
+            i: {"stale": []} for i in ids if (c := snapshot.clip(i)) is not None and c.stale
+        }
+        if not updates:
+            self.notify("No stale clip to clear.", severity="warning")
+            return
+        store = app.runtime.store
+
+        def work() -> None:
+            revision = store.change_clips(snapshot.id, updates, source="edit")
+            self.post_message(self.WorkDone(f"Cleared {len(updates)} stale clip(s) (revision {revision})"))
+
+        self.run_worker(work, thread=True, group="clear-stale", exclusive=True, exit_on_error=False)
+
+    @on(WorkDone)
+    def _work_done(self, message: WorkDone) -> None:
+        if message.batch_over:
+            self.batch_progress = None
+            self.update_header()
+        self.notify(message.note, severity=message.severity)  # type: ignore[arg-type]
+        provider = self.editor_app.provider
+        if provider is not None:
+            provider.refresh_lecture()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "batch":
+            self.batch_progress = None
+            self.update_header()
+        self.editor_app.report_worker_error(event.worker.group, event.worker.error)
+
+    def on_unmount(self) -> None:
+        self._batch_cancel.set()
 
     def action_history(self) -> None:
         self.editor_app.action_history()

@@ -24,6 +24,7 @@ from textual.strip import Strip
 from ...core.kinds import TRACK_NAMES
 from ...core.runboard import RunBoard
 from ...core.snapshot import ClipView, LectureSnapshot
+from ...core.timing import overflow_s
 from ..bindings import TIMELINE_BINDINGS
 
 TRACK_TITLES = {"visual": "VISUAL", "voice": "VOICE", "music": "MUSIC"}
@@ -106,6 +107,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--status-preview_ready",
         "timeline--status-failed",
         "timeline--status-idle",
+        "timeline--stale",
     }
 
     DEFAULT_CSS = """
@@ -130,6 +132,7 @@ class Timeline(ScrollView, can_focus=True):
         & > .timeline--status-generating { color: $text-warning; text-style: bold; }
         & > .timeline--status-preview_ready { color: $text-success; text-style: bold; }
         & > .timeline--status-failed { color: $text-error; text-style: bold; }
+        & > .timeline--stale { color: $text-warning; text-style: bold; }
     }
     """
 
@@ -157,6 +160,17 @@ class Timeline(ScrollView, can_focus=True):
         def control(self) -> Timeline:
             return self.timeline
 
+    class MarksChanged(Message):
+        """A clip was marked or unmarked (`Timeline.marked`)."""
+
+        def __init__(self, timeline: Timeline) -> None:
+            super().__init__()
+            self.timeline = timeline
+
+        @property
+        def control(self) -> Timeline:
+            return self.timeline
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id, classes=classes)
         self.snapshot: LectureSnapshot | None = None
@@ -169,6 +183,8 @@ class Timeline(ScrollView, can_focus=True):
         self._summaries: dict[str, str] = {}
         self._search: dict[str, str] | None = None
         self._empty_message = "Loading…"
+        #: Clips marked (`space`) for a batch regenerate.
+        self.marked: set[str] = set()
 
     # --- data ----------------------------------------------------------------------------------
     @property
@@ -381,6 +397,20 @@ class Timeline(ScrollView, can_focus=True):
             return self.snapshot is not None
         return True
 
+    def action_toggle_mark(self) -> None:
+        clip = self.cursor_clip
+        if clip is None:
+            return
+        self.marked.symmetric_difference_update({clip.id})
+        self.refresh_line(self._cursor - int(self.scroll_offset.y))
+        self.post_message(self.MarksChanged(self))
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged(self))
+
     def action_open(self) -> None:
         clip = self.cursor_clip
         if clip is not None:
@@ -427,23 +457,36 @@ class Timeline(ScrollView, can_focus=True):
         state = run.state if run is not None else "idle"
         label = run.label if run is not None else "idle"
         status = f"{STATUS_ICONS.get(state, '·')} {label}"
-        marker = "▶ " if is_cursor else "  "
+        marker = ("▶" if is_cursor else " ") + ("✓" if clip.id in self.marked else " ")
         head = (
             f"{marker}{_fit(clip.name, cols.name)} {_rfit(format_start(clip.start), cols.start)} "
             f"{_rfit(format_duration(clip.duration), cols.duration)}  "
         )
-        summary = _fit_summary(self._summary(clip), cols.summary)
+        warning = self._warning(clip)
+        summary = _fit_summary(self._summary(clip), max(0, cols.summary - cell_len(warning)))
         status_text = _fit(status, cols.status - 1)
         if is_cursor:
             style = base + self._style("timeline--cursor")
-            segments = [Segment(head + status_text + summary, style)]
+            segments = [Segment(head + status_text + warning + summary, style)]
         else:
             segments = [
                 Segment(head, base),
                 Segment(status_text, base + self._style(f"timeline--status-{state}")),
+                *([Segment(warning, base + self._style("timeline--stale"))] if warning else []),
                 Segment(summary, base),
             ]
         return Strip(segments).adjust_cell_length(width, base)
+
+    def _warning(self, clip: ClipView) -> str:
+        """`⚠ stale ` when the clip needs regenerating, `» +2.5s ` when its audio overruns it."""
+        parts = []
+        if clip.stale:
+            parts.append("⚠ stale")
+        if self.snapshot is not None:
+            over = overflow_s(self.snapshot, clip)
+            if over is not None:
+                parts.append(f"» +{over:.1f}s")
+        return (" ".join(parts) + " ") if parts else ""
 
     def line_text(self, index: int) -> str:
         """The plain text of row `index` (tests and benchmarks)."""
