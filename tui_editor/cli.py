@@ -272,7 +272,8 @@ def cmd_export(settings: Any, args: argparse.Namespace) -> int:
 def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     from .core.exchange import read_lecture_file
 
-    lecture = read_lecture_file(args.file)  # validate before touching the database
+    # validate before touching the database (media `file` names must stay inside the data dir)
+    lecture = read_lecture_file(args.file, data_dir=settings.data_path)
     runtime = _open(settings)
     try:
         lecture_id = runtime.store.create_lecture(lecture, source="import")

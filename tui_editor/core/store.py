@@ -25,6 +25,7 @@ from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, 
 from .events import RunEventData, parse_event
 from .exchange import snapshot_to_export
 from .kinds import EXPORT_LIST_OF_KIND, KINDS, get_kind, kind_for_track
+from .paths import check_relative
 from .run_record import RunRecord, RunStatus
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
 
@@ -323,6 +324,8 @@ class Store:
         clean = spec.validate_asset(fields, partial=True)
         clean.pop("id", None)
         clean.pop("updated_at", None)
+        if clean.get("file"):  # a committed asset never points outside the data dir
+            check_relative(clean["file"], "file")
         table = ASSET[kind]
         with self.write() as conn:
             query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)

@@ -27,6 +27,7 @@ from textual.widgets import Button, Footer, Static
 from ...core.editor import ClipSession
 from ...core.flow import FlowError
 from ...core.kinds import AssetKind, FieldSpec
+from ...core.paths import UnsafePathError
 from ...core.urls import strip_cache_buster
 from ..bindings import REVIEW_BINDINGS, key_for
 from ..widgets.fields import format_value
@@ -304,7 +305,7 @@ class ReviewScreen(SessionView, ModalScreen[None]):
                 if not url:
                     raise PlayerError("The preview has no audio file")
                 command = player.play(media_path(self.data_dir, url))
-            except PlayerError as exc:
+            except (PlayerError, UnsafePathError) as exc:
                 self._player_message = str(exc)
                 self.notify(str(exc), severity="warning")
             else:
