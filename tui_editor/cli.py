@@ -168,17 +168,40 @@ def _split_lecture(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[li
     return argv, None
 
 
+def _json_text(data: Any) -> str:
+    """`data` as indented JSON, exact, yet safe on a terminal: every character that is not printable
+    (C1 controls, bidi overrides, lone surrogates — JSON itself escapes only C0) is written as `\\uXXXX`,
+    which any JSON reader turns back into the same text."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if text.isprintable() or all(c.isprintable() or c == "\n" for c in text):
+        return text + "\n"
+
+    def escape(char: str) -> str:
+        if char == "\n" or char.isprintable():
+            return char
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+        return f"\\u{code:04x}"
+
+    return "".join(map(escape, text)) + "\n"
+
+
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(_json_text(data))
 
 
-def _printable(text: str) -> str:
-    """`text` with control characters escaped: names and titles come from anywhere."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+def _printable(text: object) -> str:
+    """`text` with control characters escaped (`core.safe_text.visible`): names and titles come from
+    anywhere, and nothing from data reaches the terminal raw. `--json` and export output stay exact."""
+    from .core.safe_text import visible
+
+    return visible(text)
 
 
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
-    cells = [list(map(str, header))] + [[_printable(str(c)) for c in row] for row in rows]
+    cells = [list(map(str, header))] + [[_printable(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     for row in cells:
         sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
@@ -199,7 +222,7 @@ def cmd_demo(settings: Any, args: argparse.Namespace) -> int:
     runtime = _open(settings)
     try:
         lecture_id = ensure_demo(runtime.store, settings.data_path)
-        print(lecture_id)
+        print(_printable(lecture_id))
     finally:
         runtime.close()
     return 0
@@ -235,7 +258,7 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
         snapshot = runtime.store.load_snapshot(lecture_id)
     finally:
         runtime.close()
-    print(f"{_printable(snapshot.title)}  ({snapshot.id}, revision {snapshot.revision})")
+    print(f"{_printable(snapshot.title)}  ({_printable(snapshot.id)}, revision {snapshot.revision})")
     if snapshot.summary:
         print(_printable(snapshot.summary))
     for track in ("visual", "voice", "music"):
@@ -256,7 +279,7 @@ def cmd_export(settings: Any, args: argparse.Namespace) -> int:
         data = runtime.store.export_lecture(runtime.store.resolve_lecture(args.lecture))
     finally:
         runtime.close()
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = _json_text(data)
     if args.output:
         from .core.errors import BadInputError
 
@@ -283,7 +306,8 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(summary)
     else:
-        print(f"Imported {summary['title']!r} as {lecture_id} ({summary['clips']} clips)")
+        title = _printable(summary["title"])
+        print(f"Imported '{title}' as {_printable(lecture_id)} ({summary['clips']} clips)")
     return 0
 
 
@@ -321,7 +345,7 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
             record = wait_for_run(engine, run_id, timeout=args.timeout)
         except KeyboardInterrupt:
             engine.cancel(run_id)
-            print(f"cancelled {run_id}", file=sys.stderr)
+            print(f"cancelled {_printable(run_id)}", file=sys.stderr)
             return 1
         from .core.exchange import asset_json
 
@@ -329,10 +353,8 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
         if record.status != "preview_ready":
             _report_run(record, args.json, extra)
             if not args.json:
-                print(
-                    f"tui-editor: run {run_id} {record.status}: {record.error or ''}".rstrip(": "),
-                    file=sys.stderr,
-                )
+                line = f"run {run_id} {record.status}: {record.error or ''}".rstrip(": ")
+                print(f"tui-editor: {_printable(line)}", file=sys.stderr)
             return 1
         if args.accept or args.reject:
             decision = engine.decide(run_id, args.accept)
@@ -351,10 +373,10 @@ def _report_run(record: Any, as_json: bool, extra: dict[str, Any] | None = None)
     if as_json:
         _print_json(record.to_json() | extra)
         return
-    line = f"{record.id}  {record.kind}  {record.status}"
+    line = f"{_printable(record.id)}  {_printable(record.kind)}  {_printable(record.status)}"
     preview = extra.get("preview")
     if preview and preview.get("file") and record.status in ("preview_ready", "accepted"):
-        line += f"  {preview['file']}"
+        line += f"  {_printable(preview['file'])}"
     if "revision" in extra:
         line += f"  (lecture revision {extra['revision']})"
     if record.error:
@@ -445,7 +467,7 @@ def cmd_restore(settings: Any, args: argparse.Namespace) -> int:
         revision = runtime.store.restore_revision(lecture_id, args.revision)
     finally:
         runtime.close()
-    print(f"Restored revision {args.revision}; the lecture is now at revision {revision}")
+    print(f"Restored revision {args.revision}; the lecture is now at revision {_printable(revision)}")
     return 0
 
 
@@ -555,7 +577,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"tui-editor: {message}\n")
+    """One line on stderr: the message with control characters (and line breaks) made visible."""
+    sys.stderr.write(f"tui-editor: {_printable(message)}\n")
     return code
 
 

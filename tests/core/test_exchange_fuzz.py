@@ -152,7 +152,9 @@ def test_fuzzed_exports_import_or_are_refused(tmp_path: Path, data: st.DataObjec
         pytest.param(lambda d: d["narration"][1].pop("script"), id="missing-script"),
         pytest.param(lambda d: d["visuals"][0].pop("model"), id="missing-model"),
         pytest.param(lambda d: d["visuals"][0].update(updated_at="0001-01-01T00:00:00"), id="year-1"),
-        pytest.param(lambda d: d["visuals"][0].update(updated_at="0001-01-01T00:00:00+05:00"), id="year-1-tz"),
+        pytest.param(
+            lambda d: d["visuals"][0].update(updated_at="0001-01-01T00:00:00+05:00"), id="year-1-tz"
+        ),
         pytest.param(lambda d: d.update(title="Lone \ud800 surrogate"), id="lone-surrogate"),
         pytest.param(lambda d: d["timeline"]["voice"][0].update(name="\udfff"), id="surrogate-name"),
         pytest.param(lambda d: d["timeline"]["visual"][0].update(start=10**400), id="400-digit-start"),

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
+from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import LECTURE_BINDINGS
 from ..editor_app import EditorAppAccess
@@ -82,6 +83,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         """A state before any lecture is shown (loading, choosing a lecture); ignored once one is."""
         if self.timeline.snapshot is not None:
             return
+        message = visible(message)
         self.query_one("#lecture-header", Static).update(Text(f"tui-editor · {message}"))
         self._show_note(Text(f"  {message}"))
         self.timeline.set_empty_message(message)
@@ -91,6 +93,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         if self.timeline.snapshot is not None:
             return
         self.error = message
+        message = visible(message)
         header = Text("tui-editor · ")
         header.append("cannot open", style="bold red")
         self.query_one("#lecture-header", Static).update(header)
@@ -123,7 +126,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
 
     def _header_text(self, snapshot: LectureSnapshot, *, compact: bool) -> Text:
         text = Text()
-        text.append(snapshot.title, style="bold")
+        text.append(visible(snapshot.title), style="bold")
         text.append(f" · rev {snapshot.revision}", style="dim")
         text.append(f" · {len(snapshot.clips)} clips")
         board = self.editor_app.board
@@ -136,7 +139,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
                 if runs[key]:
                     text.append(f" · {icon} {runs[key]} {label}", style="bold")
         if self.timeline.filter_text:
-            text.append(f" · filter “{self.timeline.filter_text}”", style="italic")
+            text.append(f" · filter “{visible(self.timeline.filter_text)}”", style="italic")
         return text
 
     def on_resize(self) -> None:
