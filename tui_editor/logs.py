@@ -8,7 +8,6 @@ raw and in every escaped form a message might carry them (repr, JSON, bytes repr
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import os
@@ -16,13 +15,14 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 from .config import Settings
+from .core.redaction import REDACTED, redact, secret_forms
+
+__all__ = ["REDACTED", "RedactingFormatter", "api_key_values", "redact", "secret_forms", "setup_logging"]
 
 MAX_BYTES = 2 * 1024 * 1024
 BACKUP_COUNT = 3
-REDACTED = "[redacted]"
 FORMAT = "%(asctime)s %(levelname)s [%(process)d %(threadName)s] %(name)s: %(message)s"
 
 _installed: list[logging.Handler] = []
@@ -40,33 +40,6 @@ def api_key_values(settings: Settings, environ: Mapping[str, str] | None = None)
     return values
 
 
-def secret_forms(secrets: Iterable[str]) -> list[str]:
-    """Every spelling of each secret that a log line might contain, longest first."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        forms.update(
-            {
-                secret,
-                repr(secret)[1:-1],
-                ascii(secret)[1:-1],
-                json.dumps(secret)[1:-1],
-                json.dumps(secret, ensure_ascii=False)[1:-1],
-                repr(secret.encode("utf-8"))[2:-1],
-                quote(secret, safe=""),
-                quote_plus(secret, safe=""),
-            }
-        )
-    forms.discard("")
-    # Longest first: an escaped form is replaced whole before the raw key inside it could be.
-    return sorted(forms, key=len, reverse=True)
-
-
-def redact(text: str, forms: Iterable[str]) -> str:
-    for form in forms:
-        text = text.replace(form, REDACTED)
-    return text
 
 
 class RedactingFormatter(logging.Formatter):

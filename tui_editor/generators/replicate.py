@@ -159,8 +159,9 @@ class ReplicateGenerator:
         progress(0, 2, f"Starting {model} on {PROVIDER}…")
 
         async with ProviderClient(self.settings, provider=PROVIDER, environ=self._environ) as http:
+            # billed: a prediction is never created twice (http_client); polls and downloads retry
             prediction = await http.request_json(
-                "POST", create_path, what=f"starting {model}", json_body=body
+                "POST", create_path, what=f"starting {model}", json_body=body, billed=True
             )
             prediction_id = prediction.get("id")
             if not isinstance(prediction_id, str) or not prediction_id:
