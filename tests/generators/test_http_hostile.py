@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui_editor.core.redaction import REDACTED, key_problem, redact, secret_forms
-from tui_editor.generators.base import GenerationError, GenerationRequest
+from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
 from tui_editor.generators.http_client import ProviderClient
 from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator
 from tui_editor.generators.replicate import ReplicateGenerator
@@ -118,7 +118,7 @@ async def test_billed_creations_are_not_resent(
     fake.script("POST", "/v1/images/generations", *[reply] * 4)
     fake.script("POST", "/v1/audio/speech", *[reply] * 4)
     fake.script("POST", "/v1/models/*", *[reply] * 4)
-    cases = [
+    cases: list[tuple[Generator, GenerationRequest]] = [
         (
             OpenAIImageGenerator(openai_settings(timeout_s=0.3), environ=env),
             make_request("visual", prompt="x"),

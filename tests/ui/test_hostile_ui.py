@@ -96,8 +96,7 @@ async def _review_twice(env: Env, name: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         for attempt in range(2):  # the crash came "every time the clip was opened"
             await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), what="the review")
-            review = app.screen
-            await wait_until(pilot, lambda r=review: media_loaded(r), what="the review's media")
+            await wait_until(pilot, lambda: media_loaded(app.screen), what="the review's media")
             await pilot.pause()
             _check_screen(app)
             app.notify(f"about {name}", title=name)  # a notification quoting a name
