@@ -32,6 +32,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MIN_WAIT_S, MAX_WAIT_S = 0.01, 7 * 24 * 3600.0
+
+
+def _seconds(text: str) -> float:
+    """A wait in seconds from the command line: finite, at least 0.01, at most a week."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= MAX_WAIT_S:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_WAIT_S:g} seconds, not {text!r}"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--accept", action="store_true", help="accept the preview when it is ready")
     mode.add_argument("--reject", action="store_true", help="reject the preview when it is ready")
     mode.add_argument("--no-wait", action="store_true", help="return at once (team engine only)")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the preview")
+    p.add_argument("--timeout", type=_seconds, default=600.0, help="seconds to wait for the preview")
     json_flag(p, "the run")
 
     p = command("runs", "list generation runs")
@@ -608,7 +622,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(problem, 2)
 
     from .config import ConfigError, load_settings
-    from .core.errors import TuiEditorError
 
     try:
         settings = load_settings(
@@ -620,6 +633,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .logs import setup_logging
 
     setup_logging(settings, interactive=editor)
+    code = _run_command(settings, args, editor, lecture_ref, parser)
+    from .logs import deferred_warnings
+
+    if code == 0:  # a failure is exactly one line on stderr; warnings wait for success
+        for line in deferred_warnings:
+            sys.stderr.write(f"tui-editor: {_printable(line)}\n")
+    deferred_warnings.clear()
+    return code
+
+
+def _run_command(
+    settings: Any,
+    args: argparse.Namespace,
+    editor: bool,
+    lecture_ref: str | None,
+    parser: argparse.ArgumentParser,
+) -> int:
+    """Run the editor or a command; every failure becomes one line on stderr and its exit code."""
+    from .core.errors import TuiEditorError
+
     try:
         if editor:
             from .ui.run import run_app

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -26,6 +25,9 @@ BACKUP_COUNT = 3
 FORMAT = "%(asctime)s %(levelname)s [%(process)d %(threadName)s] %(name)s: %(message)s"
 
 _installed: list[logging.Handler] = []
+deferred_warnings: list[str] = []
+"""Lines for stderr that cannot go to the log (it cannot be written). The command line prints them
+after a command succeeds, so a failure is still exactly one line on stderr."""
 
 
 def api_key_values(settings: Settings, environ: Mapping[str, str] | None = None) -> list[str]:
@@ -38,8 +40,6 @@ def api_key_values(settings: Settings, environ: Mapping[str, str] | None = None)
         if value.strip():
             values.append(value)
     return values
-
-
 
 
 class RedactingFormatter(logging.Formatter):
@@ -80,9 +80,7 @@ def setup_logging(
         handler = logging.NullHandler()
         if not interactive:
             reason = exc.strerror or type(exc).__name__
-            sys.stderr.write(
-                f"tui-editor: warning: cannot write the log file {path}: {reason}; not logging\n"
-            )
+            deferred_warnings.append(f"warning: cannot write the log file {path}: {reason}; not logging")
         path_in_use: Path | None = None
     else:
         handler.setFormatter(RedactingFormatter(api_key_values(settings, environ)))
