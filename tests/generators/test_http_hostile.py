@@ -260,3 +260,21 @@ def test_the_log_never_holds_a_key_in_any_spelling(key: str, spelling: Callable[
     for piece in [key.strip(), *[p for p in key.split() if len(p) >= 6]]:
         assert piece not in line.replace(REDACTED, "")
     assert redact(line, secret_forms([key])) == line
+
+
+@FIXTURES_OK
+@given(prediction_id=st.sampled_from(["../../v1/account", "a/b", "x?y=1", "#frag", "..", "p 1", "p\n1"]))
+async def test_a_hostile_prediction_id_never_reaches_a_url(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+    prediction_id: str,
+) -> None:
+    fake.script("POST", "/v1/models/*", Reply(201, {"id": prediction_id, "status": "starting"}))
+    before = len(fake.received())
+    with pytest.raises(GenerationError, match="malformed prediction id"):
+        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
+            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
+        )
+    assert len(fake.received()) == before + 1  # only the creation itself

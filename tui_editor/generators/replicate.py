@@ -41,6 +41,8 @@ PROVIDER = "Replicate"
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
 DEFAULT_MAX_WAIT_S = 1800.0
 
+_PREDICTION_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+"""A prediction id as Replicate makes them; anything else (`../`, `?`, `/`) never reaches a URL path."""
 _MODEL_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)/([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([0-9a-fA-F]{8,}))?$")
 
 
@@ -166,6 +168,10 @@ class ReplicateGenerator:
             prediction_id = prediction.get("id")
             if not isinstance(prediction_id, str) or not prediction_id:
                 raise http.error(f"starting {model} failed — reply has no prediction id", retryable=True)
+            if _PREDICTION_ID_RE.fullmatch(prediction_id) is None:  # it becomes part of URL paths
+                raise http.error(
+                    f"starting {model} failed — reply has a malformed prediction id", retryable=True
+                )
             get_url = self._prediction_url(prediction, "get", f"/v1/predictions/{prediction_id}")
             cancel_url = self._prediction_url(prediction, "cancel", f"/v1/predictions/{prediction_id}/cancel")
             status = self._status(http, prediction, model)
