@@ -278,3 +278,30 @@ async def test_a_hostile_prediction_id_never_reaches_a_url(
             make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
         )
     assert len(fake.received()) == before + 1  # only the creation itself
+
+
+async def test_provider_logs_quoting_the_key_never_reach_progress(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> None:
+    fake.script(
+        "GET",
+        "/v1/predictions/*",
+        Reply(
+            200,
+            {
+                "id": "p0001",
+                "status": "processing",
+                "logs": f"using token {SECRET!r}\nauth {json.dumps(SECRET)}",
+            },
+        ),
+    )
+    progress = Progress()
+    await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
+        make_request("visual", prompt="x", model="qwen/qwen-image"), progress
+    )
+    shown = "\n".join(message for _, _, message in progress.calls)
+    assert "***" in shown
+    assert not _leaks(shown, SECRET) and SECRET[3:] not in shown

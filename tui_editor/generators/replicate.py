@@ -176,7 +176,9 @@ class ReplicateGenerator:
             cancel_url = self._prediction_url(prediction, "cancel", f"/v1/predictions/{prediction_id}/cancel")
             status = self._status(http, prediction, model)
             step = 1
-            progress(step, step + 1, f"Prediction {prediction_id} created on {PROVIDER} ({status})")
+            progress(
+                step, step + 1, http.scrub(f"Prediction {prediction_id} created on {PROVIDER} ({status})")
+            )
 
             started = time.monotonic()
             try:
@@ -192,7 +194,8 @@ class ReplicateGenerator:
                     status = self._status(http, prediction, model)
                     step += 1
                     line = _last_log_line(prediction.get("logs"))
-                    progress(step, step + 1, f"{status} — {line}" if line else status)
+                    # the provider's own words go into events: never with the key in them
+                    progress(step, step + 1, http.scrub(f"{status} — {line}" if line else status))
             except asyncio.CancelledError:
                 await self._cancel_prediction(http, cancel_url, retries=1)
                 raise
