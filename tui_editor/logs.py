@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .config import Settings
 from .core.redaction import REDACTED, redact, secret_forms
+from .core.safe_text import visible
 
 __all__ = ["REDACTED", "RedactingFormatter", "api_key_values", "redact", "secret_forms", "setup_logging"]
 
@@ -43,14 +44,17 @@ def api_key_values(settings: Settings, environ: Mapping[str, str] | None = None)
 
 
 class RedactingFormatter(logging.Formatter):
-    """A formatter whose output (message, arguments and traceback alike) never holds a secret."""
+    """A formatter whose output (message, arguments and traceback alike) never holds a secret, nor a raw
+    control character."""
 
     def __init__(self, secrets: Iterable[str], fmt: str = FORMAT) -> None:
         super().__init__(fmt)
         self.forms = secret_forms(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.forms)
+        # Control characters from data (names, provider replies) are made visible too: people read
+        # log files on a terminal (`tail -f`).
+        return visible(redact(super().format(record), self.forms), keep_newlines=True)
 
 
 def setup_logging(

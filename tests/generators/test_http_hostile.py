@@ -305,3 +305,12 @@ async def test_provider_logs_quoting_the_key_never_reach_progress(
     shown = "\n".join(message for _, _, message in progress.calls)
     assert "***" in shown
     assert not _leaks(shown, SECRET) and SECRET[3:] not in shown
+
+
+def test_log_lines_hold_no_raw_control_characters() -> None:
+    formatter = RedactingFormatter([])
+    record = logging.LogRecord(
+        "x", logging.WARNING, __file__, 1, "clip %s", ("\x1b]52;c;SGk=\x07\u202e",), None
+    )
+    line = formatter.format(record)
+    assert "\x1b" not in line and "\u202e" not in line and "\\x1b]52" in line
