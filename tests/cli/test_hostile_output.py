@@ -23,7 +23,7 @@ from tui_editor.core.exchange import validate_lecture
 from tui_editor.core.store import open_store
 
 FEW = settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -130,3 +130,36 @@ def test_json_text_is_exact_and_printable(text: str) -> None:
     out = _json_text({"x": text})
     assert json.loads(out)["x"] == text
     assert all(c.isprintable() or c == "\n" for c in out)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        pytest.param(lambda d: d["visuals"][0].pop("prompt"), id="missing-field"),
+        pytest.param(lambda d: d["visuals"][0].pop("aspect_ratio"), id="missing-optional-field-imports"),
+        pytest.param(lambda d: d["visuals"][0].update(updated_at="0001-01-01T00:00:00+05:00"), id="year-1"),
+        pytest.param(lambda d: d.update(title="\ud800"), id="lone-surrogate"),
+        pytest.param(lambda d: d["timeline"]["visual"][0].update(start=10**400), id="400-digits"),
+        pytest.param(lambda d: d["visuals"][0].update(file="../../etc/passwd"), id="traversal"),
+        pytest.param(lambda d: d["visuals"][0].update(file="/etc/passwd"), id="absolute"),
+    ],
+)
+def test_import_of_issue_examples_is_exit_2_and_one_line_or_imports(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, mutate: Any
+) -> None:
+    doc = lecture_doc()
+    mutate(doc)
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code, out, err = _run(capsys, tmp_path / "data", "import", str(path))
+    if code == 0:  # imports: then it exports and re-imports
+        lecture_id = out.split(" as ")[1].split()[0]
+        code, out, _ = _run(capsys, tmp_path / "data", "export", lecture_id)
+        again = tmp_path / "again.json"
+        again.write_text(out, encoding="utf-8")
+        code, _, err = _run(capsys, tmp_path / "data", "import", str(again))
+        assert code == 0, err
+        return
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("tui-editor: ") and "unexpected" not in err
+    assert_terminal_safe(err)
