@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from tests.factories import lecture_doc
 from tests.hostile import assert_terminal_safe, hostile_name
@@ -141,3 +142,18 @@ async def test_generated_hostile_names_prompts_and_models(
     with open_env(data_dir, doc=_doc(name, prompt, title=name)) as env:
         _plant_preview(env, data_dir, prompt + model, model)
         await _review_twice(env, name)
+
+
+@settings(max_examples=200)
+@given(text=hostile_name(), width=st.integers(1, 40))
+def test_timeline_cells_and_table_cells_are_literal_and_safe(text: str, width: int) -> None:
+    from rich.text import Text
+
+    from tui_editor.ui.widgets.literal_table import literal_cell
+    from tui_editor.ui.widgets.timeline import _fit, _fit_summary
+
+    for cell in (_fit(text, width), _fit_summary(f"{text} [1.0s · {text}]", width)):
+        assert_terminal_safe(cell, newlines=False)
+    shown = literal_cell(text)
+    assert isinstance(shown, Text) and not shown.spans  # no markup was read
+    assert_terminal_safe(shown.plain, newlines=False)
