@@ -157,3 +157,48 @@ def test_timeline_cells_and_table_cells_are_literal_and_safe(text: str, width: i
     shown = literal_cell(text)
     assert isinstance(shown, Text) and not shown.spans  # no markup was read
     assert_terminal_safe(shown.plain, newlines=False)
+
+
+@pytest.mark.parametrize("name", ["[/]", "[@click=app.quit]x", "\x1b]0;pwned\x07\x1b[2J\u202ename"])
+async def test_lecture_queue_and_history_show_hostile_names_literally(tmp_path: Path, name: str) -> None:
+    from tests.factories import write_seed_media
+    from tests.ui.conftest import make_settings, wait_loaded
+    from tui_editor.core.exchange import validate_lecture
+    from tui_editor.core.store import open_store
+    from tui_editor.ui.app import TuiEditorApp
+
+    settings_ = make_settings(tmp_path)
+    doc = _doc(name, f"prompt {name}", title=f"title {name}")
+    for clip in doc["timeline"]["voice"]:
+        clip["name"] = f"{name} {clip['id']}"
+    write_seed_media(doc, settings_.data_path)
+    store = open_store(settings_.database_url)
+    try:
+        store.create_lecture(validate_lecture(doc) | {"id": doc["id"]}, keep_ids=True)
+
+        class _Env:  # what `_plant_preview` needs
+            pass
+
+        env: Any = _Env()
+        env.store, env.lecture_id = store, doc["id"]
+        _plant_preview(env, settings_.data_path, f"new {name}", "local/pillow")
+    finally:
+        store.close()
+    app = TuiEditorApp(settings_, doc["id"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        _check_screen(app)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: app.screen.id == "review-queue", what="the queue")
+        await wait_until(
+            pilot, lambda: len(getattr(app.screen, "run_ids", [])) == 1, what="the pending preview"
+        )
+        await pilot.pause()
+        _check_screen(app)
+        assert name.split("\x1b")[0] in _screen_strips_text(app) or "\\x1b" in _screen_strips_text(app)
+        await pilot.press("escape")
+        await pilot.press("h")
+        await wait_until(pilot, lambda: app.screen.id == "history", what="the history")
+        await pilot.pause()
+        _check_screen(app)
+        assert app.is_running
