@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,23 @@ FUZZ = settings(
 _STORES: dict[str, tuple[Store, dict[str, Any]]] = {}
 
 
-def _store_and_export(tmp_path: Path) -> tuple[Store, dict[str, Any]]:
-    """A SQLite store holding one imported lecture, and that lecture's real export (shared by examples)."""
-    key = str(tmp_path)
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    yield
+    for store, _doc in _STORES.values():
+        store.close()
+    _STORES.clear()
+
+
+def _store_and_export(tmp_path: Path, url: str | None = None) -> tuple[Store, dict[str, Any]]:
+    """A store (SQLite unless `url`) holding one imported lecture, and that lecture's real export
+    (shared by the examples of one test)."""
+    key = url or str(tmp_path)
     if key not in _STORES:
         for store, _doc in _STORES.values():
             store.close()
         _STORES.clear()
-        store = open_store(f"sqlite:///{tmp_path / 'fuzz.db'}")
+        store = open_store(url or f"sqlite:///{tmp_path / 'fuzz.db'}")
         lecture_id = store.create_lecture(validate_lecture(lecture_doc()))
         _STORES[key] = (store, store.export_lecture(lecture_id))
     return _STORES[key]
@@ -142,6 +152,17 @@ def _import_export_roundtrip(store: Store, doc: Any) -> None:
 @given(data=st.data())
 def test_fuzzed_exports_import_or_are_refused(tmp_path: Path, data: st.DataObject) -> None:
     store, base = _store_and_export(tmp_path)
+    _import_export_roundtrip(store, data.draw(mutated(base)))
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_fuzzed_exports_import_or_are_refused_on_postgres(pg_url: str, data: st.DataObject) -> None:
+    store, base = _store_and_export(Path("."), pg_url)
     _import_export_roundtrip(store, data.draw(mutated(base)))
 
 
