@@ -265,6 +265,8 @@ def _check_value(hint: Any, value: Any, where: str, meta: Mapping[str, Any]) -> 
     if hint is str:
         if not isinstance(value, str):
             raise _Invalid(where, f"must be a string, not {type(value).__name__}")
+        if "\x00" in value:  # no path, URL or name can hold one
+            raise _Invalid(where, "must not contain a NUL character")
         return value
     if hint in (int, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)

@@ -225,3 +225,8 @@ def test_deeply_nested_document_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(BadInputError) as caught:
         read_lecture_file(path)
     assert "\n" not in caught.value.message
+
+
+def test_an_endless_file_is_refused_not_read_forever() -> None:
+    with pytest.raises(BadInputError, match="larger than 256 MB"):
+        read_lecture_file("/dev/zero")

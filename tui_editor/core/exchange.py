@@ -60,6 +60,8 @@ def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
     }
 
 
+#: The largest export file `import` reads (a 100,000-clip lecture is about 50 MB); `/dev/zero` is refused.
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
 #: Dates an import accepts (a database or a time zone conversion fails outside them).
 MIN_YEAR, MAX_YEAR = 1900, 9999
 
@@ -224,13 +226,27 @@ def validate_lecture(data: Any, *, data_dir: Path | None = None) -> dict[str, An
     return {"id": data.get("id"), "title": title, "summary": summary, "assets": assets, "clips": clips}
 
 
+def _read_limited(file: Path) -> bytes:
+    """The file's bytes, or `BadInputError` once it is larger than `MAX_IMPORT_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    with file.open("rb") as handle:
+        while chunk := handle.read(4 * 1024 * 1024):
+            size += len(chunk)
+            if size > MAX_IMPORT_BYTES:
+                limit = MAX_IMPORT_BYTES // (1024 * 1024)
+                raise BadInputError(f"{visible(str(file))}: larger than {limit} MB: not a lecture export")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def read_lecture_file(path: str | Path, *, data_dir: Path | None = None) -> dict[str, Any]:
     """Read and validate an export file; every problem is a `BadInputError` naming the file.
 
     `data_dir`: where the lecture's media files live (see `validate_lecture`)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8-sig")  # a byte-order mark is fine
+        text = _read_limited(file).decode("utf-8-sig")  # a byte-order mark is fine
     except FileNotFoundError:
         raise BadInputError(f"{file}: no such file") from None
     except IsADirectoryError:
