@@ -8,13 +8,17 @@ replies and imported `file` fields.
 - `markup_text()`: Textual/Rich markup that would crash or act when parsed (`[/]`, `[@click=…]`);
 - `hostile_text()`: printable text mixed with all of the above — never empty;
 - `traversal_paths()`: relative paths that leave a folder (`../`, absolute, `~`, drive letters, NUL);
-- `bad_ids()`: ids that are not safe as one path segment.
+- `bad_ids()`: ids that are not safe as one path segment;
+- `mutated_document(base)`: a JSON document (e.g. a real export) with a few nodes replaced or dropped.
 
 `TERMINAL_DANGER` lists the characters that must never reach a terminal raw; `assert_terminal_safe`
 checks an output for them.
 """
 
 from __future__ import annotations
+
+import copy
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -138,3 +142,75 @@ def assert_terminal_safe(output: str, *, newlines: bool = True) -> None:
     """Fail if `output` holds a character that must not reach a terminal raw."""
     bad = sorted({c for c in output if c in TERMINAL_DANGER or (not newlines and c == "\n")})
     assert not bad, f"raw control characters reached the output: {bad!r} in {output[:300]!r}"
+
+
+# --- documents ---------------------------------------------------------------------------------------
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*prefix, index))
+    return found
+
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(
+        [
+            10**400,
+            -(10**400),
+            1e308,
+            -1e308,
+            1e-300,
+            -0.0,
+            "",
+            " ",
+            "\ud800",
+            "a\x00b",
+            "0001-01-01T00:00:00",
+            "0001-01-01T00:00:00+05:00",
+            "9999-12-31T23:59:59-05:00",
+            "2024-02-30T00:00:00",
+            "16:9",
+            "local/pillow",
+            "C major",
+        ]
+    ),
+    hostile_text(max_size=3),
+    traversal_paths(),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@st.composite
+def mutated_document(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
+    """`base` (a JSON document, e.g. a real export) with 1–3 mutations: any node set to any JSON value,
+    hostile text or an extreme number, or any key dropped."""
+    doc = copy.deepcopy(base)
+    for _ in range(draw(st.integers(1, 3))):
+        paths = _paths(doc)
+        path = draw(st.sampled_from(paths))
+        if not path:
+            continue
+        *parents, last = path
+        node: Any = doc
+        for part in parents:
+            node = node[part]
+        if isinstance(node, dict) and draw(st.booleans()):
+            del node[last]
+        else:
+            node[last] = draw(JSON_VALUES)
+    return doc

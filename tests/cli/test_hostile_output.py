@@ -12,19 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import lecture_doc
-from tests.hostile import assert_terminal_safe, hostile_name
+from tests.hostile import assert_terminal_safe, hostile_name, mutated_document
 from tui_editor.cli import main
 from tui_editor.core.clock import utcnow
 from tui_editor.core.exchange import validate_lecture
 from tui_editor.core.store import open_store
 
+#: Hostile names a database can store (an import refuses NUL, see tests/core/test_exchange_fuzz.py).
+STORABLE = hostile_name().filter(lambda text: "\x00" not in text)
+
 FEW = settings(
     max_examples=8,
     deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # each example runs commands: no shrinking
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -65,7 +69,7 @@ def _seed(data_dir: Path, title: str, name: str, prompt: str, error: str) -> str
 
 
 @FEW
-@given(title=hostile_name(), name=hostile_name(), prompt=hostile_name(), error=hostile_name())
+@given(title=STORABLE, name=STORABLE, prompt=STORABLE, error=STORABLE)
 def test_human_output_is_escaped_and_json_is_exact(
     capsys: pytest.CaptureFixture[str],
     tmp_path_factory: pytest.TempPathFactory,
@@ -92,7 +96,7 @@ def test_human_output_is_escaped_and_json_is_exact(
     code, out, _ = _run(capsys, data_dir, "export", lecture_id)
     assert json.loads(out)["title"] == title
     # error lines quoting a name: one line, escaped
-    for args in (["show", name], ["regenerate", lecture_id, name + "x"], ["accept", name]):
+    for args in (["show", f"no such {name}"], ["regenerate", lecture_id, name + "x"], ["accept", name]):
         code, out, err = _run(capsys, data_dir, *args)
         assert code in (1, 2)
         assert err.count("\n") == 1 and err.startswith("tui-editor: ")
@@ -163,3 +167,23 @@ def test_import_of_issue_examples_is_exit_2_and_one_line_or_imports(
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith("tui-editor: ") and "unexpected" not in err
     assert_terminal_safe(err)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_fuzzed_import_documents_are_exit_0_or_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    folder = tmp_path_factory.mktemp("fuzz-import")
+    doc = data.draw(mutated_document(lecture_doc()))
+    path = folder / "in.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    code, _out, err = _run(capsys, folder / "data", "import", str(path))
+    assert code in (0, 2), err
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("tui-editor: ") and "unexpected" not in err
+        assert_terminal_safe(err)

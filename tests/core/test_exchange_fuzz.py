@@ -9,7 +9,6 @@ integer, `../../etc/passwd`, an absolute path, a symlink out).
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import lecture_doc
-from tests.hostile import hostile_text, traversal_paths
+from tests.hostile import mutated_document, traversal_paths
 from tui_editor.core.errors import BadInputError
 from tui_editor.core.exchange import read_lecture_file, validate_lecture
 from tui_editor.core.store import Store, open_store
@@ -56,73 +55,6 @@ def _store_and_export(tmp_path: Path, url: str | None = None) -> tuple[Store, di
     return _STORES[key]
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += _paths(value, (*prefix, index))
-    return found
-
-
-JSON_SCALARS = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
-    st.sampled_from(
-        [
-            10**400,
-            -(10**400),
-            1e308,
-            -1e308,
-            1e-300,
-            -0.0,
-            "",
-            " ",
-            "\ud800",
-            "a\x00b",
-            "0001-01-01T00:00:00",
-            "0001-01-01T00:00:00+05:00",
-            "9999-12-31T23:59:59-05:00",
-            "2024-02-30T00:00:00",
-            "16:9",
-            "local/pillow",
-            "C major",
-        ]
-    ),
-    hostile_text(max_size=3),
-    traversal_paths(),
-)
-JSON_VALUES = st.recursive(
-    JSON_SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
-    max_leaves=6,
-)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
-    doc = copy.deepcopy(base)
-    for _ in range(draw(st.integers(1, 3))):
-        paths = _paths(doc)
-        path = draw(st.sampled_from(paths))
-        if not path:
-            continue
-        *parents, last = path
-        node: Any = doc
-        for part in parents:
-            node = node[part]
-        if isinstance(node, dict) and draw(st.booleans()):
-            del node[last]
-        else:
-            node[last] = draw(JSON_VALUES)
-    return doc
-
-
 def _normalised(export: dict[str, Any]) -> dict[str, Any]:
     """An export without what an import renews: lecture id/time, asset and clip ids."""
     text = json.dumps({k: v for k, v in export.items() if k not in ("id", "updated_at")})
@@ -152,7 +84,7 @@ def _import_export_roundtrip(store: Store, doc: Any) -> None:
 @given(data=st.data())
 def test_fuzzed_exports_import_or_are_refused(tmp_path: Path, data: st.DataObject) -> None:
     store, base = _store_and_export(tmp_path)
-    _import_export_roundtrip(store, data.draw(mutated(base)))
+    _import_export_roundtrip(store, data.draw(mutated_document(base)))
 
 
 @settings(
@@ -163,7 +95,7 @@ def test_fuzzed_exports_import_or_are_refused(tmp_path: Path, data: st.DataObjec
 @given(data=st.data())
 def test_fuzzed_exports_import_or_are_refused_on_postgres(pg_url: str, data: st.DataObject) -> None:
     store, base = _store_and_export(Path("."), pg_url)
-    _import_export_roundtrip(store, data.draw(mutated(base)))
+    _import_export_roundtrip(store, data.draw(mutated_document(base)))
 
 
 @pytest.mark.parametrize(
