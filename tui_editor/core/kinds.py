@@ -134,7 +134,8 @@ class FieldSpec:
         except (TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, ValidationError):
                 raise
-            raise ValidationError(f"{self.name}: {value!r} is not a valid {self.type}") from None
+            shown = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge number"
+            raise ValidationError(f"{self.name}: {shown[:60]} is not a valid {self.type}") from None
         if allow_unset and self.column_default is not None and result == self.column_default:
             return result
         if self.choices and result not in self.choices:
