@@ -39,6 +39,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+MIN_WAIT_S, MAX_WAIT_S = 0.01, 7 * 24 * 3600.0
+
+
+def _seconds(text: str) -> float:
+    """A wait in seconds from the command line: finite, at least 0.01, at most a week."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= MAX_WAIT_S:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_WAIT_S:g} seconds, not {text!r}"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--accept", action="store_true", help="accept the preview when it is ready")
     mode.add_argument("--reject", action="store_true", help="reject the preview when it is ready")
     mode.add_argument("--no-wait", action="store_true", help="return at once (team engine only)")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the preview")
+    p.add_argument("--timeout", type=_seconds, default=600.0, help="seconds to wait for the preview")
     p.add_argument(
         "--seed", type=int, metavar="N", help="the generator's seed (default: a new one, recorded on the run)"
     )
@@ -267,17 +281,40 @@ def _split_lecture(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[li
     return argv, None
 
 
+def _json_text(data: Any) -> str:
+    """`data` as indented JSON, exact, yet safe on a terminal: every character that is not printable
+    (C1 controls, bidi overrides, lone surrogates — JSON itself escapes only C0) is written as `\\uXXXX`,
+    which any JSON reader turns back into the same text."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if text.isprintable() or all(c.isprintable() or c == "\n" for c in text):
+        return text + "\n"
+
+    def escape(char: str) -> str:
+        if char == "\n" or char.isprintable():
+            return char
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+        return f"\\u{code:04x}"
+
+    return "".join(map(escape, text)) + "\n"
+
+
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(_json_text(data))
 
 
-def _printable(text: str) -> str:
-    """`text` with control characters escaped: names and titles come from anywhere."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+def _printable(text: object) -> str:
+    """`text` with control characters escaped (`core.safe_text.visible`): names and titles come from
+    anywhere, and nothing from data reaches the terminal raw. `--json` and export output stay exact."""
+    from .core.safe_text import visible
+
+    return visible(text)
 
 
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
-    cells = [list(map(str, header))] + [[_printable(str(c)) for c in row] for row in rows]
+    cells = [list(map(str, header))] + [[_printable(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     for row in cells:
         sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
@@ -298,7 +335,7 @@ def cmd_demo(settings: Any, args: argparse.Namespace) -> int:
     runtime = _open(settings)
     try:
         lecture_id = ensure_demo(runtime.store, settings.data_path)
-        print(lecture_id)
+        print(_printable(lecture_id))
     finally:
         runtime.close()
     return 0
@@ -337,7 +374,7 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
             return 0
     finally:
         runtime.close()
-    print(f"{_printable(snapshot.title)}  ({snapshot.id}, revision {snapshot.revision})")
+    print(f"{_printable(snapshot.title)}  ({_printable(snapshot.id)}, revision {snapshot.revision})")
     if snapshot.summary:
         print(_printable(snapshot.summary))
     for track in ("visual", "voice", "music"):
@@ -372,7 +409,7 @@ def cmd_export(settings: Any, args: argparse.Namespace) -> int:
         data = runtime.store.export_lecture(runtime.store.resolve_lecture(args.lecture))
     finally:
         runtime.close()
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = _json_text(data)
     if args.output:
         from .core.errors import BadInputError
 
@@ -391,7 +428,9 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     if args.format == "tutopanda":
         return cmd_import_tutopanda(settings, args)
     with hint_tutopanda(args.file):
-        lecture = read_lecture_file(args.file)  # validate before touching the database
+        lecture = read_lecture_file(
+            args.file, data_dir=settings.data_path
+        )  # validated before the database is touched
     runtime = _open(settings)
     try:
         lecture_id = runtime.store.create_lecture(lecture, source="import")
@@ -401,7 +440,8 @@ def cmd_import(settings: Any, args: argparse.Namespace) -> int:
     if args.json:
         _print_json(summary)
     else:
-        print(f"Imported {summary['title']!r} as {lecture_id} ({summary['clips']} clips)")
+        title = _printable(summary["title"])
+        print(f"Imported '{title}' as {_printable(lecture_id)} ({summary['clips']} clips)")
     return 0
 
 
@@ -441,7 +481,7 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
             record = wait_for_run(engine, run_id, timeout=args.timeout)
         except KeyboardInterrupt:
             engine.cancel(run_id)
-            print(f"cancelled {run_id}", file=sys.stderr)
+            print(f"cancelled {_printable(run_id)}", file=sys.stderr)
             return 1
         from .core.exchange import asset_json
 
@@ -449,10 +489,8 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
         if record.status != "preview_ready":
             _report_run(record, args.json, extra)
             if not args.json:
-                print(
-                    f"tui-editor: run {run_id} {record.status}: {record.error or ''}".rstrip(": "),
-                    file=sys.stderr,
-                )
+                line = f"run {run_id} {record.status}: {record.error or ''}".rstrip(": ")
+                print(f"tui-editor: {_printable(line)}", file=sys.stderr)
             return 1
         if args.accept or args.reject:
             decision = engine.decide(run_id, args.accept)
@@ -471,10 +509,10 @@ def _report_run(record: Any, as_json: bool, extra: dict[str, Any] | None = None)
     if as_json:
         _print_json(record.to_json() | extra)
         return
-    line = f"{record.id}  {record.kind}  {record.status}"
+    line = f"{_printable(record.id)}  {_printable(record.kind)}  {_printable(record.status)}"
     preview = extra.get("preview")
     if preview and preview.get("file") and record.status in ("preview_ready", "accepted"):
-        line += f"  {preview['file']}"
+        line += f"  {_printable(preview['file'])}"
     if "revision" in extra:
         line += f"  (lecture revision {extra['revision']})"
     if record.error:
@@ -572,7 +610,7 @@ def cmd_restore(settings: Any, args: argparse.Namespace) -> int:
         revision = runtime.store.restore_revision(lecture_id, args.revision, decided_by=who())
     finally:
         runtime.close()
-    print(f"Restored revision {args.revision}; the lecture is now at revision {revision}")
+    print(f"Restored revision {args.revision}; the lecture is now at revision {_printable(revision)}")
     return 0
 
 
@@ -705,7 +743,8 @@ HANDLERS: dict[str, Callable[[Any, argparse.Namespace], int]] = {
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"tui-editor: {message}\n")
+    """One line on stderr: the message with control characters (and line breaks) made visible."""
+    sys.stderr.write(f"tui-editor: {_printable(message)}\n")
     return code
 
 
@@ -735,7 +774,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(problem, 2)
 
     from .config import ConfigError, load_settings
-    from .core.errors import TuiEditorError
 
     try:
         settings = load_settings(
@@ -747,6 +785,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .logs import setup_logging
 
     setup_logging(settings, interactive=editor)
+    code = _run_command(settings, args, editor, lecture_ref, parser)
+    from .logs import deferred_warnings
+
+    if code == 0:  # a failure is exactly one line on stderr; warnings wait for success
+        for line in deferred_warnings:
+            sys.stderr.write(f"tui-editor: {_printable(line)}\n")
+    deferred_warnings.clear()
+    return code
+
+
+def _run_command(
+    settings: Any,
+    args: argparse.Namespace,
+    editor: bool,
+    lecture_ref: str | None,
+    parser: argparse.ArgumentParser,
+) -> int:
+    """Run the editor or a command; every failure becomes one line on stderr and its exit code."""
+    from .core.errors import TuiEditorError
+
     try:
         if editor:
             from .ui.run import run_app

@@ -10,7 +10,9 @@ API keys are never read from files: a provider names the environment variable th
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import tomllib
 import types
 from collections.abc import Mapping
@@ -33,6 +35,13 @@ class ConfigError(Exception):
 
 # Settings are plain dataclasses checked by the small validator below. (pydantic did this before,
 # but importing it cost ~80 ms of the editor's first frame.) A field's bounds live in its metadata.
+
+
+SECONDS_PER_YEAR = 31_536_000
+MIN_MAGNITUDE = 1e-6
+"""The smallest non-zero number a setting takes (anything smaller is an absurd value, refused)."""
+#: Database URL schemes the store can open (`core.store`): SQLite and PostgreSQL through psycopg.
+DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
 
 def _opt(default: Any, *, gt: float | None = None, ge: float | None = None, le: float | None = None) -> Any:
@@ -67,9 +76,9 @@ class TemporalSettings:
 @dataclass
 class EngineSettings:
     kind: Literal["local", "temporal"] = "local"
-    decision_timeout: float = _opt(1800.0, gt=0)
+    decision_timeout: float = _opt(1800.0, ge=0.01, le=SECONDS_PER_YEAR)
     """Seconds a preview waits for accept/reject before it expires."""
-    heartbeat_interval: float = _opt(2.0, gt=0)
+    heartbeat_interval: float = _opt(2.0, ge=0.01, le=3600)
     """Seconds between a process's liveness heartbeats for the runs it owns."""
     temporal: TemporalSettings = field(default_factory=TemporalSettings)
 
@@ -140,11 +149,12 @@ class ProviderSettings:
     base_url: str
     api_key_env: str
     """Name of the environment variable that holds the API key (never the key itself)."""
-    timeout_s: float = _opt(60.0, gt=0)
+    timeout_s: float = _opt(60.0, ge=0.01, le=86_400)
+    """Seconds one whole request (or download) may take, however slowly the server answers."""
     max_retries: int = _opt(3, ge=0, le=10)
-    backoff_s: float = _opt(1.0, ge=0)
-    poll_interval_s: float = _opt(1.0, gt=0)
-    max_download_mb: float = _opt(100.0, gt=0)
+    backoff_s: float = _opt(1.0, ge=0, le=3600)
+    poll_interval_s: float = _opt(1.0, ge=0.001, le=3600)
+    max_download_mb: float = _opt(100.0, ge=0.001, le=1_000_000)
 
 
 @dataclass
@@ -294,7 +304,9 @@ def _check_value(hint: Any, value: Any, where: str, meta: Mapping[str, Any]) -> 
     if origin is Literal:
         choices = get_args(hint)
         if value not in choices:
-            raise _Invalid(where, f"must be one of {', '.join(repr(c) for c in choices)}, not {value!r}")
+            raise _Invalid(
+                where, f"must be one of {', '.join(repr(c) for c in choices)}, not {_shown(value)}"
+            )
         return value
     if origin in (Union, types.UnionType):
         options = [a for a in get_args(hint) if a is not type(None)]
@@ -314,14 +326,25 @@ def _check_value(hint: Any, value: Any, where: str, meta: Mapping[str, Any]) -> 
     if hint is str:
         if not isinstance(value, str):
             raise _Invalid(where, f"must be a string, not {type(value).__name__}")
+        if "\x00" in value:  # no path, URL or name can hold one
+            raise _Invalid(where, "must not contain a NUL character")
         return value
     if hint in (int, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if hint is int and ok and isinstance(value, float) and not value.is_integer():
             ok = False
         if not ok:
-            raise _Invalid(where, f"must be {'a whole number' if hint is int else 'a number'}, not {value!r}")
-        number = hint(value)
+            raise _Invalid(
+                where, f"must be {'a whole number' if hint is int else 'a number'}, not {_shown(value)}"
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Invalid(where, f"must be a finite number, not {value!r}")
+        try:
+            number = hint(value)
+        except OverflowError:
+            raise _Invalid(where, "must be a finite number") from None
+        if number != 0 and abs(number) < MIN_MAGNITUDE:  # 1e-300 seconds means nothing: a typo
+            raise _Invalid(where, f"must be 0 or at least {MIN_MAGNITUDE:g}, not {_shown(value)}")
         if meta.get("gt") is not None and not number > meta["gt"]:
             raise _Invalid(where, f"must be greater than {meta['gt']}")
         if meta.get("ge") is not None and not number >= meta["ge"]:
@@ -330,6 +353,20 @@ def _check_value(hint: Any, value: Any, where: str, meta: Mapping[str, Any]) -> 
             raise _Invalid(where, f"must be at most {meta['le']}")
         return number
     raise TypeError(f"unsupported setting type {hint!r}")  # a programming error, not user input
+
+
+def _shown(value: Any) -> str:
+    """A short, printable rendering of a setting's value for a message (deep or huge values too)."""
+    if isinstance(value, list | dict):
+        return f"a {'list' if isinstance(value, list) else 'table'}"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):  # an int beyond Python's digit limit
+        return f"a {type(value).__name__}"
+    text = (
+        text.encode("unicode_escape", "backslashreplace").decode("ascii") if not text.isprintable() else text
+    )
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _build(cls: type[Any], data: Any, where: str = "") -> Any:
@@ -361,12 +398,45 @@ def parse_settings(data: Mapping[str, Any]) -> Settings:
     """Settings from config-shaped data; raises `ConfigError` naming the key and the problem."""
     try:
         settings: Settings = _build(Settings, data)
+        _check_database_url(settings.database.url)
     except _Invalid as exc:
         text = exc.text
         if text.endswith(": unknown key"):
             text = f"unknown key {text.removesuffix(': unknown key')}"
         raise ConfigError(text) from None
     return settings
+
+
+def _check_database_url(url: str) -> None:
+    """An empty URL (the default SQLite file) or one of `DATABASE_SCHEMES`; never echoes a password."""
+    if not url:
+        return
+    scheme, found, _rest = url.partition("://")
+    if not found or not scheme:
+        raise _Invalid(
+            "database.url", "not a database URL (expected sqlite:///PATH or postgresql+psycopg://…)"
+        )
+    if scheme.lower() not in DATABASE_SCHEMES:
+        raise _Invalid(
+            "database.url",
+            f"unsupported database {_shown(scheme)} (expected sqlite:///PATH or postgresql+psycopg://…)",
+        )
+
+
+def _toml_nesting_key(text: str) -> str:
+    """Where a TOML text nests too deeply: `section.key` of the first deeply nested value, if found."""
+    section = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        header = re.fullmatch(r"\[+\s*([^\[\]]+?)\s*\]+", stripped)
+        if header:
+            section = header.group(1).replace('"', "").replace("'", "")
+            continue
+        match = re.match(r"([A-Za-z0-9_.\-\"']+)\s*=\s*[\[{]{32,}", stripped)
+        if match:
+            key = match.group(1).replace('"', "").replace("'", "")
+            return f"{section}.{key}" if section else key
+    return ""
 
 
 def default_config_path() -> Path:
@@ -401,6 +471,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             value: Any = json.loads(raw)
         except ValueError:
             value = raw
+        except RecursionError:
+            raise ConfigError(f"environment {name}: nested too deeply") from None
         node = data
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -437,6 +509,10 @@ def load_settings(
             raise ConfigError(f"{path}: not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except RecursionError:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            where = _toml_nesting_key(text)
+            raise ConfigError(f"{path}: {f'{where!r}: ' if where else ''}nested too deeply") from None
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:

@@ -8,24 +8,27 @@ raw and in every escaped form a message might carry them (repr, JSON, bytes repr
 
 from __future__ import annotations
 
-import json
 import logging
 import logging.handlers
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
 from .config import Settings
+from .core.redaction import REDACTED, redact, secret_forms
+from .core.safe_text import visible
+
+__all__ = ["REDACTED", "RedactingFormatter", "api_key_values", "redact", "secret_forms", "setup_logging"]
 
 MAX_BYTES = 2 * 1024 * 1024
 BACKUP_COUNT = 3
-REDACTED = "[redacted]"
 FORMAT = "%(asctime)s %(levelname)s [%(process)d %(threadName)s] %(name)s: %(message)s"
 
 _installed: list[logging.Handler] = []
+deferred_warnings: list[str] = []
+"""Lines for stderr that cannot go to the log (it cannot be written). The command line prints them
+after a command succeeds, so a failure is still exactly one line on stderr."""
 
 
 def api_key_values(settings: Settings, environ: Mapping[str, str] | None = None) -> list[str]:
@@ -40,44 +43,18 @@ def api_key_values(settings: Settings, environ: Mapping[str, str] | None = None)
     return values
 
 
-def secret_forms(secrets: Iterable[str]) -> list[str]:
-    """Every spelling of each secret that a log line might contain, longest first."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if not secret:
-            continue
-        forms.update(
-            {
-                secret,
-                repr(secret)[1:-1],
-                ascii(secret)[1:-1],
-                json.dumps(secret)[1:-1],
-                json.dumps(secret, ensure_ascii=False)[1:-1],
-                repr(secret.encode("utf-8"))[2:-1],
-                quote(secret, safe=""),
-                quote_plus(secret, safe=""),
-            }
-        )
-    forms.discard("")
-    # Longest first: an escaped form is replaced whole before the raw key inside it could be.
-    return sorted(forms, key=len, reverse=True)
-
-
-def redact(text: str, forms: Iterable[str]) -> str:
-    for form in forms:
-        text = text.replace(form, REDACTED)
-    return text
-
-
 class RedactingFormatter(logging.Formatter):
-    """A formatter whose output (message, arguments and traceback alike) never holds a secret."""
+    """A formatter whose output (message, arguments and traceback alike) never holds a secret, nor a raw
+    control character."""
 
     def __init__(self, secrets: Iterable[str], fmt: str = FORMAT) -> None:
         super().__init__(fmt)
         self.forms = secret_forms(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.forms)
+        # Control characters from data (names, provider replies) are made visible too: people read
+        # log files on a terminal (`tail -f`).
+        return visible(redact(super().format(record), self.forms), keep_newlines=True)
 
 
 def setup_logging(
@@ -107,9 +84,7 @@ def setup_logging(
         handler = logging.NullHandler()
         if not interactive:
             reason = exc.strerror or type(exc).__name__
-            sys.stderr.write(
-                f"tui-editor: warning: cannot write the log file {path}: {reason}; not logging\n"
-            )
+            deferred_warnings.append(f"warning: cannot write the log file {path}: {reason}; not logging")
         path_in_use: Path | None = None
     else:
         handler.setFormatter(RedactingFormatter(api_key_values(settings, environ)))

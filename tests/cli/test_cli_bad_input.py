@@ -20,17 +20,28 @@ def run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(
-    ("make_args", "message"),
+    ("make_args", "message", "code"),
     [
-        (lambda t: ["--db", f"sqlite:///{t / 'garbage.db'}", "lectures"], "file is not a database"),
-        (lambda t: ["--data-dir", "/proc/no-such-dir/data", "lectures"], "cannot create the data directory"),
-        (lambda t: ["--db", "not a url", "lectures"], "cannot open database"),
+        (lambda t: ["--db", f"sqlite:///{t / 'garbage.db'}", "lectures"], "file is not a database", 1),
+        (
+            lambda t: ["--data-dir", "/proc/no-such-dir/data", "lectures"],
+            "cannot create the data directory",
+            1,
+        ),
+        # an unsupported URL is bad input (issue 13): exit 2, naming the setting
+        (lambda t: ["--db", "not a url", "lectures"], "'database.url': not a database URL", 2),
+        (
+            lambda t: ["--db", "mysql://u:pw@h/db", "lectures"],
+            "'database.url': unsupported database 'mysql'",
+            2,
+        ),
     ],
 )
-def test_broken_surroundings_are_one_line(tmp_path: Path, make_args, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_broken_surroundings_are_one_line(tmp_path: Path, make_args, message: str, code: int) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "garbage.db").write_text("this is not SQLite")
     result = run(*make_args(tmp_path), "--json", tmp_path=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == code
+    assert "pw@" not in result.stderr
     assert "Traceback" not in result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert (tmp_path / "garbage.db").read_text() == "this is not SQLite"  # nothing overwritten

@@ -132,6 +132,8 @@ class Reply:
     """Send this many bytes of filler as the body (oversized downloads)."""
     content_length: bool = True
     """False: no Content-Length; the body ends when the server closes the connection."""
+    drip_s: float = 0.0
+    """Send the body one byte at a time, this many seconds apart (a server that drips)."""
 
 
 @dataclass(frozen=True)
@@ -386,7 +388,13 @@ class FakeProvider:
                 handler.send_header("Connection", "close")
                 handler.close_connection = True
             handler.end_headers()
-            if reply.filler_bytes is None:
+            if reply.filler_bytes is None and reply.drip_s > 0:
+                for index in range(len(body)):
+                    handler.wfile.write(body[index : index + 1])
+                    handler.wfile.flush()
+                    if self._stop.wait(reply.drip_s):
+                        break
+            elif reply.filler_bytes is None:
                 handler.wfile.write(body)
             else:
                 chunk = b"\x00" * 16384

@@ -226,7 +226,7 @@ async def test_image_retries_429_then_succeeds(
     assert len(fake.received("POST", "/v1/images/generations")) == 2
 
 
-async def test_image_retries_500_then_gives_up(
+async def test_image_500_is_not_sent_again(
     fake: FakeProvider,
     openai_settings: SettingsFactory,
     env: dict[str, str],
@@ -238,11 +238,14 @@ async def test_image_retries_500_then_gives_up(
     request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError) as caught:
         await OpenAIImageGenerator(openai_settings(max_retries=2), environ=env).generate(request, Progress())
+    # the image may be on its way (and billed): a 5xx never makes a second creation request
     assert str(caught.value) == (
         "OpenAI: image generation failed — HTTP 500 Internal Server Error — server had an error "
-        "(gave up after 3 attempts)"
+        "(not sent again: the provider may already have started it, and a second request could be "
+        "billed twice)"
     )
     assert caught.value.retryable
+    assert len(fake.received("POST", "/v1/images/generations")) == 1
 
 
 async def test_image_bad_key(
@@ -444,18 +447,18 @@ async def test_speech_error_detail(
     assert not caught.value.retryable
 
 
-async def test_speech_timeout_then_retry_succeeds(
+async def test_speech_read_timeout_is_not_sent_again(
     fake: FakeProvider,
     openai_settings: SettingsFactory,
     env: dict[str, str],
     make_request: Callable[..., GenerationRequest],
 ) -> None:
     fake.script("POST", "/v1/audio/speech", Reply(body=b"late", delay_s=2))
-    result = await OpenAISpeechGenerator(openai_settings(timeout_s=0.2, max_retries=1), environ=env).generate(
-        make_request("narration", script="Hi."), Progress()
-    )
-    assert result.fields["duration_s"] == 0.5
-    assert len(fake.received("POST", "/v1/audio/speech")) == 2
+    with pytest.raises(GenerationError, match="timed out after 0.2 s.*not sent again"):
+        await OpenAISpeechGenerator(openai_settings(timeout_s=0.2, max_retries=1), environ=env).generate(
+            make_request("narration", script="Hi."), Progress()
+        )
+    assert len(fake.received("POST", "/v1/audio/speech")) == 1
 
 
 async def test_speech_key_never_leaks(

@@ -527,8 +527,10 @@ async def test_create_keeps_failing(
         )
     assert str(caught.value) == (
         "Replicate: starting qwen/qwen-image failed — HTTP 503 Service Unavailable — Service unavailable "
-        "(gave up after 3 attempts)"
+        "(not sent again: the provider may already have started it, and a second request could be "
+        "billed twice)"
     )
+    assert len(fake.received("POST", "/v1/models/*")) == 1  # a prediction is never created twice
 
 
 async def test_invalid_input_is_not_retried(

@@ -82,9 +82,12 @@ def open_env(
     data_dir: Path,
     *,
     generator_factory: Callable[..., Any] | None = None,
+    doc: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> Iterator[Env]:
-    """A real runtime with the fixture lecture (fixed ids and texts, real seed media) and its provider."""
+    """A real runtime with the fixture lecture (fixed ids and texts, real seed media) and its provider.
+
+    `doc`: another lecture document (of `lecture_doc()`'s shape) instead of the fixture lecture."""
     from tui_editor.core.exchange import validate_lecture
     from tui_editor.core.store import open_store
     from tui_editor.runs.hub import EventHub
@@ -98,7 +101,7 @@ def open_env(
     engine = LocalEngine(store, settings, hub=hub, generator_factory=generator_factory)
     hub.start()
     runtime = Runtime(settings=settings, store=store, hub=hub, engine=engine)
-    doc = lecture_doc()
+    doc = doc if doc is not None else lecture_doc()
     write_seed_media(doc, data_dir)
     lecture_id = store.create_lecture(validate_lecture(doc) | {"id": doc["id"]}, keep_ids=True)
     provider = LectureEditorProvider(

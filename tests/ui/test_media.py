@@ -39,10 +39,10 @@ def test_the_kinds_media_type_picks_the_preview_whatever_the_file_is_called(tmp_
 
 
 def test_names_and_errors_are_one_printable_line(tmp_path: Path) -> None:
-    assert display_name("media/bad\x1b[2Jname\n.png?v=1") == "bad?[2Jname?.png"
+    assert display_name("media/bad\x1b[2Jname\n.png?v=1") == "bad\\x1b[2Jname\\n.png"  # made visible
     assert describe_error(FileNotFoundError(2, "No such file", str(tmp_path / "x"))) == "file not found"
     (tmp_path / "junk.wav").write_bytes(b"not a wav at all")
     with pytest.raises(WavError) as raised:
         wav_info(tmp_path / "junk.wav")
     assert describe_error(raised.value) == "not a RIFF/WAVE file"  # the cause, without the path
-    assert describe_error(ValueError("first line\x07\nsecond line")) == "first line?"
+    assert describe_error(ValueError("first line\x07\nsecond line")) == "first line\\x07"

@@ -93,7 +93,7 @@ async def test_audio_preview_of_a_missing_file_says_so(tmp_path: Path) -> None:
     preview = AudioPreview({"file": "nope\x1b[2J.wav"}, data_dir=tmp_path)
     async with OneWidget(preview).run_test(size=(60, 4)) as pilot:
         await wait_until(pilot, lambda: preview.loaded, what="the error")
-        assert caption(preview) == "(cannot read audio nope?[2J.wav: file not found)"
+        assert caption(preview) == "(cannot read audio nope\\x1b[2J.wav: file not found)"
         assert not preview.query(WaveformView)
 
 

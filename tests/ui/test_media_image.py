@@ -94,7 +94,7 @@ async def test_the_image_is_decoded_in_a_worker_behind_a_placeholder(tmp_path: P
     ("file", "name", "reason"),
     [
         ("none.png", "none.png", "file not found"),
-        ("broken\x1b[31m.png", "broken?[31m.png", "not an image Pillow can read"),
+        ("broken\x1b[31m.png", "broken\\x1b[31m.png", "not an image Pillow can read"),
         ("folder.png", "folder.png", "a folder, not a file"),
     ],
 )

@@ -8,6 +8,7 @@ revision rows), `validate_lecture` checks a whole document before anything is wr
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +25,8 @@ from .kinds import (
     validate_clip_params,
     validate_stale_reasons,
 )
+from .paths import UnsafePathError, check_relative, data_file
+from .safe_text import escape_char, visible
 from .snapshot import ClipView, LectureSnapshot
 
 
@@ -70,12 +73,77 @@ def snapshot_to_export(snapshot: LectureSnapshot) -> dict[str, Any]:
     }
 
 
+#: The largest export file `import` reads (a 100,000-clip lecture is about 50 MB); `/dev/zero` is refused.
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+#: Dates an import accepts (a database or a time zone conversion fails outside them).
+MIN_YEAR, MAX_YEAR = 1900, 9999
+
+
 def _number(value: Any, where: str, *, minimum: float = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadInputError(f"{where}: expected a number, got {json.dumps(value)}")
-    if value != value or value < minimum or value == float("inf"):
+        raise BadInputError(f"{where}: expected a number, got {_shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise BadInputError(f"{where}: must be a finite number ≥ {minimum:g}") from None
+    if not math.isfinite(number) or number < minimum:
         raise BadInputError(f"{where}: must be a finite number ≥ {minimum:g}")
-    return float(value)
+    return number
+
+
+def _shown(value: Any) -> str:
+    """A short, printable rendering of a JSON value for a message."""
+    text = json.dumps(value, ensure_ascii=True, default=str) if not isinstance(value, int) else "a number"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _date(value: Any, where: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(_text(value, where))
+        result = as_utc(parsed)
+    except ValueError:
+        raise BadInputError(f"{where}: not an ISO date-time") from None
+    except OverflowError:
+        parsed = result = datetime.min
+    if not MIN_YEAR <= result.year <= MAX_YEAR or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise BadInputError(f"{where}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return result
+
+
+def _check_strings(data: Any) -> None:
+    """Refuse text a database cannot store: lone surrogates and NUL characters, in keys and values.
+
+    Iterative, so a deeply nested document cannot exhaust the stack.
+    """
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            texts = [(node, where)]
+        elif isinstance(node, Mapping):
+            texts = [(key, f"{where}.{key}".lstrip(".") if _plain(key) else where) for key in node]
+            stack.extend(
+                (value, f"{where}.{key}".lstrip(".") if _plain(key) else where) for key, value in node.items()
+            )
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{index}]") for index, value in enumerate(node))
+            continue
+        else:
+            continue
+        for text, place in texts:
+            bad = next((c for c in text if c == "\x00" or "\ud800" <= c <= "\udfff"), None)
+            if bad is not None:
+                what = "a NUL character" if bad == "\x00" else "a lone surrogate"
+                raise BadInputError(f"{place or '(top level)'}: text holds {what} ({escape_char(bad)})")
+
+
+def _plain(key: Any) -> bool:
+    return (
+        isinstance(key, str)
+        and key.isprintable()
+        and len(key) <= 40
+        and not any("\ud800" <= c <= "\udfff" for c in key)
+    )
 
 
 def _text(value: Any, where: str, *, required: bool = True) -> str:
@@ -84,10 +152,15 @@ def _text(value: Any, where: str, *, required: bool = True) -> str:
     return value
 
 
-def validate_lecture(data: Any) -> dict[str, Any]:
-    """Check an export document and return `{title, summary, assets: {kind: [...]}, clips: [...]}`."""
+def validate_lecture(data: Any, *, data_dir: Path | None = None) -> dict[str, Any]:
+    """Check an export document and return `{title, summary, assets: {kind: [...]}, clips: [...]}`.
+
+    An asset's `file` must be a relative path inside the data directory (no `..`, not absolute); with
+    `data_dir` it is also resolved there, so a symlink that leads out is refused too.
+    """
     if not isinstance(data, Mapping):
         raise BadInputError("the file must hold one JSON object (a lecture export)")
+    _check_strings(data)
     title = _text(data.get("title"), "title")
     summary = _text(data.get("summary", ""), "summary", required=False)
     assets: dict[str, list[dict[str, Any]]] = {}
@@ -113,14 +186,19 @@ def validate_lecture(data: Any) -> dict[str, Any]:
                 raise BadInputError(f"{where}.{exc}") from None
             updated = item.get("updated_at")
             if updated is not None:
+                clean["updated_at"] = _date(updated, f"{where}.updated_at")
+            if clean.get("file"):
                 try:
-                    clean["updated_at"] = as_utc(
-                        datetime.fromisoformat(_text(updated, f"{where}.updated_at"))
-                    )
-                except ValueError:
-                    raise BadInputError(f"{where}.updated_at: not an ISO date-time") from None
+                    check_relative(clean["file"], "file")
+                    if data_dir is not None:
+                        data_file(data_dir, clean["file"])
+                except UnsafePathError as exc:
+                    raise BadInputError(f"{where}.file: {exc.message}") from None
             if not clean.get("model"):
                 raise BadInputError(f"{where}.model: expected non-empty text")
+            for field in spec.fields:  # every row the same columns: a field left out gets its default
+                if clean.get(field.name) is None and field.column_default is not None:
+                    clean[field.name] = field.column_default
             clean_items.append(clean)
         assets[kind] = clean_items
         known[kind] = ids
@@ -175,20 +253,36 @@ def _clip_state(item: Mapping[str, Any], where: str) -> dict[str, Any]:
     return state
 
 
-def read_lecture_file(path: str | Path) -> dict[str, Any]:
-    """Read and validate an export file; every problem is a `BadInputError` naming the file."""
+def _read_limited(file: Path) -> bytes:
+    """The file's bytes, or `BadInputError` once it is larger than `MAX_IMPORT_BYTES`."""
+    chunks: list[bytes] = []
+    size = 0
+    with file.open("rb") as handle:
+        while chunk := handle.read(4 * 1024 * 1024):
+            size += len(chunk)
+            if size > MAX_IMPORT_BYTES:
+                limit = MAX_IMPORT_BYTES // (1024 * 1024)
+                raise BadInputError(f"{visible(str(file))}: larger than {limit} MB: not a lecture export")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_lecture_file(path: str | Path, *, data_dir: Path | None = None) -> dict[str, Any]:
+    """Read and validate an export file; every problem is a `BadInputError` naming the file.
+
+    `data_dir`: where the lecture's media files live (see `validate_lecture`)."""
     file = Path(path)
     data = load_json_file(file)
     try:
-        return validate_lecture(data)
+        return validate_lecture(data, data_dir=data_dir)
     except BadInputError as exc:
-        raise BadInputError(f"{file}: {exc.message}") from None
+        raise BadInputError(f"{visible(str(file))}: {exc.message}") from None
 
 
 def load_json_file(file: Path) -> Any:
     """The JSON value in a file; every problem (missing, unreadable, not JSON) names the file."""
     try:
-        text = file.read_text(encoding="utf-8-sig")  # a byte-order mark is fine
+        text = _read_limited(file).decode("utf-8-sig")  # a byte-order mark is fine
     except FileNotFoundError:
         raise BadInputError(f"{file}: no such file") from None
     except IsADirectoryError:

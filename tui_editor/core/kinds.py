@@ -103,8 +103,12 @@ class FieldSpec:
             return f"at most {high:g}"
         return ""
 
-    def coerce(self, value: Any) -> Any:
-        """Return `value` converted to this field's type, or raise `ValidationError`."""
+    def coerce(self, value: Any, *, allow_unset: bool = False) -> Any:
+        """Return `value` converted to this field's type, or raise `ValidationError`.
+
+        `allow_unset`: the column default (what the table stores for a row that leaves the field out,
+        e.g. 0 or "") is accepted as "not set" even outside the limits, so a stored asset re-imports.
+        """
         if value is None:
             if self.required:
                 raise ValidationError(f"{self.name}: a value is required")
@@ -128,10 +132,13 @@ class FieldSpec:
                 result = float(value)
                 if result != result or result in (float("inf"), float("-inf")):
                     raise ValidationError(f"{self.name}: expected a finite number")
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, ValidationError):
                 raise
-            raise ValidationError(f"{self.name}: {value!r} is not a valid {self.type}") from None
+            shown = repr(value) if not isinstance(value, int) or abs(value) < 10**30 else "a huge number"
+            raise ValidationError(f"{self.name}: {shown[:60]} is not a valid {self.type}") from None
+        if allow_unset and self.column_default is not None and result == self.column_default:
+            return result
         if self.choices and result not in self.choices:
             raise ValidationError(f"{self.name}: {result!r} is not one of {', '.join(self.choices)}")
         if self.minimum is not None and result < self.minimum:
@@ -359,7 +366,7 @@ class AssetKind:
         result: dict[str, Any] = {}
         for spec in self.fields:
             if spec.name in values:
-                result[spec.name] = spec.coerce(values[spec.name])
+                result[spec.name] = spec.coerce(values[spec.name], allow_unset=True)
             elif not partial and spec.required:
                 raise ValidationError(f"{spec.name}: a value is required")
         for passthrough in ("id", "updated_at"):

@@ -32,6 +32,7 @@ from .kinds import (
     validate_clip_params,
     validate_stale_reasons,
 )
+from .paths import check_relative
 from .revisions import (
     CLIP_FIELDS,
     Changes,
@@ -355,6 +356,8 @@ class Store:
         clean = spec.validate_asset(fields, partial=True)
         clean.pop("id", None)
         clean.pop("updated_at", None)
+        if clean.get("file"):  # a committed asset never points outside the data dir
+            check_relative(clean["file"], "file")
         table = ASSET[kind]
         with self.write() as conn:
             query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)

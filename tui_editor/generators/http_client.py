@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+import random
 import secrets
 import ssl
 import threading
@@ -35,6 +36,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 import httpx
 
 from tui_editor.config import ProviderSettings
+from tui_editor.core.redaction import REDACTED, key_problem, redact, secret_forms
 from tui_editor.generators.base import GenerationError
 from tui_editor.generators.files import AtomicFile, atomic_write_bytes
 from tui_editor.generators.media_info import choose_extension
@@ -56,12 +58,19 @@ RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 
 class _Transient(Exception):
-    """An attempt failed in a way worth retrying (429, 5xx, timeout, connection error)."""
+    """An attempt failed in a way worth retrying (429, 5xx, timeout, connection error).
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `maybe_processed`: the server may have received and started the request (a read timeout, a 5xx,
+    a dropped connection) — a request that may have been billed is then never sent again.
+    """
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, maybe_processed: bool = True
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.maybe_processed = maybe_processed
 
 
 @dataclass(frozen=True)
@@ -171,7 +180,7 @@ def _shared_ssl_context() -> ssl.SSLContext:
         return _ssl_context
 
 
-def _describe_transport(exc: httpx.TransportError) -> str:
+def _describe_transport(exc: httpx.RequestError) -> str:
     text = str(exc).strip()
     name = type(exc).__name__
     return f"{name}: {one_line(text, 160)}" if text else name
@@ -214,7 +223,9 @@ class ProviderClient:
         return self.settings.api_key_env
 
     def api_key(self) -> str:
-        """The key, read from the environment now; a `GenerationError` naming the variable if unset."""
+        """The key, read from the environment now; a `GenerationError` naming the variable if it is
+        unset or malformed (a line break, a space, a non-ASCII character: it could not be sent in a
+        header). The message never quotes the key."""
         raw = self._environ.get(self.key_env, "")
         key = raw.strip()
         if not key:
@@ -223,15 +234,21 @@ class ProviderClient:
                 f"to your {self.provider} API key",
                 retryable=False,
             )
+        problem = key_problem(key)
+        if problem is not None:
+            raise GenerationError(
+                f"{self.provider}: the API key in the environment variable {self.key_env} is malformed "
+                f"(it contains {problem}) — set it to the key alone",
+                retryable=False,
+            )
         return key
 
     def scrub(self, text: str) -> str:
-        """`text` with the API key (if any) replaced by `***`."""
+        """`text` with the API key (if any) replaced by `***`, in every spelling (`core.redaction`)."""
         raw = self._environ.get(self.key_env, "")
-        for secret in sorted({raw, raw.strip()}, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        if not raw.strip():
+            return text
+        return redact(text, secret_forms([raw])).replace(REDACTED, "***")
 
     def error(self, message: str, *, retryable: bool = True) -> GenerationError:
         """A `GenerationError` saying `<provider>: <message>`, with the key scrubbed out."""
@@ -257,6 +274,11 @@ class ProviderClient:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+        if isinstance(exc, Exception) and not isinstance(exc, GenerationError):
+            # Anything unexpected inside a provider session still leaves as one readable, scrubbed
+            # error: its text could quote a header, hence the key.
+            log.error("%s", self.scrub(f"{self.provider}: unexpected {type(exc).__name__}: {exc}"))
+            raise self.error(f"unexpected failure: {type(exc).__name__}: {one_line(str(exc), 160)}") from None
 
     async def aclose(self) -> None:
         if self._http is not None:
@@ -302,8 +324,12 @@ class ProviderClient:
                 f"authentication failed — check {self.key_env} ({detail})",
                 retryable=False,
             )
-        if status == 429:
-            raise _Transient(f"rate limited ({detail})", parse_retry_after(reply.headers.get("retry-after")))
+        if status == 429:  # refused before any work was done: safe to send again
+            raise _Transient(
+                f"rate limited ({detail})",
+                parse_retry_after(reply.headers.get("retry-after")),
+                maybe_processed=False,
+            )
         if status in RETRYABLE_STATUSES or status >= 500:
             raise _Transient(detail, parse_retry_after(reply.headers.get("retry-after")))
         if status == 404:
@@ -343,20 +369,41 @@ class ProviderClient:
         what: str,
         attempt: Callable[[], Awaitable[T]],
         retries: int | None = None,
+        *,
+        billed: bool = False,
     ) -> T:
+        """Run `attempt`, bounded by `timeout_s` as a whole, retrying transient failures with backoff.
+
+        `billed`: the request starts paid work (an image, speech, a prediction). It is sent again only
+        when the server certainly did not get it (connection refused, 429 rate limit); after a read
+        timeout, a dropped connection or a 5xx it may be running already, so it is never re-sent.
+        """
         max_retries = self.settings.max_retries if retries is None else retries
         attempt_no = 0
         while True:
             try:
-                return await attempt()
+                try:
+                    async with asyncio.timeout(self.settings.timeout_s):
+                        return await attempt()
+                except TimeoutError:
+                    raise _Transient(
+                        f"timed out after {self.settings.timeout_s:g} s (timeout_s bounds the whole request)"
+                    ) from None
             except _Transient as failure:
+                if billed and failure.maybe_processed:
+                    raise self.error(
+                        f"{what} failed — {failure.message} (not sent again: the provider may already "
+                        "have started it, and a second request could be billed twice)",
+                        retryable=True,
+                    ) from None
                 if attempt_no >= max_retries:
                     tail = f" (gave up after {attempt_no + 1} attempts)" if attempt_no else ""
                     raise self.error(f"{what} failed — {failure.message}{tail}", retryable=True) from None
                 if failure.retry_after is not None:
                     delay = failure.retry_after
-                else:
+                else:  # exponential backoff with jitter: many clients never retry in step
                     delay = min(self.settings.backoff_s * 2**attempt_no, MAX_BACKOFF_S)
+                    delay *= 0.5 + random.random() / 2
                 log.warning(
                     "%s",
                     self.scrub(
@@ -367,10 +414,25 @@ class ProviderClient:
                 await asyncio.sleep(delay)
                 attempt_no += 1
 
-    def _transport_failure(self, exc: httpx.TransportError) -> _Transient:
+    def _transport_failure(self, exc: httpx.RequestError) -> _Transient:
+        """A failed attempt as a transient failure, or a final `GenerationError` for what retrying
+        cannot fix (a redirect loop, a redirect to a scheme we do not speak, a malformed reply)."""
+        if isinstance(exc, httpx.TooManyRedirects):
+            raise self.error("too many redirects (a redirect loop?) — check base_url", retryable=False)
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+            raise self.error(f"unusable URL ({self.scrub(_describe_transport(exc))})", retryable=False)
+        if isinstance(exc, httpx.DecodingError):
+            raise self.error(f"the reply could not be decoded ({self.scrub(_describe_transport(exc))})")
+        # The request never left: safe to send again even if it starts paid work.
+        unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         if isinstance(exc, httpx.TimeoutException):
-            return _Transient(f"timed out after {self.settings.timeout_s:g} s ({type(exc).__name__})")
-        return _Transient(f"connection failed ({self.scrub(_describe_transport(exc))})")
+            return _Transient(
+                f"timed out after {self.settings.timeout_s:g} s ({type(exc).__name__})",
+                maybe_processed=not unsent,
+            )
+        return _Transient(
+            f"connection failed ({self.scrub(_describe_transport(exc))})", maybe_processed=not unsent
+        )
 
     async def _read_body(self, response: httpx.Response, limit: int, what: str) -> bytes:
         if response.status_code >= 300:
@@ -403,10 +465,12 @@ class ProviderClient:
         headers: Mapping[str, str] | None = None,
         max_bytes: int | None = None,
         retries: int | None = None,
+        billed: bool = False,
     ) -> Reply:
         """Send a request (retrying transient failures) and return the successful reply, body read.
 
-        Raises `GenerationError` for any failure.
+        `billed`: the request starts paid work — never re-sent once the server may have got it (see
+        `_with_retries`). Raises `GenerationError` for any failure.
         """
         url = self.url(path_or_url)
         limit = self.download_limit if max_bytes is None else max_bytes
@@ -419,12 +483,12 @@ class ProviderClient:
                 ) as response:
                     body = await self._read_body(response, limit, what)
                     reply = Reply(response.status_code, response.headers, body, str(response.url))
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 raise self._transport_failure(exc) from None
             self._check_status(reply, method, what)
             return reply
 
-        return await self._with_retries(what, attempt, retries)
+        return await self._with_retries(what, attempt, retries, billed=billed)
 
     def parse_json(self, reply: Reply, what: str = "request") -> Any:
         """The reply's JSON body, or a `GenerationError` saying the provider sent malformed JSON."""
@@ -447,6 +511,7 @@ class ProviderClient:
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
         retries: int | None = None,
+        billed: bool = False,
     ) -> dict[str, Any]:
         """Like `request`, returning the reply's JSON object (a malformed or non-object body is an error)."""
         reply = await self.request(
@@ -458,6 +523,7 @@ class ProviderClient:
             # base64 payloads are a third larger than the file they carry
             max_bytes=self.download_limit * 4 // 3 + _MB,
             retries=retries,
+            billed=billed,
         )
         data = self.parse_json(reply, what)
         if not isinstance(data, dict):
@@ -512,7 +578,7 @@ class ProviderClient:
                             out.write(chunk)
                         content_type = response.headers.get("content-type", "")
                         final_url = str(response.url)
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
                     raise self._transport_failure(exc) from None
                 if out.size == 0:
                     raise self.error(f"{what} failed — the provider sent an empty file", retryable=True)

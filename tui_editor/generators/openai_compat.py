@@ -87,7 +87,10 @@ class OpenAIImageGenerator(_OpenAIGenerator):
         total = 2
         progress(0, total, f"Asking {PROVIDER} ({model}) for an image…")
         async with ProviderClient(self.settings, provider=PROVIDER, environ=self._environ) as http:
-            data = await http.request_json("POST", "/v1/images/generations", what=what, json_body=body)
+            # billed: never sent twice once the server may have started it (http_client)
+            data = await http.request_json(
+                "POST", "/v1/images/generations", what=what, json_body=body, billed=True
+            )
             items = data.get("data")
             item = items[0] if isinstance(items, list) and items else None
             if not isinstance(item, dict):
@@ -154,7 +157,7 @@ class OpenAISpeechGenerator(_OpenAIGenerator):
         total = 2
         progress(0, total, f"Asking {PROVIDER} ({model}, voice {voice}) to read the script…")
         async with ProviderClient(self.settings, provider=PROVIDER, environ=self._environ) as http:
-            reply = await http.request("POST", "/v1/audio/speech", what=what, json_body=body)
+            reply = await http.request("POST", "/v1/audio/speech", what=what, json_body=body, billed=True)
             progress(1, total, "Saving the audio…")
             if reply.content_type in ("application/json", "text/html", "text/plain"):
                 said = provider_message(reply.content)

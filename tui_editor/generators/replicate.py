@@ -45,6 +45,8 @@ PROVIDER = "Replicate"
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
 DEFAULT_MAX_WAIT_S = 1800.0
 
+_PREDICTION_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+"""A prediction id as Replicate makes them; anything else (`../`, `?`, `/`) never reaches a URL path."""
 _MODEL_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)/([A-Za-z0-9][A-Za-z0-9_.-]*)(?::([0-9a-fA-F]{8,}))?$")
 
 
@@ -169,17 +171,24 @@ class ReplicateGenerator:
         progress(0, 2, f"Starting {model} on {PROVIDER}…")
 
         async with ProviderClient(self.settings, provider=PROVIDER, environ=self._environ) as http:
+            # billed: a prediction is never created twice (http_client); polls and downloads retry
             prediction = await http.request_json(
-                "POST", create_path, what=f"starting {model}", json_body=body
+                "POST", create_path, what=f"starting {model}", json_body=body, billed=True
             )
             prediction_id = prediction.get("id")
             if not isinstance(prediction_id, str) or not prediction_id:
                 raise http.error(f"starting {model} failed — reply has no prediction id", retryable=True)
+            if _PREDICTION_ID_RE.fullmatch(prediction_id) is None:  # it becomes part of URL paths
+                raise http.error(
+                    f"starting {model} failed — reply has a malformed prediction id", retryable=True
+                )
             get_url = self._prediction_url(prediction, "get", f"/v1/predictions/{prediction_id}")
             cancel_url = self._prediction_url(prediction, "cancel", f"/v1/predictions/{prediction_id}/cancel")
             status = self._status(http, prediction, model)
             step = 1
-            progress(step, step + 1, f"Prediction {prediction_id} created on {PROVIDER} ({status})")
+            progress(
+                step, step + 1, http.scrub(f"Prediction {prediction_id} created on {PROVIDER} ({status})")
+            )
 
             started = time.monotonic()
             try:
@@ -195,7 +204,8 @@ class ReplicateGenerator:
                     status = self._status(http, prediction, model)
                     step += 1
                     line = _last_log_line(prediction.get("logs"))
-                    progress(step, step + 1, f"{status} — {line}" if line else status)
+                    # the provider's own words go into events: never with the key in them
+                    progress(step, step + 1, http.scrub(f"{status} — {line}" if line else status))
             except asyncio.CancelledError:
                 await self._cancel_prediction(http, cancel_url, retries=1)
                 raise

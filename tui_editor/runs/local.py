@@ -37,6 +37,7 @@ from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreErro
 from ..core.exchange import asset_json
 from ..core.flow import Decision, StartRequest
 from ..core.kinds import get_kind
+from ..core.paths import UnsafePathError, check_id, data_file, id_folder, is_inside, relative_name
 from ..core.run_record import ACTIVE_STATUSES, OPEN_STATUSES, RunRecord, RunStatus
 from ..core.store import Store
 from ..generators.base import (
@@ -111,13 +112,19 @@ class LocalEngine:
 
     # --- paths ---------------------------------------------------------------------------------
     def preview_dir(self, run_id: str) -> Path:
-        return self.data_dir / "previews" / run_id
+        """`previews/<run_id>`; `UnsafePathError` for a run id that is not one this program makes."""
+        return id_folder(self.data_dir / "previews", run_id, what="run id")
 
     def _relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.data_dir.resolve()).as_posix()
+        return relative_name(path, self.data_dir)
 
     def _remove_preview(self, run_id: str) -> None:
-        shutil.rmtree(self.preview_dir(run_id), ignore_errors=True)
+        try:
+            folder = self.preview_dir(run_id)
+        except UnsafePathError as exc:  # an id planted in the database: touch nothing
+            log.warning("not removing a preview folder: %s", exc.message)
+            return
+        shutil.rmtree(folder, ignore_errors=True)
 
     # --- the one state-moving primitive --------------------------------------------------------
     def _move(
@@ -290,6 +297,8 @@ class LocalEngine:
             name: result.fields[name] for name in spec.field_names if name in result.fields and name != "file"
         }
         data["model"] = data.get("model") or run.request.get("fields", {}).get("model")
+        if not is_inside(Path(result.file), self.preview_dir(run.id)):
+            raise UnsafePathError("the generator's file is not inside the run's preview folder")
         data["file"] = self._relative(Path(result.file))
         clean = spec.validate_asset(data, partial=True)
         asset = asset_json({"id": asset_id, **clean, "updated_at": utcnow()})
@@ -386,7 +395,7 @@ class LocalEngine:
         asset = run.preview_asset
         if asset is None or not asset.get("file"):
             raise DecisionError(f"run {run.id} has no preview to accept")
-        source = self.data_dir / str(asset["file"])
+        source = data_file(self.data_dir, asset["file"], "preview file")
         if not source.is_file():
             current = self.store.get_run(run.id).status  # decided meanwhile by someone else?
             if current != RunStatus.PREVIEW_READY:
@@ -394,10 +403,12 @@ class LocalEngine:
                     f"run {run.id} is {current}; only a run with a preview waiting can be decided"
                 )
             raise DecisionError(f"run {run.id}: the preview file {asset['file']} is missing")
-        asset_id = str(asset["id"])
-        target = (
-            self.data_dir / "media" / run.kind / asset_id / f"{run.id}-{secrets.token_hex(3)}{source.suffix}"
-        )
+        asset_id = check_id(asset["id"], "asset id")
+        if asset_id != run.request.get("asset_id", asset_id):
+            raise DecisionError(f"run {run.id}: the preview names another asset than the run's clip")
+        suffix = source.suffix if source.suffix[1:].isalnum() else ""
+        folder = id_folder(self.data_dir / "media", run.kind, asset_id, what="asset id")
+        target = folder / f"{check_id(run.id, 'run id')}-{secrets.token_hex(3)}{suffix}"
         try:
             _promote(source, target)
         except OSError as exc:
@@ -538,7 +549,8 @@ class LocalEngine:
         if not root.is_dir():
             return
         for folder in root.iterdir():
-            if not folder.is_dir():
+            # Only real folders named like a run id: a symlink or odd name is left alone, never followed.
+            if folder.is_symlink() or not folder.is_dir() or not _is_run_folder(folder.name):
                 continue
             try:
                 status = self.store.get_run(folder.name).status
@@ -579,6 +591,14 @@ class LocalEngine:
             self._housekeeper.join(timeout=5)
         with contextlib.suppress(TuiEditorError):
             self.store.forget_process(self.process_id)
+
+
+def _is_run_folder(name: str) -> bool:
+    try:
+        check_id(name)
+    except UnsafePathError:
+        return False
+    return True
 
 
 async def _drain() -> None:

@@ -31,6 +31,7 @@ from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
@@ -42,6 +43,7 @@ from ..core.events import RunEventData
 from ..core.provider import LectureEditorProvider, LoadTicket
 from ..core.run_record import RunRecord
 from ..core.runboard import BOARD_STATUSES, RunBoard
+from ..core.safe_text import visible
 from ..core.snapshot import LectureSnapshot
 from .bindings import APP_BINDINGS
 from .messages import (
@@ -130,6 +132,28 @@ class TuiEditorApp(App[int]):
         # The first frame is on screen: now pay for the database stack, in a thread.
         self._open_runtime()
         self._report_keymap_clashes()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification of the editor (screens' and widgets' `notify` come here): literal text.
+
+        Messages quote clip names, prompts and provider errors, which are data: never parsed as markup
+        (a `[/]` would crash, a `[@click=…]` would act) and control characters made visible.
+        """
+        del markup  # data is never markup
+        if timeout is None:
+            super().notify(visible(message), title=visible(title), severity=severity, markup=False)
+        else:
+            super().notify(
+                visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+            )
 
     def _apply_theme(self) -> None:
         name = self.settings.ui.theme

@@ -44,6 +44,7 @@ from ...core.flow import (
     call_start,
 )
 from ...core.kinds import AssetKind
+from ...core.safe_text import visible
 from ..bindings import CLIP_EDITOR_BINDINGS, key_for
 from ..widgets.audio import format_duration
 from ..widgets.fields import FieldEditor, format_value
@@ -134,17 +135,18 @@ class ClipEditorScreen(SessionView, Screen[None]):
         self._invalid: dict[str, str] = {}
         #: True once the clip's open run, if any, is attached.
         self.resumed = False
-        self.title = f"{self.kind.label} · {self.session.clip.name}"
+        self.title = visible(f"{self.kind.label} · {self.session.clip.name}")
 
     # --- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         session = self.session
         with Horizontal(id="clip-header"):
-            yield Static(self._title_text(), id="clip-title", markup=False)
-            yield Static("", id="clip-dirty")
-        yield Static(self._meta_text(), id="clip-meta", markup=False)
-        yield Static(self._committed_text(), id="clip-committed", markup=False)
-        yield Static(self._readonly_text(), id="clip-readonly", markup=False)
+            yield Static(visible(self._title_text()), id="clip-title", markup=False)
+            yield Static("", id="clip-dirty", markup=False)
+        # Texts from data (names, prompts, errors): literal (markup=False) and made visible (`_update`).
+        yield Static(visible(self._meta_text()), id="clip-meta", markup=False)
+        yield Static(visible(self._committed_text()), id="clip-committed", markup=False)
+        yield Static(visible(self._readonly_text()), id="clip-readonly", markup=False)
         with VerticalScroll(id="clip-form", can_focus=False):
             draft = session.draft.draft
             for spec in self.kind.editable_fields:
@@ -241,6 +243,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
                 self._list_open_runs(self.engine, self.session.clip.id)
 
     def _update(self, widget_id: str, text: str) -> None:
+        text = visible(text, keep_newlines=widget_id == "clip-field-error")  # data: never raw
         if self._shown.get(widget_id) != text:
             self._shown[widget_id] = text
             self.query_one(f"#{widget_id}", Static).update(text)

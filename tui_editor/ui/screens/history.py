@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from ...core.revisions import describe
+from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import HISTORY_BINDINGS
 from .table_screen import TableScreen
@@ -97,7 +98,7 @@ class HistoryScreen(TableScreen[None]):
         header = Text("History", style="bold")
         provider = self.editor_app.provider
         if provider is not None:
-            header.append(f"  ·  {provider.snapshot.title}  ·  rev {provider.snapshot.revision}")
+            header.append(f"  ·  {visible(provider.snapshot.title)}  ·  rev {provider.snapshot.revision}")
         count = len(message.revisions)
         header.append(f"  ·  {count} revision{'s' if count != 1 else ''}")
         self.query_one("#history-header", Static).update(header)

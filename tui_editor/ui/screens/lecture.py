@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
+from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import LECTURE_BINDINGS
 from ..editor_app import EditorAppAccess
@@ -88,6 +89,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         """A state before any lecture is shown (loading, choosing a lecture); ignored once one is."""
         if self.timeline.snapshot is not None:
             return
+        message = visible(message)
         self.query_one("#lecture-header", Static).update(Text(f"tui-editor · {message}"))
         self._show_note(Text(f"  {message}"))
         self.timeline.set_empty_message(message)
@@ -97,6 +99,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         if self.timeline.snapshot is not None:
             return
         self.error = message
+        message = visible(message)
         header = Text("tui-editor · ")
         header.append("cannot open", style="bold red")
         self.query_one("#lecture-header", Static).update(header)
@@ -129,7 +132,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
 
     def _header_text(self, snapshot: LectureSnapshot, *, compact: bool) -> Text:
         text = Text()
-        text.append(snapshot.title, style="bold")
+        text.append(visible(snapshot.title), style="bold")
         text.append(f" · rev {snapshot.revision}", style="dim")
         text.append(f" · {len(snapshot.clips)} clips")
         board = self.editor_app.board
@@ -142,7 +145,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
                 if runs[key]:
                     text.append(f" · {icon} {runs[key]} {label}", style="bold")
         if self.timeline.filter_text:
-            text.append(f" · filter “{self.timeline.filter_text}”", style="italic")
+            text.append(f" · filter “{visible(self.timeline.filter_text)}”", style="italic")
         if self.timeline.marked:
             text.append(f" · {len(self.timeline.marked)} marked")
         if self.batch_progress is not None:

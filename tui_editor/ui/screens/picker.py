@@ -11,6 +11,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Footer, Static
 
 from ..bindings import PICKER_BINDINGS
+from ..widgets.literal_table import LiteralTable
 from .table_screen import TableScreen
 
 
@@ -31,7 +32,7 @@ class PickerScreen(TableScreen[str | None]):
             id="picker-header",
             classes="screen-title",
         )
-        table: DataTable[str] = DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Any] = LiteralTable(id="picker-table", cursor_type="row", zebra_stripes=True)
         table.add_column("Title", key="title")
         table.add_column("Clips", key="clips")
         table.add_column("Revision", key="revision")

@@ -11,6 +11,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
 from ...core.kinds import get_kind
+from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import QUEUE_BINDINGS
 from ..widgets.timeline import format_duration, format_start
@@ -90,7 +91,7 @@ class QueueScreen(TableScreen[None]):
         title = self.query_one("#queue-header", Static)
         header = Text("Review queue", style="bold")
         if snapshot is not None:
-            header.append(f"  ·  {snapshot.title}")
+            header.append(f"  ·  {visible(snapshot.title)}")
         header.append(f"  ·  {count} preview{'s' if count != 1 else ''} waiting")
         title.update(header)
         self.query_one("#queue-empty").display = count == 0

@@ -21,6 +21,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Static
@@ -28,6 +29,8 @@ from textual.widgets import Button, Footer, Static
 from ...core.editor import ClipSession
 from ...core.flow import FlowError
 from ...core.kinds import AssetKind, FieldSpec
+from ...core.paths import UnsafePathError
+from ...core.safe_text import visible
 from ...core.urls import strip_cache_buster
 from ..bindings import REVIEW_BINDINGS, key_for
 from ..widgets.fields import format_value
@@ -85,8 +88,8 @@ def fields_table(
         table.add_row(
             Text("≠", style=highlight) if differs else Text(""),
             spec.label,
-            Text(before),
-            Text(after, style=highlight if differs else ""),
+            Text(visible(before)),
+            Text(visible(after), style=highlight if differs else ""),
         )
     return table
 
@@ -162,7 +165,8 @@ class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="review-dialog") as dialog:
             dialog.border_title = self.kind.preview_title
-            dialog.border_subtitle = self.session.clip.name
+            # A border title is markup when given a str: the clip name is data, so literal Content.
+            dialog.border_subtitle = Content(visible(self.session.clip.name))
             with VerticalScroll(id="review-body", can_focus=False):
                 yield Static(self._fields_table(), id="review-fields")
                 with Horizontal(id="review-media"):
@@ -262,7 +266,7 @@ class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
             text, style = self._player_message, ""
         else:
             text, style = "", ""
-        status.update(text)
+        status.update(visible(text))
         status.set_class(not text, "-empty")
         status.set_class(style == "-error", "-error")
         status.set_class(style == "-busy", "-busy")
@@ -319,7 +323,7 @@ class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
                 if not url:
                     raise PlayerError("The preview has no audio file")
                 command = player.play(media_path(self.data_dir, url))
-            except PlayerError as exc:
+            except (PlayerError, UnsafePathError) as exc:
                 self._player_message = str(exc)
                 self.notify(str(exc), severity="warning")
             else:

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ..editor_app import EditorAppAccess
+from ..widgets.literal_table import LiteralTable
 
 ResultT = TypeVar("ResultT")
 
@@ -26,7 +27,8 @@ class TableScreen(EditorAppAccess, Screen[ResultT]):
         """`#{prefix}-header` saying `title`, `#{prefix}-table` with (label, key) `columns`, then
         `#{prefix}-empty` saying `empty` and the footer."""
         yield Static(Text(title), id=f"{prefix}-header", classes="screen-title")
-        table: DataTable[Any] = DataTable(id=f"{prefix}-table", cursor_type="row", zebra_stripes=True)
+        # Cells are data (titles, clip names): shown literally, never parsed as markup.
+        table: DataTable[Any] = LiteralTable(id=f"{prefix}-table", cursor_type="row", zebra_stripes=True)
         for label, key in columns:
             table.add_column(label, key=key)
         yield table

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from ...core.paths import UnsafePathError
 from ...generators.wav import WavInfo, wav_info, waveform
 from .media_files import asset_url, display_name, media_path
 from .media_read import MediaRead, read_in_worker
@@ -152,7 +153,11 @@ class AudioPreview(Vertical):
         self.asset = asset
         self.data_dir = Path(data_dir)
         self.url = asset_url(asset, preview_token=preview_token)
-        self.path: Path | None = media_path(self.data_dir, self.url) if self.url else None
+        self.unsafe: str | None = None
+        try:
+            self.path: Path | None = media_path(self.data_dir, self.url) if self.url else None
+        except UnsafePathError as exc:  # a stored name that leaves the data dir: never read
+            self.path, self.unsafe = None, exc.message
         self._read = self.path is None or self.url in AUDIO_INFO_CACHE
 
     @property
@@ -162,7 +167,8 @@ class AudioPreview(Vertical):
 
     def compose(self) -> ComposeResult:
         if self.path is None:
-            yield Static("(no audio file)", classes="media-caption")
+            text = f"(cannot read audio: {self.unsafe})" if self.unsafe else "(no audio file)"
+            yield Static(text, classes="media-caption", markup=False)
             return
         info = AUDIO_INFO_CACHE.get(self.url)
         if info is None:

@@ -17,9 +17,12 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rich.console import RenderableType
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
@@ -27,6 +30,7 @@ from textual.widgets import Input, Label, Select, TextArea
 from textual.widgets.select import InvalidSelectValueError
 
 from ...core.kinds import AssetKind, FieldSpec, ValidationError
+from ...core.safe_text import visible
 
 #: Which `Input` validates a field type as the user types (the rest are free text).
 _INPUT_TYPES: dict[str, Literal["integer", "number", "text"]] = {"int": "integer", "float": "number"}
@@ -135,23 +139,32 @@ class FieldEditor(Horizontal):
         control.suggester = SuggestFromList(voices, case_sensitive=False) if voices else None
         control.placeholder = f"{voices[0]} (default) · {', '.join(voices)}" if voices else ""
 
-    def _model_options(self, current: Any) -> list[tuple[str, str]]:
-        options = [(f"{choice.id} — {choice.label}", choice.id) for choice in self.kind.models]
+    # Option prompts are literal `Text`: a str prompt is markup, and a stored value is data.
+    def _model_options(self, current: Any) -> list[tuple[RenderableType, str]]:
+        options: list[tuple[RenderableType, str]] = [
+            (Text(f"{choice.id} — {choice.label}"), choice.id) for choice in self.kind.models
+        ]
         if isinstance(current, str) and current and current not in {c.id for c in self.kind.models}:
-            options.append((f"{current} — (not in catalogue)", current))
+            options.append((Text(f"{visible(current)} — (not in catalogue)"), current))
         return options
 
-    def _choice_options(self, current: Any) -> list[tuple[str, str]]:
-        options = [(choice, choice) for choice in self.spec.choices]
+    def _choice_options(self, current: Any) -> list[tuple[RenderableType, str]]:
+        options: list[tuple[RenderableType, str]] = [(Text(choice), choice) for choice in self.spec.choices]
         if isinstance(current, str) and current and current not in self.spec.choices:
-            options.append((f"{current} (invalid)", current))
+            options.append((Text(f"{visible(current)} (invalid)"), current))
         return options
+
+    def _shown(self, value: Any) -> str:
+        """The text the control shows for `value`: control characters (data) made visible."""
+        if self.is_multiline:
+            return visible("" if value is None else str(value), keep_newlines=True)
+        return visible(format_value(self.spec, value))
 
     def _make_control(self, value: Any) -> Widget:
         control_id = f"input-{self.spec.name}"
         if self.is_multiline:
             area = PromptArea(
-                "" if value is None else str(value),
+                self._shown(value),
                 id=control_id,
                 soft_wrap=True,
                 tab_behavior="focus",
@@ -169,7 +182,7 @@ class FieldEditor(Horizontal):
                 compact=True,
             )
         return Input(
-            format_value(self.spec, value),
+            self._shown(value),
             id=control_id,
             type=_INPUT_TYPES.get(self.spec.type, "text"),
             compact=True,
@@ -202,7 +215,7 @@ class FieldEditor(Horizontal):
         self._set_error(None)
         control = self.control_widget
         if isinstance(control, TextArea):
-            text = "" if value is None else str(value)
+            text = self._shown(value)
             if control.text != text:
                 with control.prevent(TextArea.Changed):
                     control.load_text(text)
@@ -216,7 +229,7 @@ class FieldEditor(Horizontal):
                     with contextlib.suppress(InvalidSelectValueError):
                         control.clear()
         elif isinstance(control, Input):
-            text = format_value(self.spec, value)
+            text = self._shown(value)
             if control.value != text:
                 with control.prevent(Input.Changed):
                     control.value = text
@@ -226,9 +239,11 @@ class FieldEditor(Horizontal):
         self.set_class(error is not None, "-invalid")
         if isinstance(self.control_widget, Input):
             self.control_widget.set_class(error is not None, "-invalid")
-        self.tooltip = error
+        self.tooltip = Content(visible(error)) if error is not None else None  # literal, never markup
 
     def _report(self, raw: Any) -> None:
+        if self.error is None and isinstance(raw, str) and raw == self._shown(self._field_value):
+            return  # the control shows the value (control characters made visible): nothing was edited
         try:
             value = parse_value(self.spec, raw) if isinstance(raw, str) else self.spec.coerce(raw)
             error = None

@@ -97,7 +97,7 @@ class ImagePreview(Vertical):
 
     def on_mount(self) -> None:
         if not self.loaded:
-            self._decode(media_path(self.data_dir, self.url), self.url)
+            self._decode(self.data_dir, self.url)
 
     def _picture(self, image: PILImage) -> Widget:
         assert self.widget_class is not None
@@ -107,8 +107,11 @@ class ImagePreview(Vertical):
         return self.widget_class(image, classes="media-picture -textual-image")
 
     @work(thread=True, exclusive=True, group="media-image", exit_on_error=False)
-    def _decode(self, path: Path, url: str) -> None:
-        read_in_worker(self.post_message, url, lambda: load_image(path), _describe_image_error)
+    def _decode(self, data_dir: Path, url: str) -> None:
+        # The path check is part of the read: a name that leaves the data dir is a read error.
+        read_in_worker(
+            self.post_message, url, lambda: load_image(media_path(data_dir, url)), _describe_image_error
+        )
 
     @on(MediaRead)
     async def _decoded(self, message: MediaRead[PILImage]) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ...core.paths import data_file
+from ...core.safe_text import visible
 from ...core.urls import build_asset_url, strip_cache_buster
 
 
@@ -24,14 +26,17 @@ def asset_url(asset: Mapping[str, Any] | None, *, preview_token: int | None = No
 
 
 def media_path(data_dir: Path, url: str) -> Path:
-    """The file a media URL names, under the data directory (absolute paths are kept)."""
-    relative = Path(strip_cache_buster(url))
-    return relative if relative.is_absolute() else Path(data_dir) / relative
+    """The file a media URL names, under the data directory.
+
+    Raises `core.paths.UnsafePathError` when the stored name would leave the data directory (`..`, an
+    absolute path, a symlink out): media is only ever read from inside it.
+    """
+    return data_file(Path(data_dir), strip_cache_buster(url), "media file")
 
 
 def printable(text: str) -> str:
-    """`text` fit for one line of the screen: control characters (from hostile file names) become `?`."""
-    return "".join(char if char.isprintable() else "?" for char in text)
+    """`text` fit for one line of the screen: control characters (from hostile file names) made visible."""
+    return visible(text)
 
 
 def display_name(url: str) -> str:

@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from ...core.kinds import TRACK_NAMES
 from ...core.runboard import RunBoard
+from ...core.safe_text import visible
 from ...core.snapshot import ClipView, LectureSnapshot
 from ...core.timing import overflow_s
 from ..bindings import TIMELINE_BINDINGS
@@ -67,9 +68,11 @@ class Columns:
 
 
 def _fit(text: str, width: int) -> str:
-    """`text` cut (with an ellipsis) or padded to exactly `width` cells."""
+    """`text` cut (with an ellipsis) or padded to exactly `width` cells; control characters (names and
+    prompts are data) made visible, so nothing reaches the terminal raw."""
     if width <= 0:
         return ""
+    text = visible(text)
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
@@ -77,6 +80,7 @@ def _fit(text: str, width: int) -> str:
 
 def _fit_summary(text: str, width: int) -> str:
     """Like `_fit`, but a trailing `[extras]` part (duration, voice...) survives the cut."""
+    text = visible(text)
     if width <= 0 or cell_len(text) <= width or not text.endswith("]") or " [" not in text:
         return _fit(text, width)
     lead, _, extras = text.rpartition(" [")
