@@ -14,6 +14,9 @@ engine keeps it in memory, `get` reports the run as failed and its waiters are w
 writes it once the store takes writes again (or, should this process end first, any other process's
 housekeeping marks the run "interrupted").
 
+Orphans: a process killed between copying a preview into `media/` and the commit leaves a file nothing
+refers to; each process with background threads sweeps such files once at start (`runs/sweep.py`).
+
 Crash safety: each process beats a heartbeat row while it lives. Any process's housekeeping marks
 queued/generating runs whose owner stopped beating (or, on the same host, whose pid is gone) as
 `failed` with the error "interrupted". `preview_ready` runs belong to nobody and survive restarts.
@@ -541,7 +544,19 @@ class LocalEngine:
             if status not in OPEN_STATUSES:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def sweep_media(self) -> None:
+        """Delete media files nothing refers to (left by a process killed between copy and commit)."""
+        from .sweep import sweep_orphan_media
+
+        try:
+            sweep_orphan_media(self.store, self.data_dir)
+        except StoreError as exc:
+            log.warning("media sweep: %s", exc)
+        except Exception:  # noqa: BLE001 - a sweep must never take the engine down
+            log.exception("media sweep failed")
+
     def _housekeeping_loop(self) -> None:
+        self.sweep_media()  # once per start, off the caller's path (it reads every revision)
         while not self._stop.wait(self.heartbeat_interval):
             try:
                 self.housekeeping()
