@@ -23,8 +23,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
-from . import models as m
+from . import models  # noqa: F401 - defines our tables in SQLModel.metadata
 
 #: Tables that hold no references (history and process bookkeeping).
 SKIPPED_TABLES = frozenset({"run_event", "process_heartbeat", "alembic_version"})
@@ -56,7 +57,7 @@ def _tables(conn: Connection) -> list[sa.Table]:
     present = set(inspector.get_table_names())
     tables = []
     for name in sorted(present - SKIPPED_TABLES):
-        if name not in m.SQLModel.metadata.tables:
+        if name not in SQLModel.metadata.tables:
             continue
         tables.append(sa.Table(name, sa.MetaData(), autoload_with=conn))
     return tables
@@ -69,7 +70,7 @@ def references_in(conn: Connection) -> set[str]:
         text_columns = [c for c in table.c if _is_file_key(c.name)]
         json_columns = [c for c in table.c if isinstance(c.type, sa.JSON)]
         if not json_columns:  # reflection on SQLite sees JSON as text: use our models' types
-            model = m.SQLModel.metadata.tables[table.name]
+            model = SQLModel.metadata.tables[table.name]
             json_columns = [
                 table.c[c.name] for c in model.c if isinstance(c.type, sa.JSON) and c.name in table.c
             ]
