@@ -2,7 +2,8 @@
 
 `none` disables playback, `auto` looks for a player on `PATH` (`paplay`, `aplay`, `afplay`,
 `ffplay -nodisp -autoexit`, `mpv --no-video`, `play`), anything else is a command line in which `{file}`
-is replaced by the WAV path (appended when absent). Players run without a shell through
+is replaced by the audio file's path (appended when absent). An MP3 is never given to a WAV-only player
+(`aplay`). Players run without a shell through
 `subprocess.Popen` and are stopped when the review closes.
 """
 
@@ -30,21 +31,28 @@ AUTO_PLAYERS: tuple[tuple[str, ...], ...] = (
 )
 
 
+#: Players of `auto` that play WAV only (`aplay` would play an MP3's bytes as noise).
+WAV_ONLY_PLAYERS = frozenset({"aplay"})
+
+
 class PlayerError(Exception):
     """Playback is unavailable or failed; the message is fit for the user."""
 
 
-def resolve_player(setting: str, *, path: str | None = None) -> list[str] | None:
+def resolve_player(setting: str, *, path: str | None = None, audio_format: str = "wav") -> list[str] | None:
     """The argv template (with `{file}`) for `[ui] audio_player`, or None when playback is off/none found.
 
     `path` replaces `$PATH` for the `auto` search (tests); a custom command's program is looked up on it
-    too, so a missing program is reported at once rather than as a failed process.
+    too, so a missing program is reported at once rather than as a failed process. `audio_format` ("wav"
+    or "mp3") skips the `auto` players that cannot play it.
     """
     setting = (setting or "").strip()
     if not setting or setting.lower() == "none":
         return None
     if setting.lower() == "auto":
         for candidate in AUTO_PLAYERS:
+            if audio_format != "wav" and candidate[0] in WAV_ONLY_PLAYERS:
+                continue
             program = shutil.which(candidate[0], path=path)
             if program:
                 return [program, *candidate[1:]]
@@ -64,6 +72,17 @@ def resolve_player(setting: str, *, path: str | None = None) -> list[str] | None
     return argv
 
 
+def _is_mp3(file: Path) -> bool:
+    """Whether `file` holds MP3 (by its first bytes; the name may say anything)."""
+    from ...generators.media_info import sniff_extension
+
+    try:
+        with file.open("rb") as fh:
+            return sniff_extension(fh.read(64)) == "mp3"
+    except OSError:
+        return False
+
+
 def player_command(template: Sequence[str], file: Path) -> list[str]:
     return [part.replace("{file}", str(file)) for part in template]
 
@@ -73,6 +92,7 @@ class AudioPlayer:
 
     def __init__(self, setting: str, *, path: str | None = None) -> None:
         self.setting = setting
+        self._search_path = path
         self.template = resolve_player(setting, path=path)
         self._process: subprocess.Popen[bytes] | None = None
         self.file: Path | None = None
@@ -103,8 +123,14 @@ class AudioPlayer:
             raise PlayerError(self.unavailable_message)
         if not Path(file).is_file():
             raise PlayerError(f"Audio file missing: {file}")
+        template: list[str] | None = self.template
+        if _is_mp3(Path(file)):
+            template = resolve_player(self.setting, path=self._search_path, audio_format="mp3")
+            if template is None:
+                raise PlayerError("No audio player for MP3 found — set [ui] audio_player")
+        assert template is not None
         self.stop()
-        command = player_command(self.template, Path(file))
+        command = player_command(template, Path(file))
         try:
             self._process = subprocess.Popen(  # noqa: S603 - argv from settings, no shell
                 command,
