@@ -47,6 +47,7 @@ from .bindings import APP_BINDINGS
 from .messages import (
     LectureChoiceNeeded,
     LectureLoaded,
+    LecturePeeked,
     LoadingNoted,
     RunEventReceived,
     RunsResolved,
@@ -152,6 +153,7 @@ class TuiEditorApp(App[int]):
 
     @work(thread=True, group="runtime", exit_on_error=False, name="open runtime")
     def _open_runtime(self) -> None:
+        self._peek_lecture()
         from ..runs.runtime import open_runtime  # deferred: sqlalchemy, sqlmodel, alembic ~0.5 s
 
         try:
@@ -186,6 +188,25 @@ class TuiEditorApp(App[int]):
             self._load_lecture_blocking(runtime, lecture_id)
         except TuiEditorError as exc:
             self._post(StartupFailed(exc.message))
+
+    def _peek_lecture(self) -> None:
+        """Before the database stack is imported: a stdlib read of the lecture, shown unconfirmed."""
+        from ..core.quick_read import peek_lecture
+
+        try:
+            snapshot = peek_lecture(self.settings.database_url, self.lecture_ref)
+        except Exception:  # noqa: BLE001 - a first look is optional: the store's load follows anyway
+            log.exception("quick read failed")
+            return
+        if snapshot is not None:
+            for track in ("visual", "voice", "music"):
+                snapshot.track(track)  # sorted here, not on the UI thread
+            self._post(LecturePeeked(snapshot))
+
+    @on(LecturePeeked)
+    async def _lecture_peeked(self, message: LecturePeeked) -> None:
+        if self.provider is None and self.startup_error is None and not self._runtime_closed:
+            await self.lecture_screen.show_lecture(message.snapshot, confirmed=False)
 
     def _forward_hub_event(self, event: RunEventData) -> None:
         """Hub callback (any thread)."""
@@ -239,7 +260,7 @@ class TuiEditorApp(App[int]):
         if self.screen.id == "picker":
             return
         if self.provider is None:
-            self.lecture_screen.show_message("Choose a lecture")
+            self.lecture_screen.show_message("Choose a lecture", withdraw=True)
         current = self.provider.lecture_id if self.provider else None
         self.push_screen(PickerScreen(message.lectures, current=current), self._lecture_chosen)
 
@@ -278,7 +299,7 @@ class TuiEditorApp(App[int]):
         if old is not None:
             old.close()
         self.adopt_provider(provider)
-        await self.lecture_screen.show_lecture(provider.snapshot)
+        await self.lecture_screen.show_lecture(provider.snapshot, confirmed=True)
         self.snapshot_changed.publish(provider.snapshot)
         self.runs_changed.publish(set())
 
