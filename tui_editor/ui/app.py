@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -88,10 +89,14 @@ class TuiEditorApp(App[int]):
     TITLE = "tui-editor"
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
-    def __init__(self, settings: Settings, lecture_ref: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, lecture_ref: str | None = None, *, first_look: Future[Any] | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.lecture_ref = lecture_ref
+        #: A first look at the lecture being read already (see `ui.run`); None: read it here.
+        self._first_look = first_look
         self.runtime: Runtime | None = None
         self.provider: LectureEditorProvider | None = None
         self.board: RunBoard | None = None
@@ -126,6 +131,18 @@ class TuiEditorApp(App[int]):
         self._apply_theme()
         self.normalized_keymap = dict(self._normalize_keymap(dict(self.settings.keymap)))
         self.set_keymap(dict(self.settings.keymap))
+        if self._first_look is not None:  # shown as soon as it is read, the first frame if it can be
+            self._first_look.add_done_callback(self._first_look_read)
+
+    def _first_look_read(self, future: Future[Any]) -> None:
+        """The first-look thread is done (any thread)."""
+        try:
+            snapshot = future.result()
+        except Exception:  # noqa: BLE001 - optional: the store's load follows anyway
+            log.exception("quick read failed")
+            return
+        if snapshot is not None:
+            self._post(LecturePeeked(snapshot))
 
     def on_ready(self) -> None:
         # The first frame is on screen: now pay for the database stack, in a thread.
@@ -153,7 +170,8 @@ class TuiEditorApp(App[int]):
 
     @work(thread=True, group="runtime", exit_on_error=False, name="open runtime")
     def _open_runtime(self) -> None:
-        self._peek_lecture()
+        if self._first_look is None:
+            self._peek_lecture()
         from ..runs.runtime import open_runtime  # deferred: sqlalchemy, sqlmodel, alembic ~0.5 s
 
         try:
