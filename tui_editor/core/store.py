@@ -120,6 +120,14 @@ class Store:
                 yield conn
         except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
             raise StoreError(f"database {_safe_url(self.url)} is unavailable: {_first_line(exc)}") from None
+        except ValueError as exc:
+            # A stored value that cannot be decoded (a damaged file: a date or JSON that is not one) is
+            # the database's problem, said in one line — not an "unexpected error".
+            if type(exc) is not ValueError and not isinstance(exc, json.JSONDecodeError):
+                raise
+            raise StoreError(
+                f"database {_safe_url(self.url)} holds a value that cannot be read: {_first_line(exc)}"
+            ) from None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -794,7 +802,7 @@ def _probe_sqlite(path: Path) -> bool:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        text = str(exc)
+        text = _first_line(exc)
         # A WAL database in a folder we cannot write (or on a full disk) cannot get its shared-memory
         # file; with no unsaved changes waiting in its -wal file it can still be read as immutable.
         if not ("unable to open" in text or "disk I/O" in text or "readonly" in text):
@@ -812,7 +820,7 @@ def _probe_sqlite(path: Path) -> bool:
             finally:
                 conn.close()
         except sqlite3.DatabaseError as again:
-            raise StoreError(f"cannot open database {where}: {again}") from None
+            raise StoreError(f"cannot open database {where}: {_first_line(again)}") from None
         in_place = False
     tables, version = found
     if version != m.SCHEMA_HEAD:
