@@ -229,10 +229,17 @@ def _read_lines(child: subprocess.Popen[bytes], lines: list[bytes]) -> None:
         lines.append(line)
 
 
+#: After the child announces an operation, the kill comes within this many seconds (about the op's
+#: length here), so every operation is hit at random moments of its own — not mostly the longest one.
+KILL_WINDOWS = {"generate": 0.8, "accept": 0.05, "import": 0.05, "restore": 0.04}
+
+
 def kill9_class(results: Results, work: Path, kills: int, rng: random.Random) -> None:
     data_dir = work / "kill9"
     seed(data_dir)
-    for _ in range(kills):
+    targets = list(KILL_WINDOWS)
+    for index in range(kills):
+        target = targets[index % len(targets)]
         child = subprocess.Popen(
             [sys.executable, __file__, "--child", str(data_dir)],
             stdout=subprocess.PIPE,
@@ -243,9 +250,12 @@ def kill9_class(results: Results, work: Path, kills: int, rng: random.Random) ->
         reader = threading.Thread(target=_read_lines, args=(child, lines), daemon=True)
         reader.start()
         deadline = time.monotonic() + 60
-        while not lines and time.monotonic() < deadline and child.poll() is None:
-            time.sleep(0.01)  # waiting for the child's first line (a poll: the reader thread fills it)
-        time.sleep(rng.uniform(0.0, 1.5))  # the random moment
+        # Poll the reader thread's lines until the target operation has begun (or time runs out).
+        while time.monotonic() < deadline and child.poll() is None:
+            if any(json.loads(line).get("op") == target for line in list(lines) if line.startswith(b"{")):
+                break
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, KILL_WINDOWS[target]))  # the random moment
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
         reader.join(timeout=5)
@@ -406,8 +416,8 @@ def _without_ids(document: dict[str, Any]) -> Any:
     """An export with its ids and times left out (a re-import makes new ones)."""
     text = json.dumps(document, sort_keys=True)
     data = json.loads(text)
-    data.pop("id", None)
-    data.pop("revision", None)
+    for key in ("id", "revision", "updated_at"):  # the new lecture's own
+        data.pop(key, None)
     for key in ("visuals", "narration", "music"):
         for asset in data.get(key, []):
             asset.pop("id", None)
