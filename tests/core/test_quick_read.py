@@ -17,6 +17,7 @@ def test_the_first_look_equals_the_stores_snapshot(tmp_path: Path) -> None:
         assert peek_lecture(url, lecture_id) == expected
         assert peek_lecture(url, expected.title) == expected
         assert peek_lecture(url, "no such lecture") is None
+        assert peek_lecture(url, max_clips=len(expected.clips) - 1) is None  # too big to be quick
         from tui_editor.core.exchange import validate_lecture
 
         store.create_lecture(validate_lecture(lecture_doc(title="Second")))

@@ -41,9 +41,17 @@ def _time(value: Any) -> datetime:
     return as_utc(datetime.fromisoformat(str(value)))
 
 
-def peek_lecture(url: str, lecture_ref: str | None = None) -> LectureSnapshot | None:
+#: Above this many clips there is no first look: building it would hold the GIL for long enough (~0.5 s
+#: per 100,000 clips) to delay the first frame, which is drawn while it is read.
+MAX_CLIPS = 20_000
+
+
+def peek_lecture(
+    url: str, lecture_ref: str | None = None, *, max_clips: int = MAX_CLIPS
+) -> LectureSnapshot | None:
     """The lecture `lecture_ref` names (an id or an exact, unique title) — or the only lecture when no
-    ref is given — read straight from a SQLite file; None whenever that is not simply possible."""
+    ref is given — read straight from a SQLite file; None whenever that is not simply possible (or the
+    lecture has more than `max_clips` clips)."""
     path = sqlite_path(url)
     if path is None or not path.is_file():
         return None
@@ -56,7 +64,7 @@ def peek_lecture(url: str, lecture_ref: str | None = None) -> LectureSnapshot | 
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("BEGIN")  # one consistent read of lecture, clips and assets
-        return _read(conn, lecture_ref)
+        return _read(conn, lecture_ref, max_clips)
     except (sqlite3.Error, KeyError, ValueError, TypeError, IndexError) as exc:
         log.info("quick read skipped: %s", exc)
         return None
@@ -64,7 +72,7 @@ def peek_lecture(url: str, lecture_ref: str | None = None) -> LectureSnapshot | 
         conn.close()
 
 
-def _read(conn: Any, lecture_ref: str | None) -> LectureSnapshot | None:
+def _read(conn: Any, lecture_ref: str | None, max_clips: int) -> LectureSnapshot | None:
     if lecture_ref is None:
         rows = conn.execute("SELECT * FROM lecture LIMIT 2").fetchall()
     else:
@@ -74,6 +82,9 @@ def _read(conn: Any, lecture_ref: str | None) -> LectureSnapshot | None:
     if len(rows) != 1:
         return None
     lecture = rows[0]
+    (count,) = conn.execute("SELECT count(*) FROM clip WHERE lecture_id = ?", (lecture["id"],)).fetchone()
+    if count > max_clips:
+        return None
     clips = tuple(
         ClipView(
             id=str(r["id"]),
