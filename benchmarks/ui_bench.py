@@ -6,7 +6,9 @@
 1. Startup to first frame: the real `tui-editor` command on the demo lecture vs a bare Textual "hello"
    app, both in a pseudo-terminal (100×30) in the same run; min/median over repetitions and the ratio
    (goal ≤ 1.3×). "First frame" is the first screen drawn (the lecture screen's skeleton); "lecture
-   shown" is when the timeline with the lecture's clips is on screen.
+   shown" is when the timeline with the lecture's clips is on screen (goal ≤ 1.5× the bare app) — it may
+   be a first look read with the stdlib before the store opened, marked "not yet confirmed" and inert;
+   "lecture confirmed" is when the store's own load has replaced it.
 2. Preview event → screen latency p50/p95: a `preview` event published through the event hub (as the
    engine does after its commit) until the timeline row is rendered as "preview ready"; once in-process,
    once from another runtime on the same database (delivered by the hub's poll of the event log).
@@ -244,13 +246,26 @@ def time_hello(config: Path) -> float:
         program.stop()
 
 
+#: The lecture header once the store has confirmed the lecture: "rev N · K clips" with nothing between
+#: (a first look not yet confirmed reads "rev N (not yet confirmed …) · K clips").
+CONFIRMED = rb"rev \d+(?:\x1b\[[0-9;:]*m)* \xc2\xb7 [\d,]+ clips"
+
+LAST_CONFIRMED: list[float] = []
+"""The "lecture confirmed" time of each `time_editor` call (its tuple keeps its old shape)."""
+
+
 def time_editor(config: Path, data_dir: Path, ref: str | None, title: str) -> tuple[float, float, float]:
-    """(first frame, lecture shown, RSS MB once shown)."""
+    """(first frame, lecture shown, RSS MB once shown); the confirmed time goes to `LAST_CONFIRMED`.
+
+    "Lecture shown": the lecture's title and revision are on screen with its timeline — possibly a first
+    look read before the store opened, marked "not yet confirmed". "Confirmed": the store has loaded it.
+    """
     program = PtyProgram(editor_argv(data_dir, ref), child_env(config))
     try:
         first = program.wait_for(FIRST_FRAME, 60)
         shown = program.wait_for(re.escape(title.encode()) + rb".*?rev", 120)
         program.wait_for(rb"VISUAL \xc2\xb7", 60)
+        LAST_CONFIRMED.append(program.wait_for(CONFIRMED, 120))
         program.quiet(0.3)
         return first, shown, program.rss_mb()
     finally:
@@ -266,18 +281,24 @@ def bench_startup(work: Path, reps: int, quick: bool) -> None:
     rss: list[float] = []
     time_hello(config)  # warm the OS file cache for both
     time_editor(config, data_dir, None, "Photosynthesis")
+    LAST_CONFIRMED.clear()
     for _ in range(reps):
         hello.append(time_hello(config))
         f, s, r = time_editor(config, data_dir, None, "Photosynthesis")
         first.append(f)
         shown.append(s)
         rss.append(r)
+    confirmed = list(LAST_CONFIRMED)
     ratio_min = min(first) / min(hello)
     ratio_median = statistics.median(first) / statistics.median(hello)
+    shown_min = min(shown) / min(hello)
+    shown_median = statistics.median(shown) / statistics.median(hello)
     print(f"bare Textual hello, first frame : {summary(hello)}")
     print(f"tui-editor demo, first frame    : {summary(first)}")
     print(f"tui-editor demo, lecture shown  : {summary(shown)}")
+    print(f"tui-editor demo, lecture confirmed: {summary(confirmed)}")
     print(f"ratio first frame (goal <= 1.3x): min {ratio_min:.2f}x  median {ratio_median:.2f}x")
+    print(f"ratio lecture shown (goal <= 1.5x): min {shown_min:.2f}x  median {shown_median:.2f}x")
     print(f"demo RSS once shown             : {statistics.median(rss):.1f} MB")
 
     print("\n== 4. Big lectures: first frame, lecture shown, RSS ==")

@@ -329,6 +329,22 @@ def _open(settings: Any, *, background: bool = False) -> Any:
     return open_runtime(settings, background=background)
 
 
+def _open_reader(settings: Any) -> Any:
+    """The store alone, for commands that only read: works on a read-only or full disk (no engine, no
+    housekeeping writes, no migration of a current database)."""
+    from .core.errors import StoreError
+    from .core.store import open_store
+
+    if not settings.data_path.is_dir():  # a first run: made as by every other command
+        try:
+            settings.data_path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the data directory {settings.data_path}: {exc.strerror}"
+            ) from None
+    return open_store(settings.database_url, readonly=True)
+
+
 def cmd_demo(settings: Any, args: argparse.Namespace) -> int:
     from .demo import ensure_demo
 
@@ -342,11 +358,11 @@ def cmd_demo(settings: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_lectures(settings: Any, args: argparse.Namespace) -> int:
-    runtime = _open(settings)
+    store = _open_reader(settings)
     try:
-        lectures = runtime.store.list_lectures()
+        lectures = store.list_lectures()
     finally:
-        runtime.close()
+        store.close()
     if args.json:
         _print_json(lectures)
     elif not lectures:
@@ -362,10 +378,10 @@ def cmd_lectures(settings: Any, args: argparse.Namespace) -> int:
 def cmd_show(settings: Any, args: argparse.Namespace) -> int:
     from .core.kinds import kind_for_track
 
-    runtime = _open(settings)
+    store = _open_reader(settings)
     try:
-        lecture_id = runtime.store.resolve_lecture(args.lecture)
-        snapshot = runtime.store.load_snapshot(lecture_id)
+        lecture_id = store.resolve_lecture(args.lecture)
+        snapshot = store.load_snapshot(lecture_id)
         if args.json:
             from .cli_timing import add_overflow
             from .core.exchange import snapshot_to_export
@@ -373,7 +389,7 @@ def cmd_show(settings: Any, args: argparse.Namespace) -> int:
             _print_json(add_overflow(snapshot_to_export(snapshot), snapshot))
             return 0
     finally:
-        runtime.close()
+        store.close()
     print(f"{_printable(snapshot.title)}  ({_printable(snapshot.id)}, revision {snapshot.revision})")
     if snapshot.summary:
         print(_printable(snapshot.summary))
@@ -404,17 +420,22 @@ def cmd_export(settings: Any, args: argparse.Namespace) -> int:
         from .core.errors import BadInputError
 
         raise BadInputError("--with-media works only with --format tutopanda")
-    runtime = _open(settings)
+    store = _open_reader(settings)
     try:
-        data = runtime.store.export_lecture(runtime.store.resolve_lecture(args.lecture))
+        data = store.export_lecture(store.resolve_lecture(args.lecture))
     finally:
-        runtime.close()
+        store.close()
     text = _json_text(data)
     if args.output:
         from .core.errors import BadInputError
+        from .generators.files import atomic_write_bytes
 
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
+        output = Path(args.output)
+        try:  # whole or not at all: a full disk leaves no half file (nor a truncated old one)
+            if output.exists() and not output.is_file():  # a pipe or a device: written as it is
+                output.write_text(text, encoding="utf-8")
+            else:
+                atomic_write_bytes(output, text.encode("utf-8"))
         except OSError as exc:
             raise BadInputError(f"{args.output}: cannot write: {exc.strerror}") from None
     else:

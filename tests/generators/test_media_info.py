@@ -67,3 +67,45 @@ def test_xing_frame_count_wins(tmp_path: Path) -> None:
     path = tmp_path / "vbr.mp3"
     path.write_bytes(bytes(frame) + make_mp3(3)[20:])
     assert mp3_duration(path) == pytest.approx(500 * 1152 / 44100)
+
+
+# --- what the review shows: audio_info / audio_waveform (issue 13, item 8) ---------------------------
+
+
+def test_a_streamed_wav_has_its_true_duration(tmp_path: Path) -> None:
+    import wave
+
+    from tests.audio_files import write_streamed_wav
+    from tui_editor.generators.media_info import audio_info
+
+    path = write_streamed_wav(tmp_path / "speech.wav", seconds=1.5, rate=24000)
+    with wave.open(str(path)) as stdlib:  # what the stdlib reader makes of it: about a day of audio
+        assert stdlib.getnframes() / stdlib.getframerate() > 20_000
+    info = audio_info(path)
+    assert (info.format, info.sample_rate, info.channels) == ("wav", 24000, 1)
+    assert info.duration_s == pytest.approx(1.5, abs=0.001)
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(24000, 1), (44100, 2), (16000, 1)])
+def test_an_mp3_has_its_duration_layout_and_waveform(tmp_path: Path, rate: int, channels: int) -> None:
+    from tests.audio_files import write_mp3
+    from tui_editor.generators.media_info import audio_info, audio_waveform
+
+    path = write_mp3(tmp_path / "narration.bin", seconds=3.0, rate=rate, channels=channels)  # any name
+    info = audio_info(path)
+    assert (info.format, info.sample_rate, info.channels) == ("mp3", rate, channels)
+    assert info.duration_s == pytest.approx(3.0, abs=0.15)  # the encoder pads one frame or two
+    peaks = audio_waveform(path, 12)
+    assert len(peaks) == 12 and all(0.0 <= p <= 1.0 for p in peaks)
+    assert peaks[0] < 0.2 < peaks[6] < peaks[-2]  # the tone's loudness grows from silence
+
+
+def test_audio_that_is_neither_wav_nor_mp3_is_one_clear_error(tmp_path: Path) -> None:
+    from tui_editor.generators.media_info import AudioReadError, audio_info, audio_waveform
+
+    path = tmp_path / "picture.wav"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    with pytest.raises(AudioReadError, match="RIFF"):
+        audio_info(path)
+    with pytest.raises(AudioReadError):
+        audio_waveform(path, 4)

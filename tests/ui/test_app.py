@@ -274,3 +274,38 @@ async def test_no_color_keeps_the_cursor_visible(
         timeline = app.lecture_screen.timeline
         await pilot.press("j")
         assert timeline.line_text(timeline.cursor_row).startswith("▶ Ingredients")
+
+
+async def test_a_first_look_is_marked_unconfirmed_and_inert_until_the_store_confirms(
+    settings: Any, demo_data_dir: Path, monkeypatch: Any
+) -> None:
+    """The timeline may be drawn from a stdlib read before the store opens (issue 13, item 9): it says
+    so, and nothing acts on it until the store's own load replaces it."""
+    import threading
+
+    from tui_editor.runs import runtime as runtime_module
+    from tui_editor.ui.app import TuiEditorApp
+
+    gate = threading.Event()
+    real_open = runtime_module.open_runtime
+
+    def held_open(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(30)  # the store is slow to open: the first look is all there is
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(runtime_module, "open_runtime", held_open)
+    app = TuiEditorApp(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.lecture_screen
+        await wait_until(pilot, lambda: screen.timeline.snapshot is not None, what="the first look")
+        header = str(screen.query_one("#lecture-header").render())
+        assert "Photosynthesis" in header and "not yet confirmed" in header
+        assert not app.lecture_shown and not screen.confirmed
+        await pilot.press("enter")  # would open the clip editor on a confirmed lecture
+        await pilot.press("slash", "h", "r")  # filter, history and review-queue keys: off
+        await pilot.pause()
+        assert app.screen is screen and not screen.filter_input.has_class("-shown")
+        gate.set()
+        await wait_loaded(pilot)
+        assert screen.confirmed and app.lecture_shown
+        assert "not yet confirmed" not in str(screen.query_one("#lecture-header").render())

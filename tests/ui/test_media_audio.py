@@ -105,3 +105,24 @@ async def test_a_waveform_that_cannot_be_read_says_so_in_one_line(tmp_path: Path
         await pilot.pause()
         assert view.render_line(0).text.rstrip() == "(cannot read audio: not a RIFF/WAVE file)"
         assert view.render_line(1).text.strip() == ""
+
+
+async def test_an_mp3_narration_shows_duration_and_waveform_never_an_image(tmp_path: Path) -> None:
+    """Speech providers may return MP3: the kind decides the widget, the bytes decide the decoder."""
+    from tests.audio_files import write_mp3
+    from tui_editor.core.kinds import get_kind
+    from tui_editor.ui.widgets.image import ImagePreview
+    from tui_editor.ui.widgets.media import media_preview
+
+    write_mp3(tmp_path / "media" / "n.mp3", seconds=2.0, rate=24000)
+    asset = {"file": "media/n.mp3", "updated_at": datetime(2026, 1, 2, tzinfo=UTC)}
+    preview = media_preview(asset, media=get_kind("narration").media, data_dir=tmp_path)
+    assert isinstance(preview, AudioPreview) and not isinstance(preview, ImagePreview)
+    async with OneWidget(preview).run_test(size=(40, 4)) as pilot:
+        await wait_until(pilot, lambda: preview.loaded, what="the MP3's facts and waveform")
+        text = caption(preview)
+        assert text.endswith("· 24000 Hz mono MP3") and text.startswith("0:02.")
+        view = preview.query_one(WaveformView)
+        assert view.error is None
+        drawn = "".join(view.render_line(y).text for y in range(view.size.height))
+        assert "█" in drawn  # the loud end of the tone

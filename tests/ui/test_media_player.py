@@ -78,3 +78,20 @@ def test_player_refuses_a_missing_file(tmp_path: Path) -> None:
     player = AudioPlayer("auto", path=str(tmp_path / "bin"))
     with pytest.raises(PlayerError, match="Audio file missing"):
         player.play(tmp_path / "nothing.wav")
+
+
+def test_an_mp3_is_never_given_to_a_wav_only_player(tmp_path: Path) -> None:
+    from tests.audio_files import write_mp3
+
+    mp3 = write_mp3(tmp_path / "speech.wav", seconds=0.3)  # the name says WAV; the bytes say MP3
+    bin_dir = tmp_path / "bin"
+    fake_player(bin_dir, "aplay", tmp_path / "r1")
+    player = AudioPlayer("auto", path=str(bin_dir))
+    with pytest.raises(PlayerError, match="MP3"):
+        player.play(mp3)
+    fake_player(bin_dir, "mpv", tmp_path / "r2")
+    try:
+        command = player.play(mp3)
+        assert Path(command[0]).name == "mpv" and command[-1] == str(mp3)
+    finally:
+        player.stop()

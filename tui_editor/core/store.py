@@ -21,7 +21,14 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import models as m
 from .clock import as_utc, new_id, utcnow
-from .errors import BadInputError, ConflictError, DecisionError, NotFoundError, StoreError
+from .errors import (
+    BadInputError,
+    ConflictError,
+    DecisionError,
+    NotFoundError,
+    StoreError,
+    TuiEditorError,
+)
 from .events import RunEventData, parse_event
 from .exchange import snapshot_to_export
 from .kinds import (
@@ -119,10 +126,19 @@ class EventListener:
 class Store:
     """All database access. Thread-safe: every call takes its own connection from the pool."""
 
-    def __init__(self, url: str, *, create: bool = True) -> None:
+    def __init__(self, url: str, *, create: bool = True, readonly: bool = False) -> None:
+        """Open the database at `url` (nothing is read or written yet, except the checks below).
+
+        An existing SQLite file is checked to be one of ours before anything touches it (`ForeignDatabase`
+        otherwise). `readonly` opens it for reading only: no folder is made, no journal mode switched,
+        nothing written — for commands that only read, on a read-only disk or a full one.
+        """
         self.url = url
+        self.readonly = readonly
         try:
-            self.engine: Engine = _make_engine(url, create=create)
+            self.engine: Engine = _make_engine(url, create=create and not readonly, readonly=readonly)
+        except TuiEditorError:
+            raise
         except Exception as exc:  # noqa: BLE001 - any driver/URL failure becomes one readable line
             raise StoreError(f"cannot open database {_safe_url(url)}: {_first_line(exc)}") from None
         self.is_sqlite = self.engine.dialect.name == "sqlite"
@@ -136,6 +152,14 @@ class Store:
                 yield conn
         except (sa.exc.OperationalError, sa.exc.DatabaseError) as exc:
             raise StoreError(f"database {_safe_url(self.url)} is unavailable: {_first_line(exc)}") from None
+        except ValueError as exc:
+            # A stored value that cannot be decoded (a damaged file: a date or JSON that is not one) is
+            # the database's problem, said in one line — not an "unexpected error".
+            if type(exc) is not ValueError and not isinstance(exc, json.JSONDecodeError):
+                raise
+            raise StoreError(
+                f"database {_safe_url(self.url)} holds a value that cannot be read: {_first_line(exc)}"
+            ) from None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -171,9 +195,23 @@ class Store:
             return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
     def ensure_schema(self) -> None:
-        """Create or upgrade the schema to the newest version (cheap when already current)."""
-        if self.schema_version() != m.SCHEMA_HEAD:
-            self.migrate(m.SCHEMA_HEAD)
+        """Create or upgrade the schema to the newest version (cheap when already current).
+
+        A database that holds another application's tables, or a schema version this program does not
+        know, is refused (`ForeignDatabase`) and left as it is.
+        """
+        version = self.schema_version()
+        if version == m.SCHEMA_HEAD:
+            return
+        with self.read() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+        _check_ours(_safe_url(self.url), tables, version)
+        if self.readonly:
+            raise StoreError(
+                f"database {_safe_url(self.url)} needs an upgrade (schema {version or 'none'}), "
+                "which a read-only open cannot do; run a command that writes, such as `tui-editor runs`"
+            )
+        self.migrate(m.SCHEMA_HEAD)
 
     def migrate(self, target: str = "head") -> None:
         from .migrations import upgrade  # deferred: alembic costs ~100 ms to import
@@ -1039,31 +1077,137 @@ def _switch_to_wal(cursor: Any) -> None:
             delay = min(delay * 2, 0.1)
 
 
-def _make_engine(url: str, *, create: bool) -> Engine:
+class ForeignDatabase(BadInputError):
+    """The database belongs to another application (or a newer tui-editor): refused, left untouched."""
+
+
+def known_schema_versions() -> frozenset[str]:
+    """Every schema revision this program knows (the migration scripts' names), without importing
+    Alembic."""
+    versions = Path(__file__).parent / "migrations" / "versions"
+    return frozenset(p.stem for p in versions.glob("*.py") if not p.stem.startswith("_"))
+
+
+#: Tables SQLite and PostgreSQL keep for themselves.
+_INTERNAL_TABLES = frozenset({"sqlite_sequence", "sqlite_stat1", "sqlite_stat4"})
+
+
+def _check_ours(where: str, tables: Collection[str], version: str | None) -> None:
+    """Raise `ForeignDatabase` unless the tables and schema version are ours (or there are none yet)."""
+    user_tables = sorted(set(tables) - _INTERNAL_TABLES)
+    if version is not None and version not in known_schema_versions():
+        raise ForeignDatabase(
+            f"database {where} has schema version {version!r}, which this tui-editor does not know "
+            "(another application's database, or one made by a newer tui-editor); it was left untouched"
+        )
+    if version is None and user_tables:
+        shown = ", ".join(user_tables[:5]) + (", …" if len(user_tables) > 5 else "")
+        raise ForeignDatabase(
+            f"database {where} is not a tui-editor database (it holds other tables: {shown}); "
+            "it was left untouched — point --db or --data-dir elsewhere"
+        )
+
+
+def _sqlite_connect(path: Path, *, readonly: bool, immutable: bool = False) -> Any:
+    import sqlite3
+
+    if not readonly:
+        return sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    uri = path.absolute().as_uri() + "?mode=ro" + ("&immutable=1" if immutable else "")
+    return sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+
+
+def _probe_sqlite(path: Path) -> bool:
+    """Check an existing SQLite file before anything writes to it: is it ours? Returns whether it can be
+    read in place (False: only as an immutable file — a read-only folder, or a disk too full for its
+    shared-memory file).
+
+    Reads only: a foreign or corrupt file is refused exactly as it was found.
+    """
+    import sqlite3
+
+    where = str(path)
+
+    def tables_and_version(conn: Any) -> tuple[list[str], str | None]:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        version = None
+        if "alembic_version" in tables:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            version = row[0] if row else None
+        return tables, version
+
+    in_place = True
+    try:
+        conn = _sqlite_connect(path, readonly=True)
+        try:
+            found = tables_and_version(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        text = _first_line(exc)
+        # A WAL database in a folder we cannot write (or on a full disk) cannot get its shared-memory
+        # file; with no unsaved changes waiting in its -wal file it can still be read as immutable.
+        if not ("unable to open" in text or "disk I/O" in text or "readonly" in text):
+            raise StoreError(f"cannot open database {where}: {text}") from None
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StoreError(
+                f"cannot open database {where}: {text} (and its -wal file holds changes not yet saved "
+                "into it, so it cannot be read without writing)"
+            ) from None
+        try:
+            conn = _sqlite_connect(path, readonly=True, immutable=True)
+            try:
+                found = tables_and_version(conn)
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as again:
+            raise StoreError(f"cannot open database {where}: {_first_line(again)}") from None
+        in_place = False
+    tables, version = found
+    if version != m.SCHEMA_HEAD:
+        _check_ours(where, tables, version)
+    return in_place
+
+
+def _make_engine(url: str, *, create: bool, readonly: bool = False) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        if database and database != ":memory:":
+        path: Path | None = None
+        in_place = True
+        if database and database != ":memory:" and not database.startswith("file:"):
             path = Path(database).expanduser()
-            if create:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            elif not path.exists():
+            if path.exists() and path.stat().st_size > 0:
+                in_place = _probe_sqlite(path)
+            elif readonly or not create:
                 raise FileNotFoundError(f"{path} does not exist")
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+        if readonly and path is not None:
+            file = path
+            engine = sa.create_engine(
+                "sqlite://",
+                creator=lambda: _sqlite_connect(file, readonly=True, immutable=not in_place),
+                poolclass=sa.pool.QueuePool,
+            )
+        else:
+            engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @sa.event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA busy_timeout=30000")
-            _switch_to_wal(cursor)
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            if not readonly:
+                _switch_to_wal(cursor)
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get("tui_write", False)
+            write = conn.get_execution_options().get("tui_write", False) and not readonly
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
@@ -1072,8 +1216,43 @@ def _make_engine(url: str, *, create: bool) -> Engine:
     return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
 
 
-def open_store(url: str) -> Store:
-    """Open (and create or upgrade) the database at `url`."""
+def open_store(url: str, *, readonly: bool = False) -> Store:
+    """Open (and create or upgrade) the database at `url`.
+
+    `readonly`: for commands that only read. An existing, current database is opened for reading only
+    (works on a read-only or full disk: no folder made, no migration, no journal switch); a database
+    that does not exist yet or needs an upgrade is opened as usual, which creates or upgrades it.
+    """
+    if readonly and not _sqlite_missing(url):
+        store = Store(url, readonly=True)
+        try:
+            version = store.schema_version()
+            if version == m.SCHEMA_HEAD:
+                return store
+            with store.read() as conn:
+                tables = sa.inspect(conn).get_table_names()
+            _check_ours(_safe_url(url), tables, version)
+        except BaseException:
+            store.close()
+            raise
+        store.close()  # ours but older (or empty): opened as usual below, which upgrades it
     store = Store(url)
-    store.ensure_schema()
+    try:
+        store.ensure_schema()
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def _sqlite_missing(url: str) -> bool:
+    """True for a SQLite URL whose file does not exist (yet)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception:  # noqa: BLE001
+        return False
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return False
+    path = Path(database).expanduser()
+    return not (path.exists() and path.stat().st_size > 0)

@@ -17,6 +17,7 @@ Exit codes: 0 ok, 2 library/initialisation failure, 3 voice not found, 4 synthes
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import sys
 from typing import Any
@@ -103,12 +104,22 @@ def main(argv: list[str]) -> int:
 
     total = 0
     last_position = 0
-    with open(pcm_out, "wb") as out:
+    write_error: list[str] = []
+    try:
+        out = open(pcm_out, "wb")  # noqa: SIM115 - closed below, where a full disk is reported too
+    except OSError as exc:
+        sys.stderr.write(f"cannot write the speech: {exc.strerror or exc}\n")
+        return 5
+    with contextlib.closing(_QuietClose(out)):
 
         def on_audio(wav: Any, count: int, events: Any) -> int:
             nonlocal total, last_position
             if wav and count > 0:
-                out.write(ctypes.string_at(wav, count * 2))
+                try:
+                    out.write(ctypes.string_at(wav, count * 2))
+                except OSError as exc:  # a full disk: stop speaking (1 aborts), report it once
+                    write_error.append(exc.strerror or str(exc))
+                    return 1
                 total += count
             index = 0
             while events and events[index].type != EVENT_LIST_TERMINATED:
@@ -126,11 +137,30 @@ def main(argv: list[str]) -> int:
         if status != 0:
             sys.stderr.write(f"espeak_Synth failed with status {status}\n")
             return 4
-        if lib.espeak_Synchronize() != 0:
+        if lib.espeak_Synchronize() != 0 and not write_error:
             sys.stderr.write("espeak_Synchronize failed\n")
             return 4
+        if not write_error:
+            try:
+                out.flush()
+            except OSError as exc:
+                write_error.append(exc.strerror or str(exc))
+    if write_error:
+        sys.stderr.write(f"cannot write the speech: {write_error[0]}\n")
+        return 5
     _say(f"D {total}")
     return 0
+
+
+class _QuietClose:
+    """Closes a file without raising: a failed final flush (a full disk) is reported by the caller."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.file.close()
 
 
 if __name__ == "__main__":

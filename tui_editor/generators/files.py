@@ -51,7 +51,8 @@ class AtomicFile:
 
     def discard(self) -> None:
         """Close and delete the temporary file (nothing happens after a successful `commit`)."""
-        self._handle.close()
+        with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails too
+            self._handle.close()
         if not self._committed:
             with contextlib.suppress(OSError):
                 self.temp_path.unlink(missing_ok=True)

@@ -393,7 +393,8 @@ class LocalNarrationGenerator(GuardedGenerator):
             if code == 3:
                 raise GenerationError(_unknown_voice_message(settings.voice), retryable=False)
             if code != 0 or sample_rate <= 0:
-                detail = errors or f"exit status {code}"
+                # One line: the child's last word (a traceback's last line names the error).
+                detail = errors.splitlines()[-1].strip() if errors else f"exit status {code}"
                 raise GenerationError(f"espeak-ng failed: {detail}", retryable=True)
             while reported < total - 1:
                 reported += 1

@@ -1,5 +1,7 @@
 """What a media file is, read from its bytes: format sniffing, the extension to save it under, image
 size (Pillow reads only the header) and audio duration (WAV through `wav.py`, MP3 from its frame headers).
+`audio_info` and `audio_waveform` are what the review shows for either audio format (an MP3's waveform
+is decoded with PyAV).
 
 Shared by the remote adapters, which receive files whose names and content types cannot be trusted.
 """
@@ -7,10 +9,11 @@ Shared by the remote adapters, which receive files whose names and content types
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tui_editor.generators.wav import WavError, wav_duration
+from tui_editor.generators.wav import WavError, wav_duration, wav_info, waveform
 
 _CONTENT_TYPES: dict[str, str] = {
     "image/png": "png",
@@ -89,6 +92,13 @@ _MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 120
 def mp3_duration(path: Path) -> float | None:
     """Seconds of audio in an MP3 file: from a Xing/Info/VBRI frame count, else a constant-bitrate
     estimate from the first frame; None if no MPEG audio frame is found."""
+    facts = mp3_facts(path)
+    return None if facts is None else facts[0]
+
+
+def mp3_facts(path: Path) -> tuple[float, int, int] | None:
+    """(seconds, sample rate, channels) of an MP3 file from its frame headers (see `mp3_duration`);
+    None if no MPEG audio frame is found."""
     try:
         file_size = path.stat().st_size
         with path.open("rb") as fh:
@@ -115,6 +125,7 @@ def mp3_duration(path: Path) -> float | None:
     rate = _MP3_RATES[version][rate_index]
     samples = 384 if layer == 1 else (1152 if layer == 2 or mpeg1 else 576)
     mono = (b3 >> 6) == 3
+    channels = 1 if mono else 2
     side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
     for tag_at in (offset + 4 + side_info, offset + 4 + 32):
         tag = data[tag_at : tag_at + 4]
@@ -122,14 +133,14 @@ def mp3_duration(path: Path) -> float | None:
             (flags,) = struct.unpack(">I", data[tag_at + 4 : tag_at + 8])
             if flags & 1:
                 frames = int.from_bytes(data[tag_at + 8 : tag_at + 12], "big")
-                return frames * samples / rate
+                return frames * samples / rate, rate, channels
         if tag == b"VBRI" and len(data) >= tag_at + 18:
             frames = int.from_bytes(data[tag_at + 14 : tag_at + 18], "big")
-            return frames * samples / rate
+            return frames * samples / rate, rate, channels
     audio_bytes = file_size - offset
     if data[-128:-125] == b"TAG" and file_size == len(data):
         audio_bytes -= 128
-    return max(audio_bytes, 0) * 8 / bitrate
+    return max(audio_bytes, 0) * 8 / bitrate, rate, channels
 
 
 def audio_duration(path: Path) -> float | None:
@@ -143,3 +154,96 @@ def audio_duration(path: Path) -> float | None:
     if with_suffix == ".mp3":
         return mp3_duration(path)
     return None
+
+
+class AudioReadError(Exception):
+    """An audio file could not be read: not WAV or MP3, or malformed (the message says which)."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the review shows about an audio file, whatever its format."""
+
+    format: str
+    """"wav" or "mp3" (from the bytes, not the file name)."""
+    duration_s: float
+    sample_rate: int
+    channels: int
+
+
+def _is_mp3(path: Path) -> bool:
+    """True for a regular file whose first bytes are an MP3's (an ID3 tag or an MPEG audio frame)."""
+    if not path.is_file():  # a pipe or a device can be read once only: it was read as WAV already
+        return False
+    with path.open("rb") as fh:
+        return sniff_extension(fh.read(64)) == "mp3"
+
+
+def audio_info(path: Path) -> AudioInfo:
+    """Duration and layout of a WAV (streamed ones too, through `wav.py`) or MP3 file, told apart by
+    their bytes. Raises `AudioReadError` (or `OSError`) when it cannot be read."""
+    path = Path(path)
+    try:
+        info = wav_info(path)
+    except WavError as exc:
+        if not _is_mp3(path):
+            raise AudioReadError(str(exc)) from exc
+    else:
+        return AudioInfo("wav", info.duration_s, info.sample_rate, info.channels)
+    facts = mp3_facts(path)
+    if facts is None:
+        raise AudioReadError("no MPEG audio frame found")
+    duration, rate, channels = facts
+    return AudioInfo("mp3", duration, rate, channels)
+
+
+def audio_waveform(path: Path, buckets: int) -> list[float]:
+    """Peak amplitude (0..1) of each of `buckets` equal slices of a WAV or MP3 file (see
+    `wav.waveform`). MP3 is decoded with PyAV (`av`, imported only here: ~0.3 s)."""
+    path = Path(path)
+    if buckets <= 0:
+        raise ValueError(f"buckets must be positive, got {buckets}")
+    try:
+        return waveform(path, buckets)
+    except WavError as exc:
+        if not _is_mp3(path):
+            raise AudioReadError(str(exc)) from exc
+    return _decoded_peaks(path, buckets)
+
+
+#: Samples folded into one envelope value while decoding (keeps a long file's envelope small).
+_ENVELOPE_BLOCK = 256
+
+
+def _decoded_peaks(path: Path, buckets: int) -> list[float]:
+    import av
+    import numpy as np
+
+    envelope: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise AudioReadError("no audio stream")
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono")
+            pending = np.zeros(0, dtype=np.float32)
+            for frame in container.decode(stream):
+                for mono in resampler.resample(frame):
+                    pending = np.concatenate([pending, np.abs(mono.to_ndarray().reshape(-1))])
+                    whole = len(pending) - len(pending) % _ENVELOPE_BLOCK
+                    if whole:
+                        envelope.append(pending[:whole].reshape(-1, _ENVELOPE_BLOCK).max(axis=1))
+                        pending = pending[whole:]
+            if len(pending):
+                envelope.append(np.array([pending.max()], dtype=np.float32))
+    except av.error.FFmpegError as exc:
+        raise AudioReadError(f"cannot decode: {exc.strerror or exc}") from None
+    peaks = [0.0] * buckets
+    if not envelope:
+        return peaks
+    values = np.concatenate(envelope)
+    bounds = [(i * len(values)) // buckets for i in range(buckets + 1)]
+    for i in range(buckets):
+        if bounds[i + 1] > bounds[i]:
+            peaks[i] = min(1.0, float(values[bounds[i] : bounds[i + 1]].max()))
+    return peaks

@@ -9,6 +9,14 @@ Files: a run writes only under `previews/<run_id>/`. Accept copies the preview t
 the store's single transaction; a committed file is never overwritten, so reject, cancel and expiry only
 ever delete preview folders.
 
+A failure that cannot be recorded (the disk is full, the database read-only) is still a failure: the
+engine keeps it in memory, `get` reports the run as failed and its waiters are woken, and housekeeping
+writes it once the store takes writes again (or, should this process end first, any other process's
+housekeeping marks the run "interrupted").
+
+Orphans: a process killed between copying a preview into `media/` and the commit leaves a file nothing
+refers to; each process with background threads sweeps such files once at start (`runs/sweep.py`).
+
 Crash safety: each process beats a heartbeat row while it lives. Any process's housekeeping marks
 queued/generating runs whose owner stopped beating (or, on the same host, whose pid is gone) as
 `failed` with the error "interrupted". `preview_ready` runs belong to nobody and survive restarts.
@@ -19,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -34,6 +43,7 @@ from ..config import Settings
 from ..core import takes
 from ..core.clock import new_id, utcnow
 from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
+from ..core.events import RunEventData
 from ..core.exchange import asset_json
 from ..core.flow import Decision, StartRequest
 from ..core.kinds import get_kind
@@ -94,6 +104,9 @@ class LocalEngine:
         self._generator_factory = generator_factory or generator_for
         # Runs generating in this process: the future of each one's task on the engine loop.
         self._tasks: dict[str, concurrent.futures.Future[None]] = {}
+        # Failures the store refused to record (disk full, read-only database): what `get` reports
+        # until housekeeping manages to write them.
+        self._unrecorded: dict[str, RunRecord] = {}
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -212,6 +225,7 @@ class LocalEngine:
     async def _execute(self, run_id: str) -> None:
         """Generate a run's preview. Cancelled (`asyncio.CancelledError`) only once its run is already
         cancelled or failed in the store, so its preview folder is then always ours to delete."""
+        run: RunRecord | None = None
         try:
             run = await asyncio.to_thread(self.store.get_run, run_id)
             moved = await asyncio.to_thread(
@@ -230,12 +244,12 @@ class LocalEngine:
             self._remove_preview(run_id)  # the generator has stopped: nothing writes here any more
             raise
         except GenerationError as exc:
-            await asyncio.to_thread(self._fail, run_id, exc.message, exc.retryable)
+            await asyncio.to_thread(self._fail, run_id, exc.message, exc.retryable, run)
         except TuiEditorError as exc:
-            await asyncio.to_thread(self._fail, run_id, exc.message, True)
+            await asyncio.to_thread(self._fail, run_id, exc.message, True, run)
         except Exception as exc:  # noqa: BLE001 - never leave a run "generating" forever
             log.exception("run %s crashed", run_id)
-            await asyncio.to_thread(self._fail, run_id, f"internal error: {exc}", True)
+            await asyncio.to_thread(self._fail, run_id, f"internal error: {exc}", True, run)
 
     async def _generate(self, run: RunRecord) -> GenerationResult:
         request = run.request
@@ -313,11 +327,49 @@ class LocalEngine:
         if not moved:  # cancelled (or failed by a sweep) while we were generating
             self._remove_preview(run.id)
 
-    def _fail(self, run_id: str, message: str, retryable: bool) -> None:
+    def _fail(self, run_id: str, message: str, retryable: bool, run: RunRecord | None = None) -> None:
+        """Record a run's failure. Never raises: when the store refuses the write, the failure is kept
+        in memory (see `get`) and the run's waiters are woken all the same."""
+        # The preview's files first: on a full disk, freeing them is what lets the write below land.
+        self._remove_preview(run_id)
         try:
-            self._fail_run(self.store.get_run(run_id), message, retryable)
-        finally:
-            self._remove_preview(run_id)
+            run = self.store.get_run(run_id) if run is None else run
+            self._fail_run(run, message, retryable)
+        except TuiEditorError as exc:
+            log.warning("run %s failed (%s) but the failure was not recorded: %s", run_id, message, exc)
+            if run is not None:
+                self._remember_failure(run, message, retryable, exc)
+
+    def _remember_failure(self, run: RunRecord, message: str, retryable: bool, why: TuiEditorError) -> None:
+        now = utcnow()
+        error = message if message == why.message else f"{message} (not recorded: {why.message})"
+        failed = dataclasses.replace(run, status=RunStatus.FAILED, error=error, updated_at=now)
+        with self._lock:
+            self._unrecorded[run.id] = failed
+        # Wake whoever waits on the run (an in-process event; it has no id, as it is not stored).
+        self.hub.publish(
+            RunEventData(
+                run_id=run.id,
+                lecture_id=run.lecture_id,
+                kind=run.kind,
+                type="error",
+                payload={"message": failed.error or message, "retryable": retryable},
+                created_at=now,
+            )
+        )
+
+    def _record_remembered_failures(self) -> None:
+        """Write the failures the store refused before; forget each one it now takes (or that moved on)."""
+        with self._lock:
+            pending = list(self._unrecorded.values())
+        for failed in pending:
+            message = (failed.error or INTERRUPTED).split(" (not recorded: ")[0]
+            try:
+                self._fail_run(self.store.get_run(failed.id), message)
+            except TuiEditorError:
+                continue
+            with self._lock:
+                self._unrecorded.pop(failed.id, None)
 
     def _fail_run(self, run: RunRecord, message: str, retryable: bool = True) -> bool:
         """Move a queued/generating run to `failed` with its `error` event; True if it moved."""
@@ -497,7 +549,12 @@ class LocalEngine:
 
     # --- reading -------------------------------------------------------------------------------
     def get(self, run_id: str) -> RunRecord:
-        return self.store.get_run(run_id)
+        record = self.store.get_run(run_id)
+        with self._lock:
+            failed = self._unrecorded.get(run_id)
+        if failed is not None and record.status in ACTIVE_STATUSES:
+            return failed  # it failed here; the store has not taken the write yet
+        return record
 
     def list(
         self,
@@ -513,6 +570,7 @@ class LocalEngine:
         """Beat, fail runs whose owner died, expire undecided previews, prune old events (at most every
         ten minutes). Safe to run from any process."""
         self.store.beat(self.process_id, host=self.host, pid=os.getpid(), event_cursor=self.hub.read_position)
+        self._record_remembered_failures()
         now = utcnow()
         if now >= self._next_prune:
             self._next_prune = now + PRUNE_EVERY
@@ -561,7 +619,19 @@ class LocalEngine:
             if status not in OPEN_STATUSES:
                 shutil.rmtree(folder, ignore_errors=True)
 
+    def sweep_media(self) -> None:
+        """Delete media files nothing refers to (left by a process killed between copy and commit)."""
+        from .sweep import sweep_orphan_media
+
+        try:
+            sweep_orphan_media(self.store, self.data_dir)
+        except StoreError as exc:
+            log.warning("media sweep: %s", exc)
+        except Exception:  # noqa: BLE001 - a sweep must never take the engine down
+            log.exception("media sweep failed")
+
     def _housekeeping_loop(self) -> None:
+        self.sweep_media()  # once per start, off the caller's path (it reads every revision)
         while not self._stop.wait(self.heartbeat_interval):
             try:
                 self.housekeeping()
@@ -581,6 +651,8 @@ class LocalEngine:
             with contextlib.suppress(TuiEditorError):
                 if self._fail_run(self.store.get_run(run_id), INTERRUPTED):
                     self._stop_task(run_id)
+        with contextlib.suppress(TuiEditorError):
+            self._record_remembered_failures()
         if self._loop is not None:
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(_drain(), self._loop).result(timeout=10)

@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -49,6 +50,7 @@ from .bindings import APP_BINDINGS
 from .messages import (
     LectureChoiceNeeded,
     LectureLoaded,
+    LecturePeeked,
     LoadingNoted,
     RunEventReceived,
     RunsResolved,
@@ -89,10 +91,14 @@ class TuiEditorApp(App[int]):
     TITLE = "tui-editor"
     BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
-    def __init__(self, settings: Settings, lecture_ref: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, lecture_ref: str | None = None, *, first_look: Future[Any] | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.lecture_ref = lecture_ref
+        #: A first look at the lecture being read already (see `ui.run`); None: read it here.
+        self._first_look = first_look
         self.runtime: Runtime | None = None
         self.provider: LectureEditorProvider | None = None
         self.board: RunBoard | None = None
@@ -127,6 +133,18 @@ class TuiEditorApp(App[int]):
         self._apply_theme()
         self.normalized_keymap = dict(self._normalize_keymap(dict(self.settings.keymap)))
         self.set_keymap(dict(self.settings.keymap))
+        if self._first_look is not None:  # shown as soon as it is read, the first frame if it can be
+            self._first_look.add_done_callback(self._first_look_read)
+
+    def _first_look_read(self, future: Future[Any]) -> None:
+        """The first-look thread is done (any thread)."""
+        try:
+            snapshot = future.result()
+        except Exception:  # noqa: BLE001 - optional: the store's load follows anyway
+            log.exception("quick read failed")
+            return
+        if snapshot is not None:
+            self._post(LecturePeeked(snapshot))
 
     def on_ready(self) -> None:
         # The first frame is on screen: now pay for the database stack, in a thread.
@@ -176,6 +194,8 @@ class TuiEditorApp(App[int]):
 
     @work(thread=True, group="runtime", exit_on_error=False, name="open runtime")
     def _open_runtime(self) -> None:
+        if self._first_look is None:
+            self._peek_lecture()
         from ..runs.runtime import open_runtime  # deferred: sqlalchemy, sqlmodel, alembic ~0.5 s
 
         try:
@@ -210,6 +230,25 @@ class TuiEditorApp(App[int]):
             self._load_lecture_blocking(runtime, lecture_id)
         except TuiEditorError as exc:
             self._post(StartupFailed(exc.message))
+
+    def _peek_lecture(self) -> None:
+        """Before the database stack is imported: a stdlib read of the lecture, shown unconfirmed."""
+        from ..core.quick_read import peek_lecture
+
+        try:
+            snapshot = peek_lecture(self.settings.database_url, self.lecture_ref)
+        except Exception:  # noqa: BLE001 - a first look is optional: the store's load follows anyway
+            log.exception("quick read failed")
+            return
+        if snapshot is not None:
+            for track in ("visual", "voice", "music"):
+                snapshot.track(track)  # sorted here, not on the UI thread
+            self._post(LecturePeeked(snapshot))
+
+    @on(LecturePeeked)
+    async def _lecture_peeked(self, message: LecturePeeked) -> None:
+        if self.provider is None and self.startup_error is None and not self._runtime_closed:
+            await self.lecture_screen.show_lecture(message.snapshot, confirmed=False)
 
     def _forward_hub_event(self, event: RunEventData) -> None:
         """Hub callback (any thread)."""
@@ -263,7 +302,7 @@ class TuiEditorApp(App[int]):
         if self.screen.id == "picker":
             return
         if self.provider is None:
-            self.lecture_screen.show_message("Choose a lecture")
+            self.lecture_screen.show_message("Choose a lecture", withdraw=True)
         current = self.provider.lecture_id if self.provider else None
         self.push_screen(PickerScreen(message.lectures, current=current), self._lecture_chosen)
 
@@ -302,7 +341,7 @@ class TuiEditorApp(App[int]):
         if old is not None:
             old.close()
         self.adopt_provider(provider)
-        await self.lecture_screen.show_lecture(provider.snapshot)
+        await self.lecture_screen.show_lecture(provider.snapshot, confirmed=True)
         self.snapshot_changed.publish(provider.snapshot)
         self.runs_changed.publish(set())
 

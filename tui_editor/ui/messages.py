@@ -44,6 +44,14 @@ class LectureLoaded(Message):
 
 
 @dataclass
+class LecturePeeked(Message):
+    """A first, unconfirmed look at the lecture (`core.quick_read`), read while the store opens: shown
+    marked as not yet confirmed, with its actions off, until `LectureLoaded` replaces it."""
+
+    snapshot: LectureSnapshot
+
+
+@dataclass
 class LoadingNoted(Message):
     """What the startup worker is doing (shown while no lecture is open)."""
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
 
 from ..config import Settings
 
@@ -31,6 +34,26 @@ def resolve_lecture_ref(settings: Settings, lecture_ref: str, commands: Sequence
         runtime.close()
 
 
+def start_first_look(settings: Settings, lecture_ref: str | None) -> Future[Any]:
+    """Read the lecture for a first look (`core.quick_read.peek_lecture`) in a thread, now."""
+    future: Future[Any] = Future()
+
+    def read() -> None:
+        try:
+            from ..core.quick_read import peek_lecture
+
+            snapshot = peek_lecture(settings.database_url, lecture_ref)
+            if snapshot is not None:
+                for track in ("visual", "voice", "music"):
+                    snapshot.track(track)  # sorted here, not on the UI thread
+            future.set_result(snapshot)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever looks at the future
+            future.set_exception(exc)
+
+    threading.Thread(target=read, name="first-look", daemon=True).start()
+    return future
+
+
 def run_app(settings: Settings, lecture_ref: str | None = None, *, commands: Sequence[str] = ()) -> int:
     """Build the App, run it in this terminal and return the process exit code.
 
@@ -42,12 +65,16 @@ def run_app(settings: Settings, lecture_ref: str | None = None, *, commands: Seq
     if lecture_ref is not None:
         lecture_ref = resolve_lecture_ref(settings, lecture_ref, commands)
 
+    # A first look at the lecture (stdlib sqlite3), read while Textual and the App are imported: drawn
+    # on the first frames, marked "not yet confirmed", until the store has loaded the lecture.
+    first_look = start_first_look(settings, lecture_ref)
+
     from .app import TuiEditorApp
     from .widgets.terminal_graphics import prepare_terminal_graphics
 
     # textual-image can only ask the terminal about sixel/kitty before Textual takes it over.
     prepare_terminal_graphics(settings.ui.image_protocol)
-    app = TuiEditorApp(settings, lecture_ref)
+    app = TuiEditorApp(settings, lecture_ref, first_look=first_look)
     try:
         result = app.run()
     finally:

@@ -8,6 +8,11 @@ paint. From then on the screen follows the App's `snapshot_changed` and `runs_ch
 The header and the rows always show the same state: once a lecture is shown, loading notes cannot
 replace its header, and the header is repainted in the same frame as the rows (a layout-free update of
 a one-line widget), so no frame pairs a loading header with a loaded lecture's rows.
+
+A first look at the lecture (`core.quick_read`, read before the database stack is imported) may be
+shown before the store has loaded it: its header says "not yet confirmed" and nothing acts on it (no
+clip opens, no filter, queue or history) until the store's load replaces it — or it is taken off the
+screen if the store fails or asks for a choice.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         super().__init__(id="lecture")
         self._filter_timer: Timer | None = None
         self.error: str | None = None
+        #: False while the lecture shown is a first look not yet confirmed by the store (see
+        #: `core.quick_read`): the header says so and nothing acts on it.
+        self.confirmed = True
         #: Built now, mounted with the first lecture (not on the first frame).
         self.timeline = Timeline(id="timeline")
         self.filter_input = Input(
@@ -63,8 +71,10 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         app.runs_changed.subscribe(self, self._on_runs)
 
     # --- what the App tells us -----------------------------------------------------------------
-    async def show_lecture(self, snapshot: LectureSnapshot) -> None:
+    async def show_lecture(self, snapshot: LectureSnapshot, *, confirmed: bool = True) -> None:
+        """Show a lecture; `confirmed=False` for a first look the store has not confirmed yet."""
         self.error = None
+        self.confirmed = confirmed
         if not self.timeline.is_attached:
             # Mounted hidden, then shown together with its header in one layout pass.
             self.timeline.display = False
@@ -85,19 +95,34 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         if not self.timeline.is_attached:
             note.display = True
 
-    def show_message(self, message: str) -> None:
-        """A state before any lecture is shown (loading, choosing a lecture); ignored once one is."""
-        if self.timeline.snapshot is not None:
+    def _withdraw_unconfirmed(self) -> None:
+        """Take an unconfirmed first look off the screen (the store disagreed, or failed)."""
+        if self.timeline.is_attached:
+            self.timeline.display = False
+            self.filter_input.display = False
+        self.query_one("#lecture-message").display = True
+        self.refresh_bindings()
+
+    def show_message(self, message: str, *, withdraw: bool = False) -> None:
+        """A state before any lecture is shown (loading, choosing a lecture); ignored once one is.
+
+        An unconfirmed first look stays up through loading notes; `withdraw` takes it off (the store
+        asks for a choice instead)."""
+        if self.timeline.snapshot is not None and (self.confirmed or not withdraw):
             return
         message = visible(message)
+        if self.timeline.snapshot is not None:
+            self._withdraw_unconfirmed()
         self.query_one("#lecture-header", Static).update(Text(f"tui-editor · {message}"))
         self._show_note(Text(f"  {message}"))
         self.timeline.set_empty_message(message)
 
     def show_error(self, message: str) -> None:
         """Opening failed before any lecture was shown (the App keeps a shown lecture on errors)."""
-        if self.timeline.snapshot is not None:
+        if self.timeline.snapshot is not None and self.confirmed:
             return
+        if self.timeline.snapshot is not None:
+            self._withdraw_unconfirmed()
         self.error = message
         message = visible(message)
         header = Text("tui-editor · ")
@@ -121,7 +146,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
 
     def update_header(self) -> None:
         snapshot = self.timeline.snapshot
-        if snapshot is None:
+        if snapshot is None or self.error is not None:
             return
         width = self.size.width or 100
         text = self._header_text(snapshot, compact=False)
@@ -134,6 +159,8 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         text = Text()
         text.append(visible(snapshot.title), style="bold")
         text.append(f" · rev {snapshot.revision}", style="dim")
+        if not self.confirmed:
+            text.append(" (not yet confirmed — checking the database…)", style="italic yellow")
         text.append(f" · {len(snapshot.clips)} clips")
         board = self.editor_app.board
         if board is not None:
@@ -160,6 +187,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide what cannot apply yet (no lecture open) and Esc when there is no filter."""
+        unshown = self.timeline.snapshot is None or not self.confirmed
         if (
             action
             in (
@@ -171,7 +199,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
                 "retime",
                 "clear_stale",
             )
-            and self.timeline.snapshot is None
+            and unshown
         ):
             return False
         if action == "switch_lecture" and self.editor_app.runtime is None:
@@ -224,6 +252,9 @@ class LectureScreen(EditorAppAccess, Screen[None]):
     # --- navigation ----------------------------------------------------------------------------
     @on(Timeline.ClipSelected)
     def _open_clip(self, event: Timeline.ClipSelected) -> None:
+        if not self.confirmed:  # nothing acts on a lecture the store has not confirmed
+            self.notify("The lecture is still being checked.", severity="warning", timeout=2)
+            return
         self.editor_app.open_clip(event.clip_id)
 
     def action_review_session(self) -> None:

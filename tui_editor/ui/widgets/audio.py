@@ -1,9 +1,11 @@
 """`AudioPreview`: an audio asset's duration and format, and its `WaveformView`, read in thread workers.
 
-WAV files are read only through `generators.wav` (it handles streamed WAVs whose size fields are
-placeholders). Reading is file I/O, so it never runs on the UI thread: the preview shows "Reading audio…"
-until the worker's message arrives. Facts and waveforms are cached by the asset's cache-busted URL (a
-waveform also by its width), so reopening a review shows them at once.
+WAV and MP3 files (told apart by their bytes) are read through `generators.media_info`: WAV through
+`generators.wav` (it handles streamed WAVs whose size fields are placeholders), MP3 durations from its
+frame headers and its waveform decoded with PyAV. Reading is file I/O, so it never runs on the UI
+thread: the preview shows "Reading audio…" until the worker's message arrives. Facts and waveforms are
+cached by the asset's cache-busted URL (a waveform also by its width), so reopening a review shows them
+at once.
 """
 
 from __future__ import annotations
@@ -23,14 +25,14 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...core.paths import UnsafePathError
-from ...generators.wav import WavInfo, wav_info, waveform
+from ...generators.media_info import AudioInfo, audio_info, audio_waveform
 from .media_files import asset_url, display_name, media_path
 from .media_read import MediaRead, read_in_worker
 
 READING_AUDIO = "Reading audio…"
 
-AUDIO_INFO_CACHE: LRUCache[str, WavInfo] = LRUCache(64)
-"""WAV facts by cache-busted URL; touched on the UI thread only."""
+AUDIO_INFO_CACHE: LRUCache[str, AudioInfo] = LRUCache(64)
+"""Audio facts by cache-busted URL; touched on the UI thread only."""
 WAVEFORM_CACHE: LRUCache[tuple[str, int], list[float]] = LRUCache(64)
 """Peaks by (cache-busted URL, number of columns); touched on the UI thread only."""
 
@@ -58,13 +60,14 @@ def format_duration(seconds: float) -> str:
     return f"{int(minutes)}:{rest:04.1f}"
 
 
-def audio_caption(info: WavInfo) -> str:
+def audio_caption(info: AudioInfo) -> str:
     channels = "mono" if info.channels == 1 else f"{info.channels} ch"
-    return f"{format_duration(info.duration_s)} ({info.duration_s:.2f} s) · {info.sample_rate} Hz {channels}"
+    shape = f"{info.sample_rate} Hz {channels}" + (" MP3" if info.format == "mp3" else "")
+    return f"{format_duration(info.duration_s)} ({info.duration_s:.2f} s) · {shape}"
 
 
 class WaveformView(Widget):
-    """A waveform in block characters, one bucket per column, read from the WAV for the current width."""
+    """A waveform in block characters, one bucket per column, read from the file for the current width."""
 
     DEFAULT_CSS = """
     WaveformView { height: 2; width: 1fr; color: $accent; }
@@ -94,7 +97,7 @@ class WaveformView(Widget):
     @work(thread=True, exclusive=True, group="media-waveform", exit_on_error=False)
     def _read_peaks(self, width: int) -> None:
         path = self.path
-        read_in_worker(self.post_message, (self.url, width), lambda: waveform(path, width))
+        read_in_worker(self.post_message, (self.url, width), lambda: audio_waveform(path, width))
 
     @on(MediaRead)
     def _peaks_read(self, message: MediaRead[list[float]]) -> None:
@@ -183,10 +186,10 @@ class AudioPreview(Vertical):
 
     @work(thread=True, exclusive=True, group="media-audio", exit_on_error=False)
     def _read_info(self, path: Path, url: str) -> None:
-        read_in_worker(self.post_message, url, lambda: wav_info(path))
+        read_in_worker(self.post_message, url, lambda: audio_info(path))
 
     @on(MediaRead)
-    async def _info_read(self, message: MediaRead[WavInfo]) -> None:
+    async def _info_read(self, message: MediaRead[AudioInfo]) -> None:
         message.stop()
         if message.value is not None:
             AUDIO_INFO_CACHE.set(str(message.key), message.value)

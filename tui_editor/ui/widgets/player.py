@@ -2,7 +2,8 @@
 
 `none` disables playback, `auto` looks for a player on `PATH` (`paplay`, `aplay`, `afplay`,
 `ffplay -nodisp -autoexit`, `mpv --no-video`, `play`), anything else is a command line in which `{file}`
-is replaced by the WAV path (appended when absent). Players run without a shell through
+is replaced by the audio file's path (appended when absent). An MP3 is never given to a WAV-only player
+(`aplay`). Players run without a shell through
 `subprocess.Popen` and are stopped when the review closes.
 
 Over SSH (`SSH_CONNECTION` set) a player would play on the remote box: there `playback_route` sends the
@@ -58,23 +59,34 @@ def playback_route(setting: str, environ: Mapping[str, str] | None = None) -> Pl
     return "player"
 
 
+#: Players of `auto` that play WAV only (`aplay` would play an MP3's bytes as noise).
+WAV_ONLY_PLAYERS = frozenset({"aplay"})
+
+
 class PlayerError(Exception):
     """Playback is unavailable or failed; the message is fit for the user."""
 
 
 def resolve_player(
-    setting: str, *, path: str | None = None, candidates: Sequence[Sequence[str]] = AUTO_PLAYERS
+    setting: str,
+    *,
+    path: str | None = None,
+    candidates: Sequence[Sequence[str]] = AUTO_PLAYERS,
+    audio_format: str = "wav",
 ) -> list[str] | None:
     """The argv template (with `{file}`) for `[ui] audio_player`, or None when playback is off/none found.
 
     `path` replaces `$PATH` for the `auto` search (tests); a custom command's program is looked up on it
-    too, so a missing program is reported at once rather than as a failed process.
+    too, so a missing program is reported at once rather than as a failed process. `audio_format` ("wav"
+    or "mp3") skips the `auto` players that cannot play it.
     """
     setting = (setting or "").strip()
     if not setting or setting.lower() == "none":
         return None
     if setting.lower() == "auto":
         for candidate in candidates:
+            if audio_format != "wav" and candidate[0] in WAV_ONLY_PLAYERS:
+                continue
             program = shutil.which(candidate[0], path=path)
             if program:
                 return [program, *candidate[1:]]
@@ -94,6 +106,17 @@ def resolve_player(
     return argv
 
 
+def _is_mp3(file: Path) -> bool:
+    """Whether `file` holds MP3 (by its first bytes; the name may say anything)."""
+    from ...generators.media_info import sniff_extension
+
+    try:
+        with file.open("rb") as fh:
+            return sniff_extension(fh.read(64)) == "mp3"
+    except OSError:
+        return False
+
+
 def player_command(template: Sequence[str], file: Path) -> list[str]:
     return [part.replace("{file}", str(file)) for part in template]
 
@@ -105,6 +128,8 @@ class AudioPlayer:
         self, setting: str, *, path: str | None = None, candidates: Sequence[Sequence[str]] = AUTO_PLAYERS
     ) -> None:
         self.setting = setting
+        self._search_path = path
+        self._candidates = candidates
         self.template = resolve_player(setting, path=path, candidates=candidates)
         self._process: subprocess.Popen[bytes] | None = None
         self.file: Path | None = None
@@ -135,8 +160,16 @@ class AudioPlayer:
             raise PlayerError(self.unavailable_message)
         if not Path(file).is_file():
             raise PlayerError(f"Audio file missing: {file}")
+        template: list[str] | None = self.template
+        if _is_mp3(Path(file)):
+            template = resolve_player(
+                self.setting, path=self._search_path, candidates=self._candidates, audio_format="mp3"
+            )
+            if template is None:
+                raise PlayerError("No audio player for MP3 found — set [ui] audio_player")
+        assert template is not None
         self.stop()
-        command = player_command(self.template, Path(file))
+        command = player_command(template, Path(file))
         try:
             self._process = subprocess.Popen(  # noqa: S603 - argv from settings, no shell
                 command,
