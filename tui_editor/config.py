@@ -65,11 +65,11 @@ class TemporalSettings:
     address: str = "127.0.0.1:7233"
     namespace: str = "default"
     task_queue: str = "tui-editor"
-    heartbeat_timeout: float = _opt(10.0, gt=0)
+    heartbeat_timeout: float = _opt(10.0, ge=0.1, le=3600)
     """Seconds a generating worker may go silent before Temporal counts it lost."""
-    generation_timeout: float = _opt(3600.0, gt=0)
+    generation_timeout: float = _opt(3600.0, ge=1, le=SECONDS_PER_YEAR)
     """Seconds one generation may take in all."""
-    answer_timeout: float = _opt(30.0, gt=0)
+    answer_timeout: float = _opt(30.0, ge=0.1, le=3600)
     """Seconds an accept/reject waits for a worker's answer."""
 
 
@@ -88,7 +88,7 @@ class EventSettings:
     transport: Literal["auto", "memory", "poll", "postgres"] = "auto"
     poll_interval_ms: int = _opt(100, ge=5, le=60_000)
     refresh_debounce_ms: int = _opt(150, ge=0, le=60_000)
-    retention_hours: float = _opt(168.0, ge=1)
+    retention_hours: float = _opt(168.0, ge=1, le=24 * 365 * 100)
     """Events older than this are pruned from the log (never one a live process has not read yet)."""
 
 
@@ -183,11 +183,11 @@ class UISettings:
 class ModelPricing:
     """`[pricing."<model>"]`: what one run of a model costs (the parts add up; all 0 by default)."""
 
-    per_image: float = _opt(0.0, ge=0)
+    per_image: float = _opt(0.0, ge=0, le=1_000_000)
     """US dollars per image generated."""
-    per_1k_chars: float = _opt(0.0, ge=0)
+    per_1k_chars: float = _opt(0.0, ge=0, le=1_000_000)
     """US dollars per 1,000 characters of the prompt or script."""
-    per_audio_s: float = _opt(0.0, ge=0)
+    per_audio_s: float = _opt(0.0, ge=0, le=1_000_000)
     """US dollars per second of audio generated."""
 
 
@@ -195,7 +195,7 @@ class ModelPricing:
 class BatchSettings:
     concurrency: int = _opt(2, ge=1, le=64)
     """Runs a batch regenerate keeps going at once (`batch --concurrency` overrides it)."""
-    default_run_s: float = _opt(20.0, gt=0)
+    default_run_s: float = _opt(20.0, ge=0.01, le=SECONDS_PER_YEAR)
     """The estimate's seconds per run for a model with no past runs to take the median of."""
 
 

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import wait_for
 from tests.factories import lecture_doc, write_seed_media
 from tui_editor.core.editor import ClipSession
+from tui_editor.core.errors import BadInputError
 from tui_editor.core.events import RunEventData
 from tui_editor.core.exchange import validate_lecture
 from tui_editor.core.provider import LectureEditorProvider
@@ -136,12 +137,12 @@ def test_reopening_a_clip_recovers_its_pending_preview(world: World) -> None:
     assert (asset_of(provider, "clip_m0") or {})["bpm"] == 120
 
 
-def test_an_error_then_retry_after_fixing_the_field(world: World) -> None:
+def test_a_refused_start_then_retry_after_fixing_the_field(world: World) -> None:
     session = world.open_session("clip_n1")
     session.set_field("voice", "no-such-voice")
-    session.generate()
-    world.wait(lambda: session.state.phase == "failed", message="the failure")
-    assert session.state.error and "voice" in session.state.error
+    with pytest.raises(BadInputError, match="voice"):  # refused before any run is made
+        session.generate()
+    assert session.state.phase not in ("generating", "preview_ready")
     session.set_field("voice", "en-gb")
     session.generate()
     world.wait(lambda: session.state.phase == "preview_ready")

@@ -188,7 +188,7 @@ async def test_lecture_queue_and_history_show_hostile_names_literally(tmp_path: 
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
         _check_screen(app)
-        await pilot.press("r")
+        await pilot.press("v")  # the review queue (r starts a review session)
         await wait_until(pilot, lambda: app.screen.id == "review-queue", what="the queue")
         await wait_until(
             pilot, lambda: len(getattr(app.screen, "run_ids", [])) == 1, what="the pending preview"
@@ -197,6 +197,13 @@ async def test_lecture_queue_and_history_show_hostile_names_literally(tmp_path: 
         _check_screen(app)
         assert name.split("\x1b")[0] in _screen_strips_text(app) or "\\x1b" in _screen_strips_text(app)
         await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.id != "review-queue", what="the queue closed")
+        await pilot.press("r")  # the review session shows the same preview
+        await wait_until(pilot, lambda: app.screen.id == "review-session", what="the review session")
+        await pilot.pause()
+        _check_screen(app)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.id != "review-session", what="the session's end")
         await pilot.press("h")
         await wait_until(pilot, lambda: app.screen.id == "history", what="the history")
         await pilot.pause()

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from ...core.safe_text import visible
 from ...runs.batch import BatchJob, Estimate, estimate_batch
 from ..bindings import BATCH_BINDINGS, key_for
 from ..editor_app import EditorAppAccess
@@ -53,7 +54,7 @@ class BatchScreen(EditorAppAccess, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="batch-box"):
-            yield Static(Text(f"Regenerate {self.what}", style="bold"), id="batch-title")
+            yield Static(Text(f"Regenerate {visible(self.what)}", style="bold"), id="batch-title")
             yield Static(Text("Estimating cost and time…"), id="batch-estimate")
             start, cancel = key_for("batch.start"), key_for("batch.cancel")
             yield Static(Text(f"{start}: start   {cancel}: cancel", style="dim"), id="batch-keys")

@@ -23,6 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ProgressBar, Static
 
 from ...core.errors import TuiEditorError
+from ...core.safe_text import visible
 from ..bindings import NEW_LECTURE_BINDINGS, key_for
 from ..editor_app import EditorAppAccess
 
@@ -80,7 +81,7 @@ class NewLectureScreen(EditorAppAccess, ModalScreen[str | None]):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#new-status", Static)
-        status.update(Text(text))  # never markup: paths and messages come from anywhere
+        status.update(Text(visible(text)))  # never markup: paths and messages come from anywhere
         status.set_class(error, "-error")
 
     @on(Input.Submitted)

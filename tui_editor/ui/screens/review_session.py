@@ -39,6 +39,7 @@ from ...core.errors import ConflictError, TuiEditorError
 from ...core.kinds import get_kind
 from ...core.review_session import ReviewSession, SessionItem, Step, make_item
 from ...core.run_record import RunStatus
+from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import SESSION_BINDINGS, key_for
 from ..editor_app import EditorAppAccess
@@ -201,7 +202,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         header = Text(f"[{n}/{total}] Review session")
         snapshot = self.editor_app.provider.snapshot if self.editor_app.provider else None
         if snapshot is not None:
-            header.append(f"  ·  {snapshot.title}")
+            header.append(f"  ·  {visible(snapshot.title)}")
         counts = self.session.counts()
         header.append(
             f"  ·  ✓ {counts['accepted']}  ✗ {counts['rejected']}  ↷ {counts['skipped']}", style="dim"
@@ -238,9 +239,11 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
             empty.display = False
         kind = get_kind(item.kind)
         current = provider.snapshot.asset_for(clip)
-        clip_line = Text(f"{clip.name}", style="bold")
+        clip_line = Text(visible(clip.name), style="bold")
         seed = "" if item.seed is None else f"  ·  seed {item.seed}"
-        clip_line.append(f"  ·  {kind.label}  ·  {clip.start:.1f}s{seed}  ·  run {item.run_id}", style="dim")
+        clip_line.append(
+            f"  ·  {kind.label}  ·  {clip.start:.1f}s{seed}  ·  run {visible(item.run_id)}", style="dim"
+        )
         # One-line widgets and a diff of the same kind keep their size: no layout pass for them, so the
         # next preview's facts are in the very next frame.
         self.query_one("#session-clip", Static).update(clip_line, layout=False)
@@ -292,14 +295,14 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         status.set_class(self.status_error, "-error")
 
     def _say(self, text: str, *, error: bool = False) -> None:
-        self.status, self.status_error = text, error
+        self.status, self.status_error = visible(text), error
         if self.is_attached:
             self._update_status()
 
     def _clip_name(self, item: SessionItem) -> str:
         provider = self.editor_app.provider
         clip = provider.snapshot.clip(item.clip_id) if provider is not None else None
-        return clip.name if clip is not None else item.clip_id
+        return visible(clip.name if clip is not None else item.clip_id)
 
     # --- keys -----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

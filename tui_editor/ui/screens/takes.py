@@ -19,12 +19,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from ...core.errors import TuiEditorError
 from ...core.kinds import get_kind
+from ...core.safe_text import visible
 from ...core.takes import Take
 from ..bindings import COMPARE_BINDINGS, TAKES_BINDINGS
 from ..editor_app import EditorAppAccess
@@ -72,7 +74,7 @@ class TakesScreen(EditorAppAccess, ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="takes-dialog") as dialog:
             dialog.border_title = "Takes"
-            dialog.border_subtitle = self.clip_name
+            dialog.border_subtitle = Content(visible(self.clip_name))  # a title is markup otherwise
             yield DataTable(id="takes-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="takes-status", markup=False)
         yield Footer()
@@ -119,8 +121,8 @@ class TakesScreen(EditorAppAccess, ModalScreen[str | None]):
                 Text("★" if run.starred else ""),
                 Text("" if run.seed is None else str(run.seed)),
                 Text(run.created_at.strftime("%Y-%m-%d %H:%M:%S")),
-                Text(run.decided_by or ""),
-                Text(kind.summary(run.preview_asset or {})),
+                Text(visible(run.decided_by or "")),
+                Text(visible(kind.summary(run.preview_asset or {}))),
                 key=take.id,
             )
         ids = [t.id for t in self.takes]
@@ -140,7 +142,7 @@ class TakesScreen(EditorAppAccess, ModalScreen[str | None]):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#takes-status", Static)
-        status.update(text)
+        status.update(visible(text))
         status.set_class(error, "-error")
 
     # --- actions ------------------------------------------------------------------------------------
