@@ -1,5 +1,5 @@
 """Two editors, one worker, in tmux: editor A starts a run, editor B sees its preview arrive, reviews and
-accepts it, and A's timeline shows the new revision without a key press. The real `tui-editor` command
+accepts it in a review session, and A's timeline shows the new revision without a key press. The real `tui-editor` command
 on PostgreSQL and the session's Temporal dev server; the worker runs on a thread of this test."""
 
 from __future__ import annotations
@@ -74,11 +74,9 @@ def test_editor_b_accepts_the_run_editor_a_started_and_a_sees_it_live(
     a.keys("Escape")  # A goes back to its timeline and waits there
     a.wait_for(lambda s: "preview ready" in row(s, "Visual 0"), 20, "A's row to show the preview")
 
-    # B reviews and accepts through its review queue.
+    # B reviews and accepts in a review session: one key for the decision.
     b.keys("r")
-    b.wait_state(["Review queue", "under a red sky"], [])
-    b.keys("Enter")
-    b.wait_state(["Accept & Replace Visual"], [])
+    b.wait_state(["[1/1] Review session", "under a red sky"], [])
     b.keys("a")
     b.wait_text("Accepted", 30)
 
