@@ -40,9 +40,10 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from .clock import as_utc, utcnow
-from .errors import BadInputError, ConflictError, DecisionError, NotFoundError
+from .errors import ConflictError, DecisionError, NotFoundError
 from .events import RunEventData
 from .kinds import get_kind
+from .paths import UnsafePathError, check_id, data_file, id_folder, inside, is_inside, relative_name
 from .run_record import RunRecord, RunStatus
 from .store import RUN, Store
 
@@ -51,41 +52,23 @@ TAKE_STATUSES: tuple[TakeStatus, ...] = ("current", "pending", "rejected", "repl
 #: Run statuses that can be takes (a preview was made and not thrown away).
 TAKE_RUN_STATUSES = (RunStatus.PREVIEW_READY, RunStatus.ACCEPTED, RunStatus.REJECTED)
 TAKES_DIR = "takes"
-_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
 
 
-# --- paths -----------------------------------------------------------------------------------------
-def inside_data_dir(data_dir: Path, relative: str) -> Path:
-    """`data_dir / relative`, resolved, or `BadInputError` when it would lie outside the data dir."""
-    root = data_dir.resolve()
-    if not relative or "\x00" in relative or Path(relative).is_absolute():
-        raise BadInputError(f"file {relative!r} is not a path inside the data directory")
-    path = (root / relative).resolve()
-    if path != root and root not in path.parents:
-        raise BadInputError(f"file {relative!r} is not a path inside the data directory")
-    return path
-
-
+# --- paths (built with core.paths: nothing from data leaves the data dir) ---------------------------
 def take_file_path(data_dir: Path, clip_id: str, run_id: str, suffix: str) -> Path:
     """Where a rejected take keeps its file: `takes/<clip>/<run><suffix>` (ids checked as names)."""
-    for part in (clip_id, run_id):
-        if not _SAFE_PART.match(part) or part in (".", ".."):
-            raise BadInputError(f"id {part!r} cannot name a file")
     if suffix and not re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix):
         suffix = ""
-    return inside_data_dir(data_dir, f"{TAKES_DIR}/{clip_id}/{run_id}{suffix}")
-
-
-def relative_to_data_dir(data_dir: Path, path: Path) -> str:
-    return path.resolve().relative_to(data_dir.resolve()).as_posix()
+    folder = id_folder(data_dir / TAKES_DIR, clip_id, what="clip id")
+    return inside(folder, check_id(run_id, "run id") + suffix, what="take file")
 
 
 def _is_under_takes(data_dir: Path, relative: str) -> bool:
     try:
-        path = inside_data_dir(data_dir, relative)
-    except BadInputError:
+        path = data_file(data_dir, relative, "take file")
+    except UnsafePathError:
         return False
-    return (data_dir.resolve() / TAKES_DIR) in path.parents
+    return is_inside(path, data_dir / TAKES_DIR) and path.resolve() != (data_dir / TAKES_DIR).resolve()
 
 
 def copy_atomically(source: Path, target: Path) -> None:
@@ -112,18 +95,18 @@ def keep_take_file(data_dir: Path, run: RunRecord) -> str | None:
         return None
     if _is_under_takes(data_dir, relative):
         return relative
-    source = inside_data_dir(data_dir, relative)
+    source = data_file(data_dir, relative, "preview file")
     if not source.is_file():
         return None
     target = take_file_path(data_dir, run.clip_id, run.id, source.suffix)
     copy_atomically(source, target)
-    return relative_to_data_dir(data_dir, target)
+    return relative_name(target, data_dir, "take file")
 
 
 def remove_take_file(data_dir: Path, relative: str | None) -> None:
     """Delete a take's own file (only ever one under `takes/`; committed media files stay)."""
     if relative and _is_under_takes(data_dir, relative):
-        inside_data_dir(data_dir, relative).unlink(missing_ok=True)
+        data_file(data_dir, relative, "take file").unlink(missing_ok=True)
 
 
 # --- recording decisions -----------------------------------------------------------------------------
@@ -268,18 +251,18 @@ def restore_take(
         return store.lecture_revision(lecture_id), run, None
     if not take.file:
         raise NotFoundError(f"take {take_id} has no file any more")
-    source = inside_data_dir(data_dir, take.file)
+    source = data_file(data_dir, take.file, "take file")
     if not source.is_file():
         raise NotFoundError(f"the file of take {take_id} is missing")
     committed = run.committed_file
     target: Path | None = None
     if not committed or committed != take.file:
         # A rejected take's file lives under takes/ (prunable): commit a copy under media/ instead.
-        target = inside_data_dir(
-            data_dir, f"media/{run.kind}/{clip.asset_id}/{run.id}-{secrets.token_hex(3)}{source.suffix}"
-        )
+        folder = id_folder(data_dir / "media", run.kind, clip.asset_id, what="asset id")
+        suffix = source.suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", source.suffix) else ""
+        target = inside(folder, f"{check_id(run.id, 'run id')}-{secrets.token_hex(3)}{suffix}", what="file")
         copy_atomically(source, target)
-        committed = relative_to_data_dir(data_dir, target)
+        committed = relative_name(target, data_dir, "take file")
     fields = {k: v for k, v in (run.preview_asset or {}).items() if k in get_kind(run.kind).field_names}
     fields["file"] = committed
     try:

@@ -1,6 +1,6 @@
-"""Two editors, one worker, in tmux: editor A starts a run, editor B sees its preview arrive, reviews and
-accepts it in a review session, and A's timeline shows the new revision without a key press. The real `tui-editor` command
-on PostgreSQL and the session's Temporal dev server; the worker runs on a thread of this test."""
+"""Two editors, one worker, in tmux: editor A starts a run, editor B sees its preview arrive, accepts it
+in a review session, and A's timeline shows the new revision without a key press. The real `tui-editor`
+command on PostgreSQL and the session's Temporal dev server; the worker runs on a thread of this test."""
 
 from __future__ import annotations
 
