@@ -625,10 +625,10 @@ def cmd_revisions(settings: Any, args: argparse.Namespace) -> int:
 def cmd_restore(settings: Any, args: argparse.Namespace) -> int:
     runtime = _open(settings)
     try:
-        from .cli_timing import who
-
         lecture_id = runtime.store.resolve_lecture(args.lecture)
-        revision = runtime.store.restore_revision(lecture_id, args.revision, decided_by=who())
+        revision = runtime.store.restore_revision(
+            lecture_id, args.revision, decided_by=settings.user.resolved_name()
+        )
     finally:
         runtime.close()
     print(f"Restored revision {args.revision}; the lecture is now at revision {_printable(revision)}")

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import cli
-from .cli_timing import who
 
 #: Item statuses `--retry` reruns: failed runs, and jobs a ctrl+c cancelled or never started.
 RETRIED = ("failed", "cancelled", "queued")
@@ -195,7 +194,7 @@ def _run(
                     on_progress=on_progress,
                     cancel=cancel,
                     batch_id=batch_id,
-                    decided_by=who(),
+                    decided_by=runtime.settings.user.resolved_name(),
                     timeout=args.timeout,
                 )
             )

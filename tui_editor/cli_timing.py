@@ -6,18 +6,9 @@ Both change clips through the store's one clip-change path (`Store.change_clips`
 from __future__ import annotations
 
 import argparse
-import getpass
 from typing import Any
 
 from . import cli
-
-
-def who() -> str | None:
-    """The OS user, recorded as who made a command-line change (None when it cannot be told)."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return None
 
 
 def cmd_retime(settings: Any, args: argparse.Namespace) -> int:
@@ -33,7 +24,11 @@ def cmd_retime(settings: Any, args: argparse.Namespace) -> int:
         snapshot = store.load_snapshot(lecture_id)
         plan = retime_plan(snapshot, args.pad)
         revision = store.change_clips(
-            lecture_id, plan, source="retime", base_revision=snapshot.revision, decided_by=who()
+            lecture_id,
+            plan,
+            source="retime",
+            base_revision=snapshot.revision,
+            decided_by=settings.user.resolved_name(),
         )
     finally:
         runtime.close()
@@ -58,7 +53,9 @@ def cmd_clear_stale(settings: Any, args: argparse.Namespace) -> int:
         else:
             clips = [c for c in snapshot.clips if c.stale]
         updates: dict[str, dict[str, Any]] = {c.id: {"stale": []} for c in clips if c.stale}
-        revision = store.change_clips(lecture_id, updates, source="edit", decided_by=who())
+        revision = store.change_clips(
+            lecture_id, updates, source="edit", decided_by=settings.user.resolved_name()
+        )
     finally:
         runtime.close()
     if args.json:

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from ..core.kinds import get_kind
+from ..core.paths import is_inside
 from ..generators.media_info import audio_duration, image_size, sniff_extension
 
 #: The largest media file an import copies in.
@@ -28,18 +29,6 @@ class Refused:
     """Why a referenced media file is not used."""
 
     reason: str
-
-
-def is_inside(path: Path, folder: Path) -> bool:
-    """True if `path`, with every link resolved, lies inside `folder` (also resolved).
-
-    A local check; the shared containment helper (`core/paths.py`, in progress elsewhere) can replace it.
-    """
-    try:
-        path.resolve(strict=False).relative_to(folder.resolve(strict=False))
-    except (ValueError, OSError, RuntimeError):
-        return False
-    return True
 
 
 def source_beside(document: Path, ref: Any) -> Path | Refused:

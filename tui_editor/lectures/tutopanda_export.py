@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import BadInputError
+from ..core.paths import is_inside
 from ..core.snapshot import LectureSnapshot
 from ..core.tutopanda import TRACK_FORMATS, snapshot_to_tutopanda
-from .media import is_inside
 
 
 def export_with_media(snapshot: LectureSnapshot, data_dir: Path, output: Path) -> tuple[dict[str, Any], int]:

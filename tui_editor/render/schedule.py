@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import TuiEditorError
+from ..core.paths import UnsafePathError, data_file
 from ..core.snapshot import ClipView, LectureSnapshot
 
 REFERENCE_WIDTH = 1920.0
@@ -234,14 +235,12 @@ def media_file(data_dir: Path, asset: Mapping[str, Any] | None) -> tuple[Path | 
     if not isinstance(raw, str) or not raw.strip():
         return None, "its asset has no media file"
     relative = raw.split("?", 1)[0].split("#", 1)[0]
-    root = Path(data_dir).resolve()
     try:
-        path = (root / relative).resolve()
+        return data_file(Path(data_dir), relative, "media file").resolve(), ""
+    except UnsafePathError:
+        return None, "its media file lies outside the data directory"
     except (OSError, RuntimeError, ValueError):
         return None, "its media path is not valid"
-    if not path.is_relative_to(root):
-        return None, "its media file lies outside the data directory"
-    return path, ""
 
 
 def resolve_range(duration: float, start: float | None, end: float | None) -> tuple[float, float]:

@@ -17,7 +17,6 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
-import os
 import secrets
 import socket
 import threading
@@ -214,7 +213,7 @@ class TemporalEngine:
             raise DecisionError(
                 f"run {run_id} is {run.status}; only a run with a preview waiting can be decided"
             )
-        decided_by = decided_by or os.environ.get("USER") or self.host
+        decided_by = decided_by or self.settings.user.resolved_name()
         answer = self._call(self._decide(run_id, accept, decided_by), timeout=self.temporal.answer_timeout)
         if not answer.get("accepted"):
             return Decision(accepted=False)

@@ -141,8 +141,10 @@ class HistoryScreen(TableScreen[None]):
         lecture_id = app.provider.lecture_id
         number = int(revision["revision"])
 
+        who = app.settings.user.resolved_name()
+
         def restore() -> None:
-            new = store.restore_revision(lecture_id, number, decided_by=_who())
+            new = store.restore_revision(lecture_id, number, decided_by=who)
             self.post_message(self.Restored(number, new))
 
         self.run_worker(restore, thread=True, group="history-restore", exclusive=True, exit_on_error=False)
@@ -165,12 +167,3 @@ class HistoryScreen(TableScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
-
-
-def _who() -> str | None:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return None
