@@ -89,6 +89,8 @@ def _plan() -> dict[str, Any]:
                 "start": index * half,
                 "duration": half,
                 "asset_id": music_id,
+                # The synth beds are about twice as loud as the speech: a bed under the voice.
+                "params": {"volume": 0.35, "fade_in_s": 1.0, "fade_out_s": 1.0},
             }
         )
     return {

@@ -240,6 +240,37 @@ def validate_lecture(data: Any, *, data_dir: Path | None = None) -> dict[str, An
     return {"id": data.get("id"), "title": title, "summary": summary, "assets": assets, "clips": clips}
 
 
+def json_type_name(value: Any) -> str:
+    """How an error message names a JSON value's type ("text", "a number", "a list", …)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def checked_text(value: Any, where: str, limit: int, *, required: bool = False) -> str:
+    """A text field of an imported document: text, no NUL, valid Unicode, at most `limit` characters."""
+    if not isinstance(value, str):
+        raise BadInputError(f"{where}: expected text, got {json_type_name(value)}")
+    if required and not value.strip():
+        raise BadInputError(f"{where}: must not be empty")
+    if "\x00" in value:
+        raise BadInputError(f"{where}: contains a NUL character")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInputError(f"{where}: not valid Unicode (a lone surrogate)") from None
+    if len(value) > limit:
+        raise BadInputError(f"{where}: longer than {limit} characters")
+    return value
+
+
 def _clip_state(item: Mapping[str, Any], where: str) -> dict[str, Any]:
     """A clip's optional `stale` reasons and `params`, checked."""
     state: dict[str, Any] = {}
@@ -253,16 +284,15 @@ def _clip_state(item: Mapping[str, Any], where: str) -> dict[str, Any]:
     return state
 
 
-def _read_limited(file: Path) -> bytes:
-    """The file's bytes, or `BadInputError` once it is larger than `MAX_IMPORT_BYTES`."""
+def _read_limited(file: Path, max_bytes: int = MAX_IMPORT_BYTES) -> bytes:
+    """The file's bytes, or `BadInputError` once it is larger than `max_bytes`."""
     chunks: list[bytes] = []
     size = 0
     with file.open("rb") as handle:
         while chunk := handle.read(4 * 1024 * 1024):
             size += len(chunk)
-            if size > MAX_IMPORT_BYTES:
-                limit = MAX_IMPORT_BYTES // (1024 * 1024)
-                raise BadInputError(f"{visible(str(file))}: larger than {limit} MB: not a lecture export")
+            if size > max_bytes:
+                raise BadInputError(f"{visible(str(file))}: larger than {max_bytes // (1024 * 1024)} MB")
             chunks.append(chunk)
     return b"".join(chunks)
 
@@ -279,10 +309,10 @@ def read_lecture_file(path: str | Path, *, data_dir: Path | None = None) -> dict
         raise BadInputError(f"{visible(str(file))}: {exc.message}") from None
 
 
-def load_json_file(file: Path) -> Any:
-    """The JSON value in a file; every problem (missing, unreadable, not JSON) names the file."""
+def read_text_file(file: Path, *, max_bytes: int = MAX_IMPORT_BYTES) -> str:
+    """A UTF-8 text file's contents (a byte-order mark is fine); every problem names the file."""
     try:
-        text = _read_limited(file).decode("utf-8-sig")  # a byte-order mark is fine
+        return _read_limited(file, max_bytes).decode("utf-8-sig")
     except FileNotFoundError:
         raise BadInputError(f"{file}: no such file") from None
     except IsADirectoryError:
@@ -291,6 +321,11 @@ def load_json_file(file: Path) -> Any:
         raise BadInputError(f"{file}: not UTF-8 text") from None
     except OSError as exc:
         raise BadInputError(f"{file}: cannot read: {exc.strerror}") from None
+
+
+def load_json_file(file: Path) -> Any:
+    """The JSON value in a file; every problem (missing, unreadable, not JSON) names the file."""
+    text = read_text_file(file)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

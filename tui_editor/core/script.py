@@ -30,6 +30,7 @@ from typing import Any
 
 from .clock import new_id
 from .errors import BadInputError
+from .exchange import checked_text, json_type_name, read_text_file
 from .kinds import KINDS, MUSIC, VISUAL
 
 #: Speaking rate assumed before a narration exists (words per second; espeak's default 165 wpm ≈ 2.75).
@@ -73,28 +74,7 @@ class LectureScript:
 
 
 def _text(value: Any, where: str, *, required: bool = False) -> str:
-    if not isinstance(value, str):
-        raise BadInputError(f"{where}: expected text, got {_json_type(value)}")
-    if required and not value.strip():
-        raise BadInputError(f"{where}: must not be empty")
-    if "\x00" in value:
-        raise BadInputError(f"{where}: contains a NUL character")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadInputError(f"{where}: not valid Unicode (a lone surrogate)") from None
-    if len(value) > MAX_TEXT_CHARS:
-        raise BadInputError(f"{where}: longer than {MAX_TEXT_CHARS} characters")
-    return value.strip()
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list"}.get(
-        type(value), "an object"
-    )
+    return checked_text(value, where, MAX_TEXT_CHARS, required=required).strip()
 
 
 def script_from_json(data: Any, *, default_title: str) -> LectureScript:
@@ -115,7 +95,7 @@ def script_from_json(data: Any, *, default_title: str) -> LectureScript:
     for index, item in enumerate(segments):
         where = f"segment {index + 1}"
         if not isinstance(item, Mapping):
-            raise BadInputError(f"{where}: expected an object, got {_json_type(item)}")
+            raise BadInputError(f"{where}: expected an object, got {json_type_name(item)}")
         missing = [key for key in SEGMENT_KEYS if key not in item]
         if missing:
             raise BadInputError(f"{where}: missing {', '.join(repr(k) for k in missing)}")
@@ -206,18 +186,7 @@ def title_from(text: str) -> str:
 def read_script_file(path: str | Path, *, title: str | None = None) -> LectureScript:
     """Read a script file; every problem is a `BadInputError` naming the file."""
     file = Path(path)
-    try:
-        if file.stat().st_size > MAX_SCRIPT_BYTES:
-            raise BadInputError(f"{file}: larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MB")
-        text = file.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise BadInputError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise BadInputError(f"{file}: is a directory") from None
-    except UnicodeDecodeError:
-        raise BadInputError(f"{file}: not UTF-8 text") from None
-    except OSError as exc:
-        raise BadInputError(f"{file}: cannot read: {exc.strerror}") from None
+    text = read_text_file(file, max_bytes=MAX_SCRIPT_BYTES)
     default = title_from(file.stem.replace("_", " ").replace("-", " ")) or "Untitled lecture"
     try:
         script = parse_script(text, default_title=default)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BadInputError
+from .exchange import checked_text, json_type_name
 from .kinds import CLIP_PARAMS
 from .snapshot import LectureSnapshot
 
@@ -101,21 +102,9 @@ class TutopandaTimeline:
     warnings: list[str] = field(default_factory=list)
 
 
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def _number(value: Any, where: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadInputError(f"{where}: expected a number, got {_kind_of(value)}")
+        raise BadInputError(f"{where}: expected a number, got {json_type_name(value)}")
     number = float(value)
     if number != number or number in (float("inf"), float("-inf")):
         raise BadInputError(f"{where}: expected a finite number")
@@ -126,23 +115,6 @@ def _number(value: Any, where: str, *, positive: bool = False) -> float:
     return number
 
 
-def _text(value: Any, where: str, limit: int, *, required: bool = False) -> str:
-    if not isinstance(value, str):
-        raise BadInputError(f"{where}: expected text, got {_kind_of(value)}")
-    if required and not value.strip():
-        raise BadInputError(f"{where}: must not be empty")
-    if "\x00" in value:
-        raise BadInputError(f"{where}: contains a NUL character")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadInputError(f"{where}: not valid Unicode (a lone surrogate)") from None
-    if len(value) > limit:
-        raise BadInputError(f"{where}: longer than {limit} characters")
-    return value
-
-
 def _params(item: Mapping[str, Any], where: str) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key, name in PARAM_KEYS.items():
@@ -151,10 +123,10 @@ def _params(item: Mapping[str, Any], where: str) -> dict[str, Any]:
             continue
         spec = CLIP_PARAMS[name]
         if spec.type == "str":
-            params[name] = _text(value, f"{where}.{key}", 200)
+            params[name] = checked_text(value, f"{where}.{key}", 200)
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            raise BadInputError(f"{where}.{key}: expected a number, got {_kind_of(value)}")
+            raise BadInputError(f"{where}.{key}: expected a number, got {json_type_name(value)}")
         low = spec.minimum if spec.minimum is not None else float("-inf")
         high = spec.maximum if spec.maximum is not None else float("inf")
         if not low <= value <= high:
@@ -185,7 +157,7 @@ def _clips_of(value: Any, where: str) -> list[Any]:
         value = value.get("clips")
         where = f"{where}.clips"
     if not isinstance(value, list):
-        raise BadInputError(f"{where}: expected a list of clips, got {_kind_of(value)}")
+        raise BadInputError(f"{where}: expected a list of clips, got {json_type_name(value)}")
     return value
 
 
@@ -200,14 +172,14 @@ def parse_tutopanda(data: Any) -> TutopandaTimeline:
         timeline = data["timeline"]
         prefix = "timeline.tracks"
         if not isinstance(timeline, Mapping):
-            raise BadInputError(f"timeline: expected an object, got {_kind_of(timeline)}")
+            raise BadInputError(f"timeline: expected an object, got {json_type_name(timeline)}")
         raw_revision = data.get("revision", timeline.get("revision"))
         if raw_revision is not None:
             if isinstance(raw_revision, bool) or not isinstance(raw_revision, int) or raw_revision < 0:
                 raise BadInputError("revision: expected a whole number ≥ 0")
             revision = raw_revision
     name = timeline.get("name", data.get("name", data.get("title", "")))
-    title = _text(name if name is not None else "", "name", MAX_NAME_CHARS).strip()
+    title = checked_text(name if name is not None else "", "name", MAX_NAME_CHARS).strip()
     if timeline.get("duration") is not None:
         _number(timeline["duration"], "duration")
     tracks = timeline.get("tracks")
@@ -228,8 +200,8 @@ def parse_tutopanda(data: Any) -> TutopandaTimeline:
         for index, item in enumerate(items):
             where = f"{prefix}.{fmt.key}[{index}]"
             if not isinstance(item, Mapping):
-                raise BadInputError(f"{where}: expected an object, got {_kind_of(item)}")
-            clip_id = _text(item.get("id"), f"{where}.id", MAX_ID_CHARS, required=True)
+                raise BadInputError(f"{where}: expected an object, got {json_type_name(item)}")
+            clip_id = checked_text(item.get("id"), f"{where}.id", MAX_ID_CHARS, required=True)
             if clip_id in seen:
                 raise BadInputError(f"{where}.id: duplicate clip id {clip_id!r}")
             seen.add(clip_id)
@@ -237,19 +209,19 @@ def parse_tutopanda(data: Any) -> TutopandaTimeline:
                 raise BadInputError(f"{prefix}: more than {MAX_CLIPS} clips")
             kind = item.get("kind")
             if kind is not None and kind != fmt.kind:
-                shown = str(kind)[:40] if isinstance(kind, str) else _kind_of(kind)
+                shown = str(kind)[:40] if isinstance(kind, str) else json_type_name(kind)
                 wanted = f"expected {fmt.kind!r} on the {fmt.key} track"
                 raise BadInputError(f"{where}.kind: {wanted}, not {shown!r}")
-            clip_name = _text(item.get("name"), f"{where}.name", MAX_NAME_CHARS)
+            clip_name = checked_text(item.get("name"), f"{where}.name", MAX_NAME_CHARS)
             start = _number(item.get("startTime"), f"{where}.startTime")
             duration = _number(item.get("duration"), f"{where}.duration", positive=True)
             params = _params(item, where)
             asset_ref = item.get(fmt.asset_key)
             if asset_ref is not None:
-                asset_ref = _text(asset_ref, f"{where}.{fmt.asset_key}", MAX_ID_CHARS, required=True)
+                asset_ref = checked_text(asset_ref, f"{where}.{fmt.asset_key}", MAX_ID_CHARS, required=True)
             media = item.get(fmt.url_key)
             if media is not None:
-                media = _text(media, f"{where}.{fmt.url_key}", 4096)
+                media = checked_text(media, f"{where}.{fmt.url_key}", 4096)
             if fmt is SOUND_EFFECTS:
                 skipped += 1
                 continue

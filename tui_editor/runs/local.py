@@ -41,7 +41,7 @@ from typing import Any
 
 from ..config import Settings
 from ..core import takes
-from ..core.clock import new_id, utcnow
+from ..core.clock import utcnow
 from ..core.errors import BadInputError, DecisionError, NotFoundError, StoreError, TuiEditorError
 from ..core.events import RunEventData
 from ..core.exchange import asset_json
@@ -56,8 +56,9 @@ from ..generators.base import (
     GenerationResult,
     Generator,
 )
-from ..generators.registry import check_request, generator_for, resolve_model
+from ..generators.registry import generator_for
 from .hub import EventHub
+from .new_run import prepare_run, record_run
 
 log = logging.getLogger(__name__)
 
@@ -159,48 +160,9 @@ class LocalEngine:
     def start(self, request: StartRequest) -> str:
         if self._closed:
             raise TuiEditorError("the run engine is closed")
-        spec = get_kind(request.kind)
-        lecture_id, clip = self.store.get_clip(request.clip_id)
-        if lecture_id != request.lecture_id:
-            raise NotFoundError(f"clip {request.clip_id} is not in lecture {request.lecture_id}")
-        if clip.kind.name != spec.name:
-            raise BadInputError(f"clip {clip.name!r} is on the {clip.track} track, not a {spec.name} clip")
-        asset = self.store.get_asset(spec.name, clip.asset_id)
-        fields = {name: asset.get(name) for name in spec.editable_names}
-        try:
-            fields.update(spec.validate_request(request.fields))
-            model, provider = resolve_model(spec.name, fields.get("model"), self.settings)
-            check_request(spec.name, model, fields)  # e.g. a voice the model lacks: refused before sending
-        except (ValueError, GenerationError) as exc:
-            raise BadInputError(str(exc)) from None
-        fields["model"] = model
-        revision = self.store.lecture_revision(lecture_id)
-        run_id = new_id("run")
-        if request.seed is not None and not 0 <= request.seed < 2**31:
-            raise BadInputError(f"seed {request.seed} is out of range (0 to {2**31 - 1})")
-        seed = request.seed if request.seed is not None else secrets.randbits(31)
-        now = utcnow()
-        event = self.store.create_run(
-            {"step": 0, "total_steps": 1, "message": "Queued"},
-            id=run_id,
-            lecture_id=lecture_id,
-            clip_id=clip.id,
-            kind=spec.name,
-            request={
-                "fields": fields,
-                "provider": provider,
-                "seed": seed,
-                "clip_duration": clip.duration,
-                "asset_id": clip.asset_id,
-            },
-            status=RunStatus.QUEUED,
-            created_at=now,
-            updated_at=now,
-            base_revision=revision,
-            base_asset_updated_at=asset["updated_at"],
-            owner=self.process_id,
-            seed=seed,
-        )
+        run = prepare_run(self.store, self.settings, request)
+        run_id = run.run_id
+        event = record_run(self.store, run, owner=self.process_id)
         self.hub.publish(event)
         future = asyncio.run_coroutine_threadsafe(self._execute(run_id), self._ensure_loop())
         with self._lock:
@@ -462,7 +424,7 @@ class LocalEngine:
         folder = id_folder(self.data_dir / "media", run.kind, asset_id, what="asset id")
         target = folder / f"{check_id(run.id, 'run id')}-{secrets.token_hex(3)}{suffix}"
         try:
-            _promote(source, target)
+            takes.copy_atomically(source, target)
         except OSError as exc:
             # A racing decision may have removed the preview while we copied it: say so plainly.
             target.unlink(missing_ok=True)
@@ -678,18 +640,3 @@ async def _drain() -> None:
     others = asyncio.all_tasks() - {asyncio.current_task()}
     if others:
         await asyncio.wait(others, timeout=5)
-
-
-def _promote(source: Path, target: Path) -> None:
-    """Copy a preview to its committed place atomically: a reader sees the whole file or nothing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.tmp")
-    try:
-        with source.open("rb") as src, temp.open("wb") as dst:
-            shutil.copyfileobj(src, dst)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise

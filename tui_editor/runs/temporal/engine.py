@@ -17,22 +17,18 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import logging
-import secrets
 import socket
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ...config import Settings
-from ...core.clock import new_id, utcnow
-from ...core.errors import BadInputError, ConflictError, DecisionError, NotFoundError, TuiEditorError
+from ...core.errors import ConflictError, DecisionError, NotFoundError, TuiEditorError
 from ...core.flow import Decision, StartRequest
-from ...core.kinds import get_kind
 from ...core.run_record import ACTIVE_STATUSES, RunRecord, RunStatus
-from ...core.store import RUN, Store
-from ...generators.base import GenerationError
-from ...generators.registry import resolve_model
+from ...core.store import Store
 from ..hub import EventHub
+from ..new_run import prepare_run, record_run
 
 log = logging.getLogger(__name__)
 
@@ -118,64 +114,24 @@ class TemporalEngine:
 
     # --- starting ------------------------------------------------------------------------------
     def start(self, request: StartRequest) -> str:
-        spec = get_kind(request.kind)
-        lecture_id, clip = self.store.get_clip(request.clip_id)
-        if lecture_id != request.lecture_id:
-            raise NotFoundError(f"clip {request.clip_id} is not in lecture {request.lecture_id}")
-        if clip.kind.name != spec.name:
-            raise BadInputError(f"clip {clip.name!r} is on the {clip.track} track, not a {spec.name} clip")
-        asset = self.store.get_asset(spec.name, clip.asset_id)
-        fields = {name: asset.get(name) for name in spec.editable_names}
-        try:
-            fields.update(spec.validate_request(request.fields))
-            model, provider = resolve_model(spec.name, fields.get("model"), self.settings)
-        except (ValueError, GenerationError) as exc:
-            raise BadInputError(str(exc)) from None
-        fields["model"] = model
+        run = prepare_run(self.store, self.settings, request)
         self._call(self._get_client())  # refuse before recording a run no worker could ever see
-        requested_seed = getattr(request, "seed", None)  # (a field newer versions of the request carry)
-        if isinstance(requested_seed, int) and not 0 <= requested_seed < 2**31:
-            raise BadInputError(f"seed {requested_seed} is out of range (0 to {2**31 - 1})")
-        seed = requested_seed if isinstance(requested_seed, int) else secrets.randbits(31)
-        # The run's own seed column where the schema has one (as the embedded engine records it).
-        seed_column = {"seed": seed} if "seed" in RUN.c else {}
-        run_id = new_id("run")
-        now = utcnow()
-        event = self.store.create_run(
-            {"step": 0, "total_steps": 1, "message": "Queued"},
-            id=run_id,
-            lecture_id=lecture_id,
-            clip_id=clip.id,
-            kind=spec.name,
-            request={
-                "fields": fields,
-                "provider": provider,
-                "seed": seed,
-                "clip_duration": clip.duration,
-                "asset_id": clip.asset_id,
-            },
-            status=RunStatus.QUEUED,
-            created_at=now,
-            updated_at=now,
-            base_revision=self.store.lecture_revision(lecture_id),
-            base_asset_updated_at=asset["updated_at"],
-            owner=f"temporal:{self.temporal.task_queue}",
-            **seed_column,
-        )
+        run_id = run.run_id
+        event = record_run(self.store, run, owner=f"temporal:{self.temporal.task_queue}")
         self.hub.publish(event)
         from .workflow import RunInput
 
         params = RunInput(
             run_id=run_id,
-            lecture_id=lecture_id,
-            clip_id=clip.id,
-            kind=spec.name,
-            provider=provider,
+            lecture_id=run.lecture_id,
+            clip_id=run.clip_id,
+            kind=run.kind,
+            provider=run.provider,
             request=request_data(request),
             decision_timeout_s=self.settings.engine.decision_timeout,
             heartbeat_timeout_s=self.temporal.heartbeat_timeout,
             generation_timeout_s=self.temporal.generation_timeout,
-            generation_attempts=GENERATION_ATTEMPTS_FREE if provider in FREE_PROVIDERS else 1,
+            generation_attempts=GENERATION_ATTEMPTS_FREE if run.provider in FREE_PROVIDERS else 1,
         )
         try:
             self._call(self._start_workflow(params), timeout=30)
