@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import wait_for
 from tests.runs.conftest import KIND_CASES, FailingGenerator, GatedGenerator
 from tests.runs.temporal.conftest import Team
+from tui_editor.core import takes
 from tui_editor.core.errors import ConflictError, DecisionError
 from tui_editor.core.flow import StartRequest
 from tui_editor.core.run_record import RunStatus
@@ -97,6 +98,26 @@ def test_reject_commits_nothing_and_removes_the_preview(make_team: Any) -> None:
     assert runtime.store.get_asset("visual", "vis_0") == before
     assert not (team.data_dir / "previews" / run_id).exists()
     assert [e.type for e in runtime.store.events_for_run(run_id)][-1] == "rejected"
+
+
+def test_an_undone_accept_can_be_decided_again_after_its_workflow_ended(make_team: Any) -> None:
+    team = make_team()
+    team.worker()
+    runtime, _events = team.runtime()
+    run_id = start(runtime, team)
+    settle(runtime, run_id, RunStatus.PREVIEW_READY)
+    before = runtime.store.get_asset("visual", "vis_0")
+    assert runtime.engine.decide(run_id, True, decided_by="ana").accepted
+    takes.undo_last(runtime.store, team.lecture_id)  # the workflow has ended; the take waits again
+    assert runtime.engine.get(run_id).status == RunStatus.PREVIEW_READY
+    assert runtime.store.get_asset("visual", "vis_0")["file"] == before["file"]
+
+    decision = runtime.engine.decide(run_id, False, decided_by="bo")
+
+    assert not decision.accepted
+    record = runtime.engine.get(run_id)
+    assert record.status == RunStatus.REJECTED and record.decided_by == "bo"
+    assert runtime.store.get_asset("visual", "vis_0")["file"] == before["file"]
 
 
 def test_cancel_mid_generation_stops_the_generator(make_team: Any) -> None:

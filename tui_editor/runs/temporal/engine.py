@@ -20,7 +20,7 @@ import logging
 import socket
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...config import Settings
 from ...core.errors import ConflictError, DecisionError, NotFoundError, TuiEditorError
@@ -29,6 +29,9 @@ from ...core.run_record import ACTIVE_STATUSES, RunRecord, RunStatus
 from ...core.store import Store
 from ..hub import EventHub
 from ..new_run import prepare_run, record_run
+
+if TYPE_CHECKING:
+    from ..local import LocalEngine
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class TemporalEngine:
         self._thread: threading.Thread | None = None
         self._client: Any = None
         self._closed = False
+        self._reopened_decider: LocalEngine | None = None
 
     # --- the client on its own loop ------------------------------------------------------------
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
@@ -170,7 +174,12 @@ class TemporalEngine:
                 f"run {run_id} is {run.status}; only a run with a preview waiting can be decided"
             )
         decided_by = decided_by or self.settings.user.resolved_name()
-        answer = self._call(self._decide(run_id, accept, decided_by), timeout=self.temporal.answer_timeout)
+        try:
+            answer = self._call(
+                self._decide(run_id, accept, decided_by), timeout=self.temporal.answer_timeout
+            )
+        except _WorkflowEnded:
+            return self._decide_reopened(run_id, accept, decided_by)
         if not answer.get("accepted"):
             return Decision(accepted=False)
         revision = answer.get("revision")
@@ -208,7 +217,22 @@ class TemporalEngine:
                 raise DecisionError(
                     f"run {run_id} is {current.status}; only a run with a preview waiting can be decided"
                 ) from None
+            if await _has_ended(handle):  # an undone decision made the run decidable again
+                raise _WorkflowEnded() from None
             raise TemporalUnavailable(f"run {run_id}: Temporal refused the decision: {exc.message}") from None
+
+    def _decide_reopened(self, run_id: str, accept: bool, decided_by: str) -> Decision:
+        """Decide a run whose workflow has ended but whose preview waits again (its decision was undone):
+        the same commit the workers make, here, since no workflow is left to ask."""
+        from ..local import LocalEngine
+
+        with self._lock:
+            if self._reopened_decider is None:
+                self._reopened_decider = LocalEngine(
+                    self.store, self.settings, hub=self.hub, background=False
+                )
+            decider = self._reopened_decider
+        return decider.decide(run_id, accept, decided_by=decided_by)
 
     def preview_from_memo(self, run_id: str) -> Mapping[str, Any] | None:
         """The preview as the workflow recorded it in its memo (read with no worker alive)."""
@@ -265,7 +289,25 @@ class TemporalEngine:
                 return
             self._closed = True
             loop, thread = self._loop, self._thread
+            decider, self._reopened_decider = self._reopened_decider, None
+        if decider is not None:
+            decider.close()
         if loop is not None:
             loop.call_soon_threadsafe(loop.stop)
             if thread is not None:
                 thread.join(timeout=5)
+
+
+class _WorkflowEnded(Exception):
+    """The run's workflow has ended while the run waits for a decision again (an undone decision)."""
+
+
+async def _has_ended(handle: Any) -> bool:
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError
+
+    try:
+        description = await handle.describe()
+    except RPCError:
+        return False
+    return description.status is not None and description.status != WorkflowExecutionStatus.RUNNING
