@@ -81,6 +81,16 @@ def test_drop_leaves_out_previews_decided_elsewhere() -> None:
     assert not session.drop("a")
 
 
+def test_an_undone_decision_is_not_dropped_by_its_own_late_event() -> None:
+    # The reject's event can reach the board after `u` put the item back: it is ours, not "elsewhere".
+    session = ReviewSession([_item("a", start=0), _item("b", start=1)])
+    session.decide("accept")
+    session.decide("reject")
+    session.undo()
+    assert not session.drop("b")
+    assert session.current is not None and session.current.run_id == "b" and session.position == (2, 2)
+
+
 @given(st.lists(st.sampled_from(["accept", "reject", "skip", "undo", "fail"]), max_size=40))
 def test_any_sequence_keeps_the_books(ops: list[str]) -> None:
     session = ReviewSession([_item(str(i), start=float(i)) for i in range(6)])

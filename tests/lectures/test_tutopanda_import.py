@@ -248,12 +248,15 @@ def test_a_failed_create_removes_the_copied_files(
     _png(folder / "media" / "field.png")
     settings_ = make_settings()
     store = open_store(settings_.database_url)
-    store.close()
-    (data_dir / "tui-editor.db").unlink()
-    (data_dir / "tui-editor.db").mkdir()  # the database cannot be written: create_lecture fails
-    broken = Store(settings_.database_url, create=False)
-    with pytest.raises(Exception):  # noqa: B017,PT011 - whatever the store raises
-        _import(broken, settings_, folder / "snap.json", _snapshot("media/field.png", "x.wav"))
+    with store.write() as conn:  # the database refuses the lecture: create_lecture fails after the copy
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_lectures BEFORE INSERT ON lecture BEGIN SELECT RAISE(ABORT, 'full'); END"
+        )
+    try:
+        with pytest.raises(Exception, match="full"):  # noqa: PT011 - whatever the store raises
+            _import(store, settings_, folder / "snap.json", _snapshot("media/field.png", "x.wav"))
+    finally:
+        store.close()
     assert not [p for p in data_dir.rglob("*") if p.is_file() and p.suffix == ".png"]
 
 

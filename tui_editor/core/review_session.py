@@ -74,6 +74,9 @@ class ReviewSession:
         self.outcomes: dict[str, Outcome] = {}
         self.undo_stack: list[Step] = []
         self._known = {item.run_id for item in ordered}
+        # Runs this session has decided: their own events (which may arrive after an undo) never make
+        # the session drop them as "decided elsewhere".
+        self._decided_here: set[str] = set()
 
     # --- reading -------------------------------------------------------------------------------
     @property
@@ -118,6 +121,8 @@ class ReviewSession:
         if item is None:
             return None
         self.outcomes[item.run_id] = outcome
+        if outcome != "skip":
+            self._decided_here.add(item.run_id)
         self.undo_stack.append(Step(item, outcome, self.cursor))
         self.cursor += 1
         return item
@@ -173,7 +178,7 @@ class ReviewSession:
 
     def drop(self, run_id: str) -> bool:
         """A preview decided elsewhere (or gone) before this session got to it: leave it out."""
-        if run_id in self.outcomes:
+        if run_id in self.outcomes or run_id in self._decided_here:
             return False
         index = self._index(run_id)
         if index is None or index < self.cursor:
