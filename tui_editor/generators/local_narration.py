@@ -254,14 +254,24 @@ class _Settings:
     pitch_range: int
 
 
-def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
+@dataclass(frozen=True)
+class SpokenFields:
+    """What every offline voice reads from a narration request: the words, the voice, rate and emotion."""
+
+    script: str
+    voice: str
+    rate: float
+    """Words per minute (`extra["rate"]`, checked)."""
+    emotion: str
+    language: str
+
+
+def spoken_fields(model: str, fields: Mapping[str, Any], extra: Mapping[str, Any]) -> SpokenFields:
+    """Check and read a narration request's spoken fields for `model` (one `GenerationError` each)."""
     script = fields.get("script")
     if not isinstance(script, str) or not script.strip():
         raise GenerationError("The narration script is empty: write what should be said", retryable=False)
-    voice = choose_voice(NARRATION.name, DEFAULT_MODEL, fields.get("voice"), extra.get("voice"))
-    voice_id = resolve_voice(voice)
-    if voice_id is None:
-        raise GenerationError(_unknown_voice_message(voice), retryable=False)
+    voice = choose_voice(NARRATION.name, model, fields.get("voice"), extra.get("voice"))
     rate = extra.get("rate", DEFAULT_RATE)
     if isinstance(rate, bool) or not isinstance(rate, int | float) or rate != rate:
         raise GenerationError(
@@ -272,7 +282,21 @@ def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
             f"Speaking rate must be between {MIN_RATE} and {MAX_RATE} words per minute, got {rate:g}",
             retryable=False,
         )
-    emotion = str(fields.get("emotion") or "").strip() or NARRATION.field("emotion").default
+    return SpokenFields(
+        script=script,
+        voice=voice,
+        rate=float(rate),
+        emotion=str(fields.get("emotion") or "").strip() or NARRATION.field("emotion").default,
+        language=str(fields.get("language") or "").strip() or NARRATION.field("language").default,
+    )
+
+
+def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
+    spoken = spoken_fields(DEFAULT_MODEL, fields, extra)
+    script, voice, rate, emotion = spoken.script, spoken.voice, spoken.rate, spoken.emotion
+    voice_id = resolve_voice(voice)
+    if voice_id is None:
+        raise GenerationError(_unknown_voice_message(voice), retryable=False)
     pitch, pitch_range = _EMOTION_PROSODY.get(emotion.lower(), _EMOTION_PROSODY["neutral"])
     return _Settings(
         script=script,
@@ -280,7 +304,7 @@ def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
         voice=voice,
         voice_id=voice_id,
         emotion=emotion,
-        language=str(fields.get("language") or "").strip() or NARRATION.field("language").default,
+        language=spoken.language,
         rate=round(rate),
         pitch=pitch,
         pitch_range=pitch_range,

