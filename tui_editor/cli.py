@@ -281,28 +281,10 @@ def _split_lecture(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[li
     return argv, None
 
 
-def _json_text(data: Any) -> str:
-    """`data` as indented JSON, exact, yet safe on a terminal: every character that is not printable
-    (C1 controls, bidi overrides, lone surrogates — JSON itself escapes only C0) is written as `\\uXXXX`,
-    which any JSON reader turns back into the same text."""
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    if text.isprintable() or all(c.isprintable() or c == "\n" for c in text):
-        return text + "\n"
-
-    def escape(char: str) -> str:
-        if char == "\n" or char.isprintable():
-            return char
-        code = ord(char)
-        if code > 0xFFFF:
-            code -= 0x10000
-            return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-        return f"\\u{code:04x}"
-
-    return "".join(map(escape, text)) + "\n"
-
-
 def _print_json(data: Any) -> None:
-    sys.stdout.write(_json_text(data))
+    from .core.safe_text import json_text
+
+    sys.stdout.write(json_text(data))
 
 
 def _printable(text: object) -> str:
@@ -425,7 +407,9 @@ def cmd_export(settings: Any, args: argparse.Namespace) -> int:
         data = store.export_lecture(store.resolve_lecture(args.lecture))
     finally:
         store.close()
-    text = _json_text(data)
+    from .core.safe_text import json_text
+
+    text = json_text(data)
     if args.output:
         from .core.errors import BadInputError
         from .generators.files import atomic_write_bytes

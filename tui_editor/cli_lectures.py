@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .core.safe_text import json_text, visible
+
 #: The formats `import`/`export --format` read and write.
 FORMATS = ("tui-editor", "tutopanda")
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _open(settings: Any) -> Any:
@@ -36,9 +33,9 @@ def _summary(runtime: Any, lecture_id: str) -> dict[str, Any]:
 
 def _report(summary: dict[str, Any], as_json: bool, verb: str) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(summary))
     else:
-        title = _printable(str(summary["title"]))
+        title = visible(str(summary["title"]))
         print(f"{verb} {title!r} as {summary['id']} ({summary['clips']} clips)")
 
 
@@ -68,7 +65,7 @@ def _progress_reporter(what: str) -> Iterator[Any]:
         return
 
     def line(item: BuildProgress) -> None:
-        sys.stderr.write(f"[{item.done}/{item.total}] {_printable(item.label)}\n")
+        sys.stderr.write(f"[{item.done}/{item.total}] {visible(item.label)}\n")
         sys.stderr.flush()
 
     yield line
@@ -103,7 +100,7 @@ def cmd_import_tutopanda(settings: Any, args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     for warning in result.warnings:
-        sys.stderr.write(f"tui-editor: warning: {_printable(warning)}\n")
+        sys.stderr.write(f"tui-editor: warning: {visible(warning)}\n")
     _report(summary, args.json, "Imported")
     return 0
 

@@ -7,13 +7,14 @@ the result object (README, "render --json") on stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from .core.safe_text import json_text
 
 SIZE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 
@@ -126,7 +127,7 @@ def cmd_render(settings: Any, args: argparse.Namespace) -> int:
             progress=progress,
         )
     if args.json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(result.to_json()))
         return 0
     for problem in result.problems:
         sys.stderr.write(f"tui-editor: rendered black/silent: {problem.describe()}\n")

@@ -129,9 +129,9 @@ def test_issue_examples_in_titles(capsys: pytest.CaptureFixture[str], tmp_path: 
 
 @given(st.text(max_size=20))
 def test_json_text_is_exact_and_printable(text: str) -> None:
-    from tui_editor.cli import _json_text
+    from tui_editor.core.safe_text import json_text
 
-    out = _json_text({"x": text})
+    out = json_text({"x": text})
     assert json.loads(out)["x"] == text
     assert all(c.isprintable() or c == "\n" for c in out)
 

@@ -185,6 +185,6 @@ def test_an_unreadable_picture_is_one_error_naming_the_clip(tmp_path: Path) -> N
     with pytest.raises(RenderError) as caught:
         render_lecture(snapshot, tmp_path, tmp_path / "x.mp4", width=64, height=36, fps=10)
     message = caught.value.message
-    assert message.startswith("cannot render: visual clip 'v? name' (v?): cannot read it (")
+    assert message.startswith("cannot render: visual clip 'v\\x07 name' (v\\x07): cannot read it (")
     assert "\x1b" not in message and "\x07" not in message
     assert not (tmp_path / "x.mp4").exists()

@@ -14,6 +14,9 @@ export files never go through it: those stay exact.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 __all__ = ["escape_char", "is_safe", "visible"]
 
 
@@ -40,3 +43,23 @@ def visible(text: object, *, keep_newlines: bool = False) -> str:
 def is_safe(text: str, *, keep_newlines: bool = False) -> bool:
     """Whether `text` holds nothing `visible` would escape."""
     return all(char.isprintable() or (keep_newlines and char == "\n") for char in text)
+
+
+def json_text(data: Any) -> str:
+    """`data` as indented JSON, exact, yet safe on a terminal: every character that is not printable
+    (C1 controls, bidi overrides, lone surrogates — JSON itself escapes only C0) is written as `\\uXXXX`,
+    which any JSON reader turns back into the same text."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if text.isprintable() or all(c.isprintable() or c == "\n" for c in text):
+        return text + "\n"
+
+    def escape(char: str) -> str:
+        if char == "\n" or char.isprintable():
+            return char
+        code = ord(char)
+        if code > 0xFFFF:
+            code -= 0x10000
+            return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+        return f"\\u{code:04x}"
+
+    return "".join(map(escape, text)) + "\n"

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..core.errors import TuiEditorError
 from ..core.paths import UnsafePathError, data_file
+from ..core.safe_text import visible
 from ..core.snapshot import ClipView, LectureSnapshot
 
 REFERENCE_WIDTH = 1920.0
@@ -129,13 +130,9 @@ class MediaProblem:
     reason: str
 
     def describe(self) -> str:
-        """One line naming the clip; names and ids come from anywhere: control characters become `?`."""
-        name, clip_id = (_printable(text)[:80] for text in (self.clip_name, self.clip_id))
-        return f"{self.track} clip {name!r} ({clip_id}): {_printable(self.reason)[:300]}"
-
-
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)
+        """One line naming the clip; names and ids come from anywhere: non-printables are escaped."""
+        name, clip_id = (visible(text[:80]) for text in (self.clip_name, self.clip_id))
+        return f"{self.track} clip '{name}' ({clip_id}): {visible(self.reason[:300])}"
 
 
 @dataclass(frozen=True)
