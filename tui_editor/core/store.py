@@ -710,21 +710,7 @@ class Store:
         lecture as it was at that revision, newest first (one read: the current lecture, walked back)."""
         with self.read() as conn:
             snapshot = self._load_snapshot(conn, lecture_id)
-            rows = [
-                dict(r)
-                for r in conn.execute(
-                    sa.select(
-                        REVISION.c.revision,
-                        REVISION.c.source,
-                        REVISION.c.run_id,
-                        REVISION.c.decided_by,
-                        REVISION.c.created_at,
-                        REVISION.c.changes,
-                    )
-                    .where(REVISION.c.lecture_id == lecture_id)
-                    .order_by(REVISION.c.revision.desc(), REVISION.c.id.desc())
-                ).mappings()
-            ]
+            rows = [dict(r) for r in conn.execute(_revision_rows(lecture_id)).mappings()]
         newest: dict[int, dict[str, Any]] = {}
         for row in rows:  # one row per revision number (the newest written)
             newest.setdefault(int(row["revision"]), row)
@@ -738,18 +724,7 @@ class Store:
     def list_revisions(self, lecture_id: str) -> list[dict[str, Any]]:
         """Newest first: `{revision, source, run_id, decided_by, created_at, changes}` where `changes`
         is `[{clip_id, kind, fields: {name: {before, after}}}]` (`core.revisions.per_clip`)."""
-        query = (
-            sa.select(
-                REVISION.c.revision,
-                REVISION.c.source,
-                REVISION.c.run_id,
-                REVISION.c.decided_by,
-                REVISION.c.created_at,
-                REVISION.c.changes,
-            )
-            .where(REVISION.c.lecture_id == lecture_id)
-            .order_by(REVISION.c.revision.desc(), REVISION.c.id.desc())
-        )
+        query = _revision_rows(lecture_id)
         with self.read() as conn:
             return [
                 {
@@ -1016,6 +991,22 @@ def _clean_clip_fields(clip_id: str, fields: Mapping[str, Any]) -> dict[str, Any
         except ValidationError as exc:
             raise BadInputError(f"{where}: {exc}") from None
     return clean
+
+
+def _revision_rows(lecture_id: str) -> sa.Select[Any]:
+    """A lecture's revision rows (without the old snapshot copies), newest first."""
+    return (
+        sa.select(
+            REVISION.c.revision,
+            REVISION.c.source,
+            REVISION.c.run_id,
+            REVISION.c.decided_by,
+            REVISION.c.created_at,
+            REVISION.c.changes,
+        )
+        .where(REVISION.c.lecture_id == lecture_id)
+        .order_by(REVISION.c.revision.desc(), REVISION.c.id.desc())
+    )
 
 
 def _clip_view(row: Row) -> ClipView:
