@@ -246,11 +246,13 @@ def make_env(make_settings: Callable[..., Any], data_dir: Path) -> Iterator[Call
 class Child:
     """A real Python process running `crash_child.py`; it reports milestones as JSON lines."""
 
-    def __init__(self, args: list[str], *, env: dict[str, str], stderr_path: Path) -> None:
+    def __init__(
+        self, args: list[str], *, env: dict[str, str], stderr_path: Path, script: Path = CHILD_SCRIPT
+    ) -> None:
         self.stderr_path = stderr_path
         self._stderr = stderr_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, str(CHILD_SCRIPT), *args],
+            [sys.executable, str(script), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

@@ -9,15 +9,9 @@ processes where a test kills one (`worker_child.py`, `tui-editor worker`).
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import queue
 import secrets
-import signal
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.factories import seeded_store
-from tests.runs.conftest import FactoryLog, child_env
+from tests.runs.conftest import Child, FactoryLog, child_env
 from tui_editor.core.events import RunEventData
 from tui_editor.runs.runtime import Runtime, open_runtime
 from tui_editor.runs.temporal.devserver import free_port, start_dev_server, stop_dev_server
@@ -227,56 +221,12 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-class ChildWorker:
+class ChildWorker(Child):
     """A worker in a real process (`worker_child.py`): its generator waits for the test's release file."""
 
     def __init__(self, env: dict[str, str], gate: Path, stderr_path: Path) -> None:
+        super().__init__([str(gate)], env=env, stderr_path=stderr_path, script=WORKER_CHILD)
         self.gate = gate
-        self.stderr_path = stderr_path
-        self._stderr = stderr_path.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(WORKER_CHILD), str(gate)],
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-            env=env,
-        )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def expect(self, event: str, *, timeout: float = 30.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = self._lines.get(timeout=max(deadline - time.monotonic(), 0.001))
-            except queue.Empty:
-                pytest.fail(f"worker child did not report {event!r}; stderr:\n{self.stderr()}")
-            if line is None:
-                pytest.fail(f"worker child exited before {event!r}; stderr:\n{self.stderr()}")
-            message = json.loads(line)
-            if message.get("event") == event:
-                return dict(message)
-
-    def stderr(self) -> str:
-        self._stderr.flush()
-        return self.stderr_path.read_text(errors="replace")[-4000:]
-
-    def kill9(self) -> None:
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self._stderr.close()
 
 
 @pytest.fixture
