@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import selectors
+import socket
 from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -113,8 +115,17 @@ class EventListener:
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
-    def wait(self, timeout: float) -> bool:
-        """True on a notification, False after `timeout` seconds without one."""
+    def wait(self, timeout: float, *, wake: socket.socket | None = None) -> bool:
+        """True on a notification; False after `timeout` seconds without one, or as soon as `wake` is
+        readable (how the event tail is stopped at once instead of at its next timeout)."""
+        if wake is not None:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self._conn.fileno(), selectors.EVENT_READ)
+                selector.register(wake, selectors.EVENT_READ)
+                ready = {key.fd for key, _ in selector.select(timeout)}
+            if not ready or wake.fileno() in ready:
+                return False
+            timeout = 0  # the connection has data: read it without waiting again
         for _ in self._conn.notifies(timeout=timeout, stop_after=1):
             return True
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +56,7 @@ class EventHub:
         self._last_id = 0
         self._delivered_local: set[int] = set()
         self._thread: threading.Thread | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # (reader, writer) while tailing
         self.dropped = 0  # malformed events skipped (for tests and diagnostics)
 
     # --- subscribing ---------------------------------------------------------------------------
@@ -118,6 +120,7 @@ class EventHub:
         if not self._tail_enabled or self._thread is not None:
             return
         self._last_id = self.store.last_event_id()
+        self._wake = socket.socketpair()
         self._thread = threading.Thread(target=self._tail_loop, name="event-tail", daemon=True)
         self._thread.start()
 
@@ -159,13 +162,13 @@ class EventHub:
                 listener.close()
 
     def _wait_for_notify(self, listener: EventListener) -> None:
-        """Return on the first notification, after the poll interval, or soon after `stop()`."""
+        """Return on the first notification, after the poll interval, or at once on `stop()`."""
         deadline = time.monotonic() + self.poll_interval_s
         while not self._stop.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return
-            if listener.wait(min(remaining, 0.25)):
+            if listener.wait(remaining, wake=self._wake[0] if self._wake else None):
                 return
 
     def _open_listener(self) -> EventListener | None:
@@ -179,6 +182,15 @@ class EventHub:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        thread, wake = self._thread, self._wake
+        if thread is None:
+            return
+        if wake is not None:
+            with contextlib.suppress(OSError):  # wakes a tail waiting for NOTIFY (PostgreSQL)
+                wake[1].send(b"x")
+        thread.join(timeout=5)
+        self._thread = None
+        if wake is not None and not thread.is_alive():
+            self._wake = None
+            for end in wake:
+                end.close()
