@@ -456,7 +456,8 @@ def cmd_regenerate(settings: Any, args: argparse.Namespace) -> int:
     from .core.kinds import request_flags
     from .runs.waiting import wait_for_run
 
-    runtime = _open(settings, background=True)
+    # --no-wait only starts a run: no event tail to open (and stop) for a result it does not wait for.
+    runtime = _open(settings, background=not args.no_wait)
     engine = runtime.engine
     try:
         if args.no_wait and not engine.runs_outlive_process:
