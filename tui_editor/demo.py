@@ -8,6 +8,7 @@ the repository ships no binaries. `ensure_demo` is idempotent: an existing lectu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.clock import new_id
+from .core.errors import TuiEditorError
 from .core.store import Store
 
 DEMO_TITLE = "Photosynthesis"
@@ -102,8 +104,8 @@ def _plan() -> dict[str, Any]:
     }
 
 
-async def _render(plan: dict[str, Any], data_dir: Path, work: Path) -> None:
-    """Generate every asset's media with the local generators and move it under `media/`."""
+async def _render(plan: dict[str, Any], work: Path) -> list[tuple[dict[str, Any], str, Path]]:
+    """Generate every asset's media with the local generators into `work`; returns (asset, kind, file)."""
     from .generators.base import GenerationRequest, Generator
     from .generators.local_music import LocalMusicGenerator
     from .generators.local_narration import LocalNarrationGenerator
@@ -118,26 +120,31 @@ async def _render(plan: dict[str, Any], data_dir: Path, work: Path) -> None:
     def ignore(_step: int, _total: int, _message: str) -> None:
         return None
 
-    async def one(kind: str, index: int, asset: dict[str, Any]) -> None:
+    async def one(kind: str, index: int, asset: dict[str, Any]) -> tuple[dict[str, Any], str, Path]:
         out = work / f"{kind}-{index}"
         out.mkdir(parents=True)
         request = GenerationRequest(kind=kind, fields=dict(asset), out_dir=out, seed=1000 + index)
         result = await generators[kind].generate(request, ignore)
-        target = data_dir / "media" / kind / asset["id"] / f"demo{Path(result.file).suffix}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(result.file), target)
-        for name, value in result.fields.items():
-            if name not in ("file",):
-                asset[name] = value
-        asset["file"] = target.relative_to(data_dir).as_posix()
+        asset.update((name, value) for name, value in result.fields.items() if name != "file")
+        return asset, kind, Path(result.file)
 
-    await asyncio.gather(
+    return await asyncio.gather(
         *(
             one(kind, index, asset)
             for kind, items in plan["assets"].items()
             for index, asset in enumerate(items)
         )
     )
+
+
+def _place(made: list[tuple[dict[str, Any], str, Path]], data_dir: Path, placed: list[Path]) -> None:
+    """Move the generated files under `media/` (renames within the data dir: no new space needed)."""
+    for asset, kind, file in made:
+        target = data_dir / "media" / kind / asset["id"] / f"demo{file.suffix}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(file), target)
+        placed.append(target)
+        asset["file"] = target.relative_to(data_dir).as_posix()
 
 
 def find_demo(store: Store) -> str | None:
@@ -147,12 +154,32 @@ def find_demo(store: Store) -> str | None:
 
 
 def ensure_demo(store: Store, data_dir: Path) -> str:
-    """Create the demo lecture with its media unless it exists; return its id."""
+    """Create the demo lecture with its media unless it exists; return its id.
+
+    All or nothing: when anything fails (a full disk, a generator), no lecture and no media are left, and
+    the error is one readable line (`TuiEditorError`).
+    """
+    from .generators.base import GenerationError
+
     existing = find_demo(store)
     if existing is not None:
         return existing
     plan = _plan()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=data_dir, prefix=".demo-") as work:
-        asyncio.run(_render(plan, data_dir, Path(work)))
-    return store.create_lecture(plan, source="import", keep_ids=True)
+    placed: list[Path] = []
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=data_dir, prefix=".demo-") as work:
+            made = asyncio.run(_render(plan, Path(work)))
+            _place(made, data_dir, placed)
+        return store.create_lecture(plan, source="import", keep_ids=True)
+    except BaseException as exc:
+        for path in placed:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+                path.parent.rmdir()
+        if isinstance(exc, GenerationError):
+            raise TuiEditorError(f"cannot create the demo lecture: {exc.message}") from None
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            raise TuiEditorError(f"cannot create the demo lecture in {data_dir}: {reason}") from None
+        raise

@@ -155,3 +155,23 @@ def test_export_to_a_full_disk_leaves_no_half_file(cli: Cli, disk: Path, tmp_pat
     assert len(result.stderr.strip().splitlines()) == 1
     assert target.read_text() == "the previous export\n"  # whole or not at all
     assert sorted(p.name for p in disk.iterdir()) == sorted([".filler", "out.json"])
+
+
+@pytest.mark.parametrize("leave_kb", [300, 2500])
+def test_the_demo_on_a_full_disk_leaves_nothing_and_says_why(cli: Cli, disk: Path, leave_kb: int) -> None:
+    """`demo` (also what the editor's first start runs) generates ~4.5 MB of media: with less room it
+    fails in one line, with no lecture and no media left behind; with room again it succeeds."""
+    data_dir = disk / "data"
+    assert cli.json("lectures", "--json", data_dir=data_dir) == []  # the database exists, empty
+    fill(disk, leave_kb)
+    elapsed, result = _timed(cli, "demo", data_dir=data_dir)
+    assert elapsed < FAST_S
+    line = one_error_line(result, 1)  # type: ignore[arg-type]
+    assert "demo lecture" in line or "database" in line, line
+    assert "unexpected" not in line
+    unfill(disk)
+    assert cli.json("lectures", "--json", data_dir=data_dir) == []
+    database = ("tui-editor.db", "tui-editor.db-wal", "tui-editor.db-shm")
+    assert [p for p in data_dir.rglob("*") if p.is_file() and p.name not in database] == []
+    assert cli.ok("demo", data_dir=data_dir).strip()
+    assert [x["title"] for x in cli.json("lectures", "--json", data_dir=data_dir)] == ["Photosynthesis"]
