@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +202,25 @@ def static_text(app: App[Any], selector: str) -> str:
     """The plain text a `Static` shows now."""
     widget = app.screen.query_one(selector, Static)
     return str(widget.render())
+
+
+SSH_CONNECTION = "10.1.2.3 50000 10.9.8.7 22"
+"""An `SSH_CONNECTION` value: client 10.1.2.3, server 10.9.8.7 on port 22."""
+LINK_URL = re.compile(r"http://127\.0\.0\.1:(\d+)/(\S+)\?token=(\S+)")
+
+
+def shown_link(app: App[Any], selector: str) -> tuple[str, str, str]:
+    """(url, port, the ssh line) as the `LinkPanel` at `selector` shows them."""
+    text = static_text(app, selector)
+    match = LINK_URL.search(text)
+    assert match, text
+    ssh_line = next(line for line in text.splitlines() if "ssh -L" in line)
+    return match.group(0), match.group(1), ssh_line[ssh_line.index("ssh -L") :]
+
+
+def link_threads() -> list[threading.Thread]:
+    """The link servers' threads still alive (`LinkServer` names its thread "preview-link")."""
+    return [t for t in threading.enumerate() if t.name == "preview-link" and t.is_alive()]
 
 
 class GatedGenerator:

@@ -9,14 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.binding import Binding
 
 from tests.ui.conftest import make_lecture, make_settings, screen_as, some, wait_loaded, wait_until
-from tests.ui.editor_support import fake_player, screen_text
+from tests.ui.editor_support import SSH_CONNECTION, fake_player, link_threads, screen_text, shown_link
 from tui_editor.config import Settings
 from tui_editor.core.flow import StartRequest
 from tui_editor.core.takes import list_takes
+from tui_editor.render.schedule import media_file
 from tui_editor.runs.waiting import wait_for_run
 from tui_editor.ui.app import TuiEditorApp
 from tui_editor.ui.bindings import SESSION_BINDINGS
@@ -221,3 +223,102 @@ async def test_an_empty_session_says_so(settings: Settings, runtime: Any) -> Non
         assert session.session.outcomes == {}
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen.id == "lecture", 5)
+
+
+def start_preview(runtime: Any, lecture_id: str, name: str, fields: dict[str, Any]) -> str:
+    """One more pending preview for the clip called `name`; its run id."""
+    clip = runtime.store.resolve_clip(lecture_id, name)
+    run_id = runtime.engine.start(StartRequest(lecture_id, clip.id, clip.kind.name, fields))
+    record = wait_for_run(runtime.engine, run_id, timeout=60)
+    assert record.status == "preview_ready", record.error
+    return str(run_id)
+
+
+def served_file(settings: Settings, asset: Any) -> bytes:
+    path, reason = media_file(settings.data_path, asset)
+    assert path is not None, reason
+    return path.read_bytes()
+
+
+async def test_over_ssh_p_and_shift_p_serve_one_time_links(
+    settings: Settings, runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSH_CONNECTION", SSH_CONNECTION)
+    assert settings.ui.audio_player == "auto"
+    lecture_id, runs = make_previews(runtime, ["Voice 1"])
+    runtime.engine.decide(runs["Voice 1"], True)  # the current narration has a file now
+    start_preview(runtime, lecture_id, "Voice 1", {"script": "Once more."})
+    start_preview(runtime, lecture_id, "Voice 2", {"script": "And the next one."})
+    voice1 = runtime.store.resolve_clip(lecture_id, "Voice 1")
+    current = runtime.store.get_asset("narration", voice1.asset_id)
+    app = TuiEditorApp(settings, lecture_id)
+    async with app.run_test(size=SIZE) as pilot:
+        session = await open_session(pilot, 2)
+        first = some(session.session.current)
+        assert first.clip_id == voice1.id
+        await pilot.press("p")
+        await wait_until(pilot, lambda: session.link_panel.server is not None, 5, "the preview's link")
+        url, port, ssh_line = shown_link(app, "#session-link")
+        assert ssh_line.startswith(f"ssh -L {port}:127.0.0.1:{port} ") and ssh_line.endswith("@10.9.8.7")
+        assert url.split("?")[0].endswith("/preview.wav")
+        assert httpx.get(url.split("?")[0]).status_code == 403  # no token: refused
+        preview_bytes = served_file(settings, first.preview)
+        assert httpx.get(url).content == preview_bytes
+
+        await pilot.press("P")  # the current asset: a new link, the preview's stops
+        await wait_until(pilot, lambda: shown_link(app, "#session-link")[0] != url, 5, "the current's link")
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url, timeout=2)
+        current_url = shown_link(app, "#session-link")[0]
+        assert current_url.split("?")[0].endswith("/current.wav")
+        fetched = httpx.get(current_url).content
+        assert fetched == served_file(settings, current) and fetched != preview_bytes
+        assert "current audio" in str(session.link_panel.render())
+
+        await pilot.press("space")  # the next preview: the old link no longer answers
+        assert session.session.current is not None and session.session.current.clip_id != voice1.id
+        assert session.link_panel.server is None and not session.link_panel.display
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(current_url, timeout=2)
+
+        await pilot.press("p")
+        await wait_until(pilot, lambda: session.link_panel.server is not None, 5, "the next preview's link")
+        next_url = shown_link(app, "#session-link")[0]
+        assert httpx.get(next_url).content == served_file(settings, some(session.session.current).preview)
+        await pilot.press("p")  # again: a new link for the same preview
+        await wait_until(pilot, lambda: shown_link(app, "#session-link")[0] != next_url, 5, "a new link")
+        last_url = shown_link(app, "#session-link")[0]
+        assert len(link_threads()) == 1
+
+        await pilot.press("escape")  # ending the session stops the server: no port, no thread left
+        await wait_until(pilot, lambda: app.screen.id == "lecture", 5)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(last_url, timeout=2)
+        assert link_threads() == []
+
+
+async def test_over_ssh_the_link_fits_80x24_without_colour(
+    settings: Settings, runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSH_CONNECTION", SSH_CONNECTION)
+    monkeypatch.setenv("NO_COLOR", "1")
+    lecture_id, _runs = make_previews(runtime, ["Slide 1"])
+    app = TuiEditorApp(settings, lecture_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        session = await open_session(pilot, 1)
+        assert app.no_color
+        assert session.check_action("play_preview", ()) is True  # an image: the browser shows it
+        await pilot.press("p")
+        await wait_until(pilot, lambda: session.link_panel.server is not None, 5, "the link")
+        await pilot.pause()
+        url, _port, ssh_line = shown_link(app, "#session-link")
+        assert url.split("?")[0].endswith("/preview.png")
+        lines = screen_text(app).splitlines()
+        assert len(lines) == 24 and lines[0].strip().startswith("[1/1] Review session")
+        assert any(line.strip() == ssh_line for line in lines)  # the whole command, on one line
+        assert url in "".join(line.strip() for line in lines)  # the link, maybe folded
+        assert "Play" in lines[-1]  # the footer is still there
+        assert httpx.get(url).content == served_file(settings, some(session.session.current).preview)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen.id == "lecture", 5)
+        assert link_threads() == []

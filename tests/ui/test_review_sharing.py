@@ -5,7 +5,6 @@ Pilot tests on the real stack (SQLite, LocalEngine, local generators); the link 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,16 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from tests.ui.editor_support import EditorHostApp, fake_player, open_env, static_text, wait_until
+from tests.ui.editor_support import (
+    SSH_CONNECTION,
+    EditorHostApp,
+    fake_player,
+    link_threads,
+    open_env,
+    shown_link,
+    static_text,
+    wait_until,
+)
 from tui_editor.render.link_server import USED_MESSAGE
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
 from tui_editor.ui.screens.review import ReviewScreen
@@ -24,8 +32,6 @@ from tui_editor.ui.widgets.media import media_loaded
 from tui_editor.ui.widgets.player import playback_route
 
 SIZE = (100, 30)
-SSH = "10.1.2.3 50000 10.9.8.7 22"
-URL = re.compile(r"http://127\.0\.0\.1:(\d+)/(\S+)\?token=(\S+)")
 
 
 async def open_review(pilot: Any, app: EditorHostApp) -> ReviewScreen:
@@ -42,35 +48,26 @@ async def open_review(pilot: Any, app: EditorHostApp) -> ReviewScreen:
     return review
 
 
-def shown_link(app: EditorHostApp) -> tuple[str, str, str]:
-    """(url, port, the ssh line) as the review shows them."""
-    text = static_text(app, "#review-link")
-    match = URL.search(text)
-    assert match, text
-    ssh_line = next(line for line in text.splitlines() if "ssh -L" in line)
-    return match.group(0), match.group(1), ssh_line[ssh_line.index("ssh -L") :]
-
-
 def test_the_route_follows_ssh_and_the_setting() -> None:
-    assert playback_route("auto", {"SSH_CONNECTION": SSH}) == "link"
+    assert playback_route("auto", {"SSH_CONNECTION": SSH_CONNECTION}) == "link"
     assert playback_route("auto", {}) == "player"
-    assert playback_route("mpv {file}", {"SSH_CONNECTION": SSH}) == "player"  # a set player wins
-    assert playback_route("none", {"SSH_CONNECTION": SSH}) == "player"  # off stays off
+    assert playback_route("mpv {file}", {"SSH_CONNECTION": SSH_CONNECTION}) == "player"  # a set player wins
+    assert playback_route("none", {"SSH_CONNECTION": SSH_CONNECTION}) == "player"  # off stays off
 
 
 @pytest.mark.parametrize(("clip_id", "suffix"), [("clip_n0", ".wav"), ("clip_v0", ".png")])
 async def test_over_ssh_play_serves_the_preview_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clip_id: str, suffix: str
 ) -> None:
-    monkeypatch.setenv("SSH_CONNECTION", SSH)
+    monkeypatch.setenv("SSH_CONNECTION", SSH_CONNECTION)
     with open_env(tmp_path / "data", ui__audio_player="auto") as env:
         app = EditorHostApp(env, clip_id=clip_id)
         async with app.run_test(size=SIZE) as pilot:
             review = await open_review(pilot, app)
             assert review.check_action("play", ()) is True  # images too: the browser shows them
             await pilot.press("p")
-            await wait_until(pilot, lambda: review.query("#review-link"), what="the link")
-            url, port, ssh_line = shown_link(app)
+            await wait_until(pilot, lambda: review.link is not None, what="the link")
+            url, port, ssh_line = shown_link(app, "#review-link")
             assert ssh_line.startswith(f"ssh -L {port}:127.0.0.1:{port} ") and ssh_line.endswith("@10.9.8.7")
             assert url.split("?")[0].endswith("/preview" + suffix)
             content = review.query_one("#review-link", Static).content
@@ -87,22 +84,23 @@ async def test_over_ssh_play_serves_the_preview_once(
             assert second.status_code == 410 and USED_MESSAGE in second.text
 
             await pilot.press("p")  # again: a new link, the old server stopped
-            await wait_until(pilot, lambda: shown_link(app)[0] != url, what="a new link")
+            await wait_until(pilot, lambda: shown_link(app, "#review-link")[0] != url, what="a new link")
             with pytest.raises(httpx.ConnectError):
                 httpx.get(url, timeout=2)
-            new_url = shown_link(app)[0]
+            new_url = shown_link(app, "#review-link")[0]
             assert httpx.get(new_url).content == preview_file.read_bytes()
 
             await pilot.press("escape")  # closing the review stops the server
             await wait_until(pilot, lambda: isinstance(app.screen, ClipEditorScreen))
             with pytest.raises(httpx.ConnectError):
                 httpx.get(new_url, timeout=2)
+            assert link_threads() == []
 
 
 async def test_a_set_audio_player_still_wins_over_ssh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SSH_CONNECTION", SSH)
+    monkeypatch.setenv("SSH_CONNECTION", SSH_CONNECTION)
     record = tmp_path / "played.txt"
     script = fake_player(tmp_path / "tools", "myplayer", record)
     with open_env(tmp_path / "data", ui__audio_player=f"{script} {{file}}") as env:
@@ -111,22 +109,22 @@ async def test_a_set_audio_player_still_wins_over_ssh(
             review = await open_review(pilot, app)
             await pilot.press("p")
             await wait_until(pilot, lambda: record.exists() and record.read_text().strip(), what="the player")
-            assert not review.query("#review-link")
+            assert review.link is None
             await pilot.press("escape")
 
 
 async def test_the_clip_in_context_over_ssh_is_a_rendered_range(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SSH_CONNECTION", SSH)
+    monkeypatch.setenv("SSH_CONNECTION", SSH_CONNECTION)
     with open_env(tmp_path / "data", ui__audio_player="auto") as env:
         app = EditorHostApp(env, clip_id="clip_n1")  # 5–10 s of a 10 s lecture: context 2–10 s
         async with app.run_test(size=SIZE) as pilot:
             review = await open_review(pilot, app)
             assert review.check_action("play_context", ()) is True
             await pilot.press("c")
-            await wait_until(pilot, lambda: review.query("#review-link"), timeout=90, what="the context link")
-            url, _port, _ssh = shown_link(app)
+            await wait_until(pilot, lambda: review.link is not None, timeout=90, what="the context link")
+            url, _port, _ssh = shown_link(app, "#review-link")
             assert url.split("?")[0].endswith("/context.mp4")
             video = tmp_path / "context.mp4"
             video.write_bytes(httpx.get(url).content)

@@ -157,7 +157,13 @@ REVIEW_BINDINGS: list[BindingType] = [
         "a", "accept", "Accept", id="review.accept", tooltip="Accept the preview and replace the clip's asset"
     ),
     Binding("x", "reject", "Reject", id="review.reject", tooltip="Reject the preview (your draft is kept)"),
-    Binding("p", "play", "Play", id="review.play", tooltip="Play the preview audio (again to stop)"),
+    Binding(
+        "p",
+        "play",
+        "Play",
+        id="review.play",
+        tooltip="Play the preview audio (again to stop); over SSH: a one-time link to it",
+    ),
     Binding(
         "c",
         "play_context",
@@ -174,13 +180,19 @@ SESSION_BINDINGS: list[BindingType] = [
     Binding("space", "skip", "Skip", id="session.skip", tooltip="Leave this preview pending; show the next"),
     Binding("u", "undo", "Undo", id="session.undo", tooltip="Undo the session's last decision"),
     Binding("tab", "swap", "Swap", id="session.swap", tooltip="Enlarge the other side (preview / current)"),
-    Binding("p", "play_preview", "Play", id="session.play", tooltip="Play the preview audio (again to stop)"),
+    Binding(
+        "p",
+        "play_preview",
+        "Play",
+        id="session.play",
+        tooltip="Play the preview audio (again to stop); over SSH: a one-time link to it",
+    ),
     Binding(
         "P",
         "play_current",
         "Play current",
         id="session.play_current",
-        tooltip="Play the current audio from the same offset",
+        tooltip="Play the current audio from the same offset; over SSH: a one-time link to it",
     ),
     Binding("escape", "end", "End", id="session.end", tooltip="End the session (a summary is shown)"),
 ]

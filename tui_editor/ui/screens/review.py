@@ -187,6 +187,7 @@ class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
                             preview_token=self.preview_token,
                             media=self.kind.media,
                         )
+                yield self.link_panel  # inside the scrolling part: the buttons stay in view
             yield Static("", id="review-status", classes="-empty", markup=False)
             with Horizontal(id="review-buttons"):
                 yield Button(

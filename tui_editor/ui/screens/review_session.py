@@ -4,7 +4,10 @@ The view over a `core.review_session.ReviewSession`: `[n/N]`, the clip, the fiel
 side by side (the review modal's pieces: `fields_table`, `media_preview`). `a` accept, `x` reject,
 `space` skip (stays pending), `u` undo the session's last decision, `tab` enlarges the other side,
 `p` / `shift+p` play the preview / the current audio from the same offset, `escape` ends the session
-with a one-line summary (the screen's result).
+with a one-line summary (the screen's result). Over SSH with `[ui] audio_player = "auto"` (the review
+modal's rule, `widgets.player.playback_route`), `p` / `shift+p` serve the preview / the current asset —
+audio or image — through a one-time link instead (`widgets.link_panel.LinkPanel`, shown above the status
+line); the link stops when the next preview is shown and when the session ends.
 
 Optimistic: a key records the decision in the session and the next preview is on screen at once; the
 decision itself is saved by one serial thread worker of the App (so it lands even when the session
@@ -43,9 +46,10 @@ from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import SESSION_BINDINGS, key_for
 from ..editor_app import EditorAppAccess
+from ..widgets.link_panel import LinkPanel
 from ..widgets.media import media_preview
 from ..widgets.media_files import asset_url, media_path
-from ..widgets.player import AudioPlayer, PlayerError
+from ..widgets.player import AudioPlayer, PlayerError, playback_route
 from .review import fields_table
 
 
@@ -99,6 +103,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
     ReviewSessionScreen .session-side { width: 1fr; height: auto; padding: 0 1 0 0; }
     ReviewSessionScreen .session-side.-enlarged { width: 2fr; }
     ReviewSessionScreen .session-side-title { text-style: bold; height: 1; }
+    ReviewSessionScreen #session-link { padding: 0 1; }
     ReviewSessionScreen #session-status { height: auto; padding: 0 1; }
     ReviewSessionScreen #session-status.-error { color: $error; text-style: bold; }
     ReviewSessionScreen #session-empty { padding: 1 1; color: $text-muted; }
@@ -122,11 +127,18 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         self._play_offset = 0.0
         self._play_started = 0.0
         self._ab_folder: Path | None = None
+        self.link_panel = LinkPanel(id="session-link")
+        """Over SSH: the one-time link to the preview or current asset being listened to."""
 
     # --- environment ----------------------------------------------------------------------------
     @property
     def data_dir(self) -> Path:
         return Path(self.editor_app.settings.data_path)
+
+    @property
+    def plays_over_link(self) -> bool:
+        """Whether the play keys serve a one-time link (over SSH) rather than start a player here."""
+        return playback_route(str(self.editor_app.settings.ui.audio_player)) == "link"
 
     def _key(self, binding_id: str) -> str:
         return key_for(binding_id, self.editor_app.settings.keymap)
@@ -145,6 +157,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
                     yield Static("Preview", classes="session-side-title")
                     yield Vertical(id="session-preview-media")
             yield Static("", id="session-empty", markup=False)
+        yield self.link_panel
         yield Static("", id="session-status", markup=False)
         yield Footer()
 
@@ -156,6 +169,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         self._show()
 
     def on_unmount(self) -> None:
+        self.link_panel.stop()
         if self._player is not None:
             self._player.stop()
         if self._worker_started:
@@ -221,6 +235,8 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         clip = provider.snapshot.clip(item.clip_id) if item is not None and provider is not None else None
         empty = self.query_one("#session-empty", Static)
         shown = item is not None and clip is not None
+        if (item.run_id if item is not None and shown else None) != self.shown_run_id:
+            self.link_panel.stop()  # the link was to the preview (or current asset) no longer on screen
         for widget_id in ("#session-fields", "#session-media", "#session-clip"):
             self.query_one(widget_id).display = shown
         if item is None or clip is None or provider is None:
@@ -311,9 +327,13 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         if action == "undo":
             return True if self.session.undo_stack else None
         if action in ("play_preview", "play_current"):
-            item = self.session.current
-            return item is not None and get_kind(item.kind).media.is_audio
+            return self._can_play()
         return True
+
+    def _can_play(self) -> bool:
+        """Audio plays here; over a link images can be opened too (the browser shows them)."""
+        item = self.session.current
+        return item is not None and (get_kind(item.kind).media.is_audio or self.plays_over_link)
 
     def action_accept(self) -> None:
         self._decide("accept")
@@ -351,11 +371,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
     def _refresh_bindings_if_changed(self) -> None:
         """The footer is rebuilt only when what the keys can do changed (a rebuild costs a layout)."""
         item = self.session.current
-        state = (
-            item is not None,
-            bool(self.session.undo_stack),
-            item is not None and get_kind(item.kind).media.is_audio,
-        )
+        state = (item is not None, bool(self.session.undo_stack), self._can_play())
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -399,6 +415,9 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         self._stop_playing()
         clip = provider.snapshot.clip(item.clip_id)
         asset = item.preview if side == "preview" else (provider.snapshot.asset_for(clip) if clip else None)
+        if self.plays_over_link:  # over SSH: a link, not a player on the remote box
+            self._share(side, asset, get_kind(item.kind).media.is_audio)
+            return
         if self._player is None:
             self._player = AudioPlayer(str(self.editor_app.settings.ui.audio_player))
         try:
@@ -418,6 +437,14 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
         self._playing, self._play_offset, self._play_started = side, offset, time.monotonic()
         where = f" from {offset:.1f}s" if offset > 0 else ""
         self._say(f"Playing the {side}{where} with {Path(command[0]).name}…")
+
+    def _share(
+        self, side: Literal["preview", "current"], asset: Mapping[str, Any] | None, audio: bool
+    ) -> None:
+        """Serve `side`'s media file through a new one-time link (the previous link stops)."""
+        what = "the preview" if side == "preview" else f"the current {'audio' if audio else 'image'}"
+        problem = self.link_panel.serve_asset(self.data_dir, asset, label=side, what=what)
+        self._say(problem or "", error=problem is not None)
 
     # --- the serial worker ----------------------------------------------------------------------
     def _submit(self, task: SessionTask) -> None:

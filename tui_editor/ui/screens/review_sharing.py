@@ -1,9 +1,9 @@
 """The review's previews over SSH and in context (mixed into `ReviewScreen`).
 
 - Over SSH (`widgets.player.playback_route` says "link"), the play key serves the preview — audio or
-  image — through a one-time link on the remote box's 127.0.0.1 (`render.link_server`) and shows the link
-  (an OSC 8 hyperlink where the terminal supports it) with the `ssh -L` line that forwards its port.
-  Pressing play again makes a new link (the old one stops); closing the review stops the server.
+  image — through a one-time link on the remote box's 127.0.0.1, shown with the `ssh -L` line that
+  forwards its port (`widgets.link_panel.LinkPanel`, shared with the review session). Pressing play again
+  makes a new link (the old one stops); closing the review stops the server.
 - "In context" (`c`): the range around the clip, a few seconds either side, is rendered with the preview
   in place of the clip's asset (640×360, `render.render_lecture` in a thread worker) and played with a
   video player (`[ui] audio_player`, or one of `VIDEO_PLAYERS` for `auto`) — or, over SSH, served as above.
@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 import threading
@@ -21,12 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.style import Style
-from rich.text import Text
 from textual.screen import Screen
-from textual.widgets import Static
 
-from ...render.link_server import LinkServer, ssh_forward_command
+from ...render.link_server import LinkServer
+from ..widgets.link_panel import LinkPanel
 from ..widgets.player import VIDEO_PLAYERS, AudioPlayer, PlayerError, playback_route, resolve_player
 
 if TYPE_CHECKING:
@@ -53,7 +50,7 @@ class ReviewSharing(_ScreenBase):
     preview: Mapping[str, Any] | None
     preview_token: int | None
     _player_message: str | None
-    _link: LinkServer | None = None
+    _link_panel: LinkPanel | None = None
     _context_player: AudioPlayer | None = None
     _context_dir: Path | None = None
     _context_stop: threading.Event | None = None
@@ -74,54 +71,33 @@ class ReviewSharing(_ScreenBase):
 
     # --- the one-time link ----------------------------------------------------------------------
     @property
+    def link_panel(self) -> LinkPanel:
+        """Where the one-time link is shown (composed by the review screen, in its scrolling part)."""
+        if self._link_panel is None:
+            self._link_panel = LinkPanel(id="review-link")
+        return self._link_panel
+
+    @property
     def link(self) -> LinkServer | None:
         """The link being served now, if any."""
-        return self._link
+        return self.link_panel.server
 
     def share_preview(self) -> None:
         """Serve the preview's media file through a new one-time link and show it."""
-        from ...render.schedule import media_file
+        self._show_link_outcome(
+            self.link_panel.serve_asset(self.data_dir, self.preview, label="preview", what="the preview")
+        )
 
-        path, reason = media_file(self.data_dir, self.preview)
-        if path is None or not path.is_file():
-            self._say(f"Nothing to serve: {reason or 'the preview file is missing'}", warn=True)
+    def _show_link_outcome(self, problem: str | None) -> None:
+        if problem is not None:
+            self._say(problem, warn=True)
             return
-        self._share(path, "preview" + (path.suffix.lower() if path.suffix.isascii() else ""), "the preview")
-
-    def _share(self, path: Path, name: str, what: str) -> None:
-        self._stop_link()
-        try:
-            self._link = LinkServer(path, name=name if name.count(".") == 1 else "preview")
-        except (OSError, ValueError) as exc:
-            self._say(f"Could not serve {what}: {exc}", warn=True)
-            return
-        url = self._link.url
-        text = Text()
-        text.append(f"Open {what} in your browser (the link works once):\n", style="bold")
-        text.append(url, style=Style(link=url, underline=True))
-        text.append("\nForward its port first, on your own machine:\n", style="bold")
-        text.append(ssh_forward_command(self._link.port, os.environ))
-        shown = self.query("#review-link")
-        if shown:
-            widget = shown.first(Static)
-            widget.update(text)
-        else:
-            widget = Static(text, id="review-link", markup=False)
-            widget.styles.height = "auto"
-            body = self.query("#review-body")  # inside the scrolling part: the buttons stay in view
-            (body.first() if body else self).mount(widget)
-        widget.call_after_refresh(widget.scroll_visible)
         self._player_message = None  # the link says it all
         self._refresh_view()
 
-    def _stop_link(self) -> None:
-        link, self._link = self._link, None
-        if link is not None:
-            link.stop()
-
     def stop_sharing(self) -> None:
         """Stop the link server, a context render under way and its player; delete the rendered file."""
-        self._stop_link()
+        self.link_panel.stop()
         if self._context_stop is not None:
             self._context_stop.set()
         if self._context_player is not None:
@@ -201,7 +177,8 @@ class ReviewSharing(_ScreenBase):
             self._say(f"Could not render the clip in context: {error}", warn=True)
             return
         if playback_route(self.audio_setting) == "link":
-            self._share(output, "context.mp4", "the clip in context")
+            problem = self.link_panel.serve(output, label="context", what="the clip in context")
+            self._show_link_outcome(problem)
             return
         if self._context_player is None:
             self._context_player = AudioPlayer(self.audio_setting, candidates=VIDEO_PLAYERS)
