@@ -579,7 +579,7 @@ def test_a_refused_run_move_writes_nothing(seeded: Store) -> None:
     with seeded.write() as conn:  # another editor's move, just before ours
         assert seeded.update_run_if(conn, run_id, ["accepted"], status="expired")
     before = dump(seeded)
-    commit = {
+    commit: dict[str, Any] = {
         "lecture_id": LECTURE_ID,
         "kind": "visual",
         "asset_id": "vis_0",

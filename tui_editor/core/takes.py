@@ -15,10 +15,12 @@ never overwritten or deleted: revisions point at them). `[takes] keep` per clip:
 and the run is marked `pruned_at` (the run row stays: revisions name it). Starred takes never are.
 
 Undo (`undo_last`): the lecture's newest decision not yet undone. Undoing an accept puts back the
-asset the accept replaced (recorded on the run at accept time) in a new revision with source `undo`;
-undoing a reject changes no asset. Either way the run is `preview_ready` again (a `reopened` event
-tells every editor) and can be decided anew. If the clip's asset changed after the decision, undo
-refuses with a `ConflictError` and writes nothing.
+asset the accept replaced (recorded on the run in the accept's own transaction) in a new revision with
+source `undo`; undoing a reject changes no asset. Either way the run is `preview_ready` again (a
+`reopened` event tells every editor) and can be decided anew — for an accept in the same transaction
+as the asset's return, as a take restore records its file on the run in its commit's (see
+`core.run_move`). If the clip's asset or the run changed after the decision, undo refuses with a
+`ConflictError` and writes nothing.
 
 Every path built here is checked to lie inside the data dir before it is read, written or deleted.
 This module holds no state and imports no UI; the callers (engine, command line, editor) publish the
