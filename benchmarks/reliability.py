@@ -5,10 +5,11 @@ class, the cases tried and the failures (every class should print 0 failures).
     .venv/bin/python benchmarks/reliability.py --quick    # the fast subset (tests/test_reliability.py)
 
 Classes
-- kill9/<op>: a real process loops over generate / accept / import / restore on a shared data dir and
-  gets `kill -9` at a random moment; then, from a fresh process: the SQLite file passes its integrity
+- kill9/<op>: a real process loops over generate / accept / undo / import / restore on a shared data dir
+  and gets `kill -9` at a random moment; then, from a fresh process: the SQLite file passes its integrity
   check, no run is left queued/generating, every file the database refers to is whole, every lecture's
-  revision matches its history, and after the orphan sweep nothing under media/ is unreferenced.
+  revision matches its history, every accepted run keeps what its undo needs, every undo revision came
+  with its run's `reopened` event, and after the orphan sweep nothing under media/ is unreferenced.
 - disk-full/<op>: generate, accept, import and restore on a real, nearly full tmpfs (needs root, as on
   this machine and CI): exit 1 within 30 s, at most one stderr line, no traceback, no run in flight, no
   half file.
@@ -127,9 +128,10 @@ def seed(data_dir: Path, **kw: Any) -> str:
 
 
 def child_main(data_dir: str) -> int:
-    """The process that gets killed: loops over the four operations, announcing each on stdout."""
+    """The process that gets killed: loops over the operations, announcing each on stdout."""
     from tests.factories import lecture_doc
     from tui_editor.config import load_settings
+    from tui_editor.core import takes
     from tui_editor.core.errors import TuiEditorError
     from tui_editor.core.exchange import validate_lecture
     from tui_editor.core.flow import StartRequest
@@ -159,6 +161,9 @@ def child_main(data_dir: str) -> int:
                 if record.status == "preview_ready":
                     say("accept")
                     engine.decide(run_id, True)
+                    if rng.random() < 0.5:  # only accepts are decided here: undo_last undoes this one
+                        say("undo")
+                        takes.undo_last(store, lecture)
             elif op == "import":
                 say("import")
                 store.create_lecture(validate_lecture(lecture_doc(title=f"Imported {rng.random()}")))
@@ -211,6 +216,14 @@ def check_after_kill(data_dir: Path) -> list[str]:
             revisions = store.list_revisions(lecture["id"])
             if revisions and revisions[0]["revision"] != lecture["revision"]:
                 problems.append(f"lecture at revision {lecture['revision']}, history at {revisions[0]}")
+        for run in store.list_runs(statuses=["accepted"]):
+            if run.replaced is None or run.committed_file is None or run.decided_at is None:
+                problems.append(f"accepted run {run.id} without what its undo needs")
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            undone = conn.execute("SELECT count(*) FROM lecture_revision WHERE source = 'undo'").fetchone()
+            reopened = conn.execute("SELECT count(*) FROM run_event WHERE type = 'reopened'").fetchone()
+        if undone != reopened:  # the benchmark's child undoes accepts only: one of each per undo
+            problems.append(f"{undone[0]} undo revision(s) but {reopened[0]} reopened event(s)")
         sweep_orphan_media(store, data_dir, grace_s=0)
         with store.read() as conn:
             referenced = {os.path.normpath(r) for r in references_in(conn)}
@@ -231,7 +244,7 @@ def _read_lines(child: subprocess.Popen[bytes], lines: list[bytes]) -> None:
 
 #: After the child announces an operation, the kill comes within this many seconds (about the op's
 #: length here), so every operation is hit at random moments of its own — not mostly the longest one.
-KILL_WINDOWS = {"generate": 0.8, "accept": 0.05, "import": 0.05, "restore": 0.04}
+KILL_WINDOWS = {"generate": 0.8, "accept": 0.05, "undo": 0.04, "import": 0.05, "restore": 0.04}
 
 
 def kill9_class(results: Results, work: Path, kills: int, rng: random.Random) -> None:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from tests.conftest import wait_for
 from tests.factories import lecture_doc, write_seed_media
+from tests.store_support import REFUSED, dump, run_updates_refused
 from tui_editor.core import models as m
 from tui_editor.core.clock import new_id, utcnow
 from tui_editor.core.errors import (
@@ -31,8 +32,9 @@ from tui_editor.core.errors import (
 from tui_editor.core.events import RunEventData
 from tui_editor.core.exchange import validate_lecture
 from tui_editor.core.kinds import KINDS
+from tui_editor.core.run_move import RunMove
 from tui_editor.core.run_record import RUN_STATUSES
-from tui_editor.core.store import ASSET, CLIP, EVENT, HEARTBEAT, LECTURE, REVISION, RUN, Store, open_store
+from tui_editor.core.store import HEARTBEAT, REVISION, Store, open_store
 
 SEED_TIME = "2024-01-02T03:04:05.123000+00:00"
 LECTURE_ID = "lec_test"
@@ -88,23 +90,6 @@ def seeded(store: Store, data_dir: Path) -> Store:
     write_seed_media(doc, data_dir)
     assert create(store, doc) == LECTURE_ID
     return store
-
-
-def dump(store: Store) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, ordered: the whole observable state of the database."""
-    tables = {
-        "lecture": LECTURE,
-        "clip": CLIP,
-        "run": RUN,
-        "event": EVENT,
-        "revision": REVISION,
-        **{f"asset_{kind}": table for kind, table in ASSET.items()},
-    }
-    with store.read() as conn:
-        return {
-            name: [dict(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key.columns)).mappings()]
-            for name, t in tables.items()
-        }
 
 
 def add_run(
@@ -382,9 +367,13 @@ def test_commit_asset_writes_asset_revision_row_run_and_event(seeded: Store, kin
     assert entry["after"] == {k: v for k, v in fields.items() if old.get(k) != v}
     assert entry["before"] == {k: old[k] for k in entry["after"]}
     assert_aware(rows[0]["created_at"])
-    # The run is accepted and decided by the caller.
+    # The run is accepted and decided by the caller, with what its undo needs: what the accept replaced
+    # (the asset's fields before), the committed file and when it was decided (the asset's new time).
     run = seeded.get_run(run_id)
     assert (run.status, run.decided_by, run.error) == ("accepted", "tester", None)
+    assert dict(run.replaced or {}) == {k: v for k, v in old.items() if k not in ("id", "updated_at")}
+    assert run.committed_file == fields["file"]
+    assert run.decided_at == run.decided_asset_updated_at == stored["updated_at"]
     # Its `complete` event is stored, and it is what commit_asset returned.
     assert event is not None and event.id is not None and event.id > last_event
     assert (event.type, event.run_id, event.lecture_id, event.kind) == ("complete", run_id, LECTURE_ID, kind)
@@ -528,6 +517,84 @@ def test_commit_for_a_run_that_is_not_preview_ready_is_refused_and_writes_nothin
             run_id="run_missing",
         )
     assert dump(seeded) == before
+
+
+def test_an_accept_whose_run_update_fails_writes_nothing(seeded: Store) -> None:
+    """The run's update fails for real (a trigger in the database) after the asset, lecture and revision
+    row were written in the same transaction: none of them lands."""
+    run_id = add_run(seeded)
+    before = dump(seeded)
+    with run_updates_refused(seeded, run_id), pytest.raises(StoreError, match=REFUSED):
+        seeded.commit_asset(
+            lecture_id=LECTURE_ID,
+            kind="visual",
+            asset_id="vis_0",
+            fields=COMMITS["visual"][2],
+            base_revision=1,
+            run_id=run_id,
+        )
+    assert dump(seeded) == before
+
+
+def reopen_move(run_id: str, *, statuses: tuple[str, ...] = ("accepted",)) -> RunMove:
+    """A run move as an undo makes it: the run waits again, based on the commit's revision."""
+    return RunMove(
+        run_id=run_id,
+        from_statuses=statuses,
+        event_type="reopened",
+        build=lambda done: (
+            {"asset": {"file": done.replaced["file"]}, "decided_by": "ann"},
+            {"status": "preview_ready", "base_revision": done.revision, "decided_at": None},
+        ),
+        refused=lambda status: ConflictError(f"run {run_id} is {status}"),
+    )
+
+
+def test_a_run_move_lands_with_its_commit(seeded: Store) -> None:
+    run_id = add_run(seeded, status="accepted", decided_at=utcnow())
+    old = seeded.get_asset("visual", "vis_0")
+    revision, saved, event = seeded.commit_asset(
+        lecture_id=LECTURE_ID,
+        kind="visual",
+        asset_id="vis_0",
+        fields={"prompt": "Put back"},
+        base_revision=1,
+        source="undo",
+        run_move=reopen_move(run_id),
+    )
+    run = seeded.get_run(run_id)
+    assert (run.status, run.base_revision, run.decided_at) == ("preview_ready", revision, None)
+    assert run.updated_at == saved["updated_at"]
+    assert event is not None and (event.type, event.run_id, event.kind) == ("reopened", run_id, "visual")
+    assert [e.id for e in seeded.events_for_run(run_id)] == [event.id]
+    assert dict(event.payload)["asset"] == {"file": old["file"]}  # built from what the commit replaced
+    # The revision row is the undo's own: it names no run (only an accept's does).
+    assert [(r["source"], r["run_id"]) for r in revision_rows(seeded, revision)] == [("undo", None)]
+
+
+def test_a_refused_run_move_writes_nothing(seeded: Store) -> None:
+    """The run moved before the commit's transaction (another connection): the compare-and-set refuses,
+    with the move's own error; or the run's update itself fails in the database: nothing lands."""
+    run_id = add_run(seeded, status="accepted")
+    with seeded.write() as conn:  # another editor's move, just before ours
+        assert seeded.update_run_if(conn, run_id, ["accepted"], status="expired")
+    before = dump(seeded)
+    commit: dict[str, Any] = {
+        "lecture_id": LECTURE_ID,
+        "kind": "visual",
+        "asset_id": "vis_0",
+        "fields": {"prompt": "Put back"},
+        "base_revision": 1,
+        "source": "undo",
+    }
+    with pytest.raises(ConflictError, match=f"run {run_id} is expired"):
+        seeded.commit_asset(**commit, run_move=reopen_move(run_id))
+    assert dump(seeded) == before
+    with run_updates_refused(seeded, run_id), pytest.raises(StoreError, match=REFUSED):
+        seeded.commit_asset(**commit, run_move=reopen_move(run_id, statuses=("expired",)))
+    assert dump(seeded) == before
+    with pytest.raises(ValueError, match="not both"):
+        seeded.commit_asset(**commit, run_id=run_id, run_move=reopen_move(run_id))
 
 
 def test_commit_on_unknown_lecture_or_asset_is_not_found(seeded: Store) -> None:

@@ -13,6 +13,9 @@ Modes
   accept RUN_ID                accept a `preview_ready` run, but stop inside the store's commit: the
                                preview has been promoted to its committed place, the transaction has not
                                run. Announces `promoted` with the promoted file.
+  in-commit OP RUN_ID          accept (OP `accept`) or undo the accept of (OP `undo`) RUN_ID, but stop
+                               inside the commit's transaction once its last write (the run's event) is
+                               made and before it commits. Announces `written` with the event's type.
   publish RUN_ID LECTURE_ID N  append N status events to the log (as another process would) and exit.
 """
 
@@ -128,6 +131,31 @@ def main(argv: list[str]) -> int:
             Store.commit_asset = stalled_commit  # type: ignore[method-assign]
             runtime.engine.decide(rest[0], True)
             say(event="accepted?!")  # unreachable
+            return 1
+
+        if mode == "in-commit":
+            from tui_editor.core import takes
+            from tui_editor.core.events import RunEventData
+            from tui_editor.core.store import Store
+
+            append_event = Store._append_event
+            op, run_id = rest[0], rest[1]
+
+            def stalled_append(self: Store, conn: Any, event: RunEventData) -> RunEventData:
+                stored = append_event(self, conn, event)
+                if event.run_id == run_id and event.type in ("complete", "reopened"):
+                    # Everything of the commit is written in its transaction; nothing is committed.
+                    say(event="written", type=event.type, pid=os.getpid())
+                    block_until_told()
+                    os._exit(3)  # never let this half-done transaction commit
+                return stored
+
+            Store._append_event = stalled_append  # type: ignore[method-assign]
+            if op == "accept":
+                runtime.engine.decide(run_id, True)
+            else:
+                takes.undo_decision(runtime.store, runtime.store.get_run(run_id))
+            say(event="committed?!")  # unreachable
             return 1
     finally:
         runtime.close()

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from tests.conftest import wait_for
 from tests.factories import seeded_store
 from tests.runs.conftest import KIND_CASES, file_state, media_files, run_cli
+from tests.store_support import dump
 from tui_editor.core.clock import utcnow
 from tui_editor.core.flow import StartRequest
 from tui_editor.runs.local import INTERRUPTED, LocalEngine
@@ -251,6 +252,42 @@ def test_kill_9_mid_accept_leaves_the_preview_pending(
     referenced = {a["file"] for a in runtime.store.export_lecture("lec_test")["visuals"]}
     assert promoted not in referenced
     assert not (data_dir / "previews" / run_id).exists()
+
+
+@pytest.mark.parametrize("op", ["accept", "undo"])
+def test_kill_9_inside_an_accept_or_undo_transaction_lands_nothing(
+    spawn: Any, world: dict[str, Any], op: str
+) -> None:
+    """Killed with every write of the commit made (asset, lecture, revision row, the run's move and its
+    event) but not committed: none of it is there afterwards, and the decision can be made again."""
+    data_dir = world["data_dir"]
+    run_id = make_preview(world)
+    probe = world["runtime"]()
+    original = probe.store.get_asset("visual", "vis_0")
+    if op == "undo":
+        probe.engine.decide(run_id, True)
+    before = dump(probe.store)
+    probe.close()
+
+    child = spawn("in-commit", str(data_dir), world["db"], op, run_id, **FAST)
+    assert child.expect("written")["type"] == ("complete" if op == "accept" else "reopened")
+    child.kill9()
+
+    runtime = world["runtime"]()
+    assert dump(runtime.store) == before
+    assert runtime.engine.get(run_id).status == ("preview_ready" if op == "accept" else "accepted")
+    assert integrity_ok(world["db"])
+
+    # Decided again from another process: the accept keeps what its undo needs, and the undo uses it.
+    if op == "accept":
+        result = cli(world, "accept", run_id, "--json")
+        assert result.returncode == 0, result.stderr
+        assert dict(runtime.engine.get(run_id).replaced or {})["file"] == original["file"]
+    result = cli(world, "undo", "lec_test", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["undone"] == "accept"
+    assert runtime.engine.get(run_id).status == "preview_ready"
+    assert runtime.store.get_asset("visual", "vis_0")["file"] == original["file"]
 
 
 # --- a pending preview outlives its process ---------------------------------------------------------------

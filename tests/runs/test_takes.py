@@ -10,11 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.runs.conftest import KIND_CASES, file_state
+from tests.runs.conftest import KIND_CASES, file_state, media_files
+from tests.store_support import REFUSED, dump, run_updates_refused
 from tui_editor.core import takes
-from tui_editor.core.errors import BadInputError, ConflictError, DecisionError, NotFoundError
+from tui_editor.core.errors import BadInputError, ConflictError, DecisionError, NotFoundError, StoreError
 from tui_editor.core.flow import StartRequest
 from tui_editor.core.paths import UnsafePathError
+from tui_editor.core.store import open_store
 
 CLIP, ASSET, FIELDS = KIND_CASES["visual"]
 
@@ -140,6 +142,80 @@ def test_undo_an_accept_puts_the_previous_asset_back(make_env: Any) -> None:
     # decided anew
     decision = env.engine.decide(run_id, True)
     assert decision.accepted and env.asset("visual", ASSET)["prompt"] == "new"
+
+
+def test_an_accept_keeps_what_its_undo_needs_and_the_undo_uses_it(make_env: Any, db_url: str) -> None:
+    env = make_env(db_url)
+    old = env.asset("visual", ASSET)
+    run_id = preview(env, prompt="new")
+    env.engine.decide(run_id, True)
+    run = env.engine.get(run_id)
+    committed = env.asset("visual", ASSET)
+    assert dict(run.replaced or {}) == {k: v for k, v in old.items() if k not in ("id", "updated_at")}
+    assert run.committed_file == committed["file"] and (env.data_dir / committed["file"]).is_file()
+    assert run.decided_at == run.decided_asset_updated_at == committed["updated_at"]
+
+    revision = env.store.lecture_revision(env.lecture_id)
+    undone = takes.undo_last(env.store, env.lecture_id, decided_by="ann")
+    assert (undone.decision, undone.revision) == ("accept", revision + 1)
+    back = env.asset("visual", ASSET)
+    assert {k: v for k, v in back.items() if k != "updated_at"} == {
+        k: v for k, v in old.items() if k != "updated_at"
+    }
+    reopened = env.engine.get(run_id)
+    assert (reopened.status, reopened.replaced, reopened.committed_file) == ("preview_ready", None, None)
+    assert reopened.base_revision == undone.revision
+    assert reopened.base_asset_updated_at == back["updated_at"]
+    assert undone.event is not None and undone.event.id is not None
+    assert env.store.events_for_run(run_id)[-1].id == undone.event.id
+    assert dict(undone.event.payload)["asset"]["file"] == committed["file"]
+
+
+def undo_writes(env: Any) -> dict[str, Any]:
+    """What an undo or restore would change: the whole database and the committed media files."""
+    return {"db": dump(env.store), "media": media_files(env.data_dir, "visual", ASSET)}
+
+
+def test_undo_of_an_accept_is_one_transaction(make_env: Any, db_url: str) -> None:
+    """The run's reopening fails for real inside the undo's transaction: the asset is not put back
+    either — no asset change, no lecture revision, no revision row, no event."""
+    env = make_env(db_url)
+    run_id = preview(env, prompt="new")
+    env.engine.decide(run_id, True)
+    accepted = env.engine.get(run_id)
+    before = undo_writes(env)
+    # 1. The database refuses the run's update, after the asset, lecture and revision row were written.
+    with run_updates_refused(env.store, run_id), pytest.raises(StoreError, match=REFUSED):
+        takes.undo_last(env.store, env.lecture_id)
+    assert undo_writes(env) == before
+    # 2. Another editor moved the run after this one read it, before its transaction: the
+    #    compare-and-set refuses.
+    other = open_store(env.settings.database_url)
+    try:
+        with other.write() as conn:
+            assert other.update_run_if(conn, run_id, ["accepted"], status="expired")
+    finally:
+        other.close()
+    moved = undo_writes(env)
+    with pytest.raises(ConflictError, match="changed while it was being undone"):
+        takes.undo_decision(env.store, accepted)
+    assert undo_writes(env) == moved
+    assert env.engine.get(run_id).status == "expired"
+
+
+def test_a_take_restore_is_one_transaction(make_env: Any, db_url: str) -> None:
+    env = make_env(db_url)
+    rejected = preview(env, prompt="keep me")
+    env.engine.decide(rejected, False)
+    before = undo_writes(env)
+    with run_updates_refused(env.store, rejected), pytest.raises(StoreError, match=REFUSED):
+        takes.restore_take(env.store, env.data_dir, CLIP, rejected)
+    assert undo_writes(env) == before  # nor is the committed copy of its file left behind
+    assert statuses(env) == [(rejected, "rejected")]
+    revision, run, event = takes.restore_take(env.store, env.data_dir, CLIP, rejected)
+    assert event is not None and run.committed_file == env.asset("visual", ASSET)["file"]
+    assert env.store.events_for_run(rejected)[-1].id == event.id
+    assert dict(event.payload)["revision"] == revision
 
 
 def test_undo_a_reject_makes_the_take_pending_again(make_env: Any) -> None:

@@ -51,6 +51,7 @@ from .revisions import (
     per_clip,
     walk_back,
 )
+from .run_move import Committed, RunMove
 from .run_record import RunRecord, RunStatus
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
 from .timing import stale_neighbours
@@ -107,6 +108,34 @@ def _run_record(row: Row) -> RunRecord:
 
 def _aware(value: datetime | None) -> datetime | None:
     return as_utc(value) if value is not None else None
+
+
+def _accept_move(run_id: str, *, asset_id: str, clip_id: str | None, decided_by: str | None) -> RunMove:
+    """An accept: the run waiting with its preview becomes `accepted` (its `complete` event), and keeps
+    what undo needs — what the accept replaced, the committed file and when it was decided."""
+
+    def build(committed: Committed) -> tuple[dict[str, Any], dict[str, Any]]:
+        decided_at = committed.saved["updated_at"]
+        payload = {"asset_id": asset_id, "revision": committed.revision, "clip_id": clip_id or ""}
+        return payload, {
+            "status": RunStatus.ACCEPTED,
+            "decided_by": decided_by,
+            "error": None,
+            "decided_at": decided_at,
+            "decided_asset_updated_at": decided_at,
+            "replaced": _jsonable(committed.replaced),
+            "committed_file": committed.saved.get("file"),
+        }
+
+    return RunMove(
+        run_id=run_id,
+        from_statuses=(RunStatus.PREVIEW_READY,),
+        event_type="complete",
+        build=build,
+        refused=lambda status: DecisionError(
+            f"run {run_id} is {status or 'unknown'}, not awaiting a decision"
+        ),
+    )
 
 
 class EventListener:
@@ -391,16 +420,27 @@ class Store:
         source: str = "accept",
         decided_by: str | None = None,
         clip_id: str | None = None,
+        run_move: RunMove | None = None,
     ) -> tuple[int, dict[str, Any], RunEventData | None]:
-        """Commit new fields for one asset: asset, lecture revision +1, a revision row and (for a run)
-        its `accepted` status and `complete` event — in one transaction.
+        """Commit new fields for one asset: asset, lecture revision +1, a revision row and a run's move
+        with its event — in one transaction.
+
+        The run: `run_id` is the run whose preview is being accepted (the revision row names it): it
+        becomes `accepted` with its `complete` event and what undo needs (what the accept replaced, the
+        committed file, when it was decided). Or `run_move` moves another run (an undo reopens the run,
+        a take restore records its file); see `core.run_move`. A run no longer where the move expects
+        it raises the move's error (a `DecisionError` for an accept) and nothing is written.
 
         The change must be based on the lecture's current revision. When the lecture has moved on since
         `base_revision`, the commit still lands if `base_asset_updated_at` shows that this asset itself
         was not changed in between (someone else's accept on another clip is not a conflict); otherwise
-        `ConflictError` is raised and nothing is written. Returns (new revision, saved asset, the stored
-        `complete` event or None) — the caller publishes the event once this has returned.
+        `ConflictError` is raised and nothing is written. Returns (new revision, saved asset, the run's
+        stored event or None) — the caller publishes the event once this has returned.
         """
+        if run_id is not None and run_move is not None:
+            raise ValueError("commit_asset: an accept (run_id) or a run_move, not both")
+        if run_id is not None:
+            run_move = _accept_move(run_id, asset_id=asset_id, clip_id=clip_id, decided_by=decided_by)
         spec = get_kind(kind)
         clean = spec.validate_asset(fields, partial=True)
         clean.pop("id", None)
@@ -418,14 +458,14 @@ class Store:
             asset_row = conn.execute(sa.select(table).where(table.c.id == asset_id)).mappings().first()
             if asset_row is None:
                 raise NotFoundError(f"no {kind} asset with id {asset_id!r}")
-            # A run decided meanwhile (a racing accept) is a decision error, not a conflict.
-            if run_id is not None:
-                status_query = sa.select(RUN.c.status).where(RUN.c.id == run_id)
-                if self.is_postgres:  # a concurrent reject must finish first, then we see it
+            # A run moved meanwhile (a racing accept, a second undo) is the move's error, not a conflict.
+            if run_move is not None:
+                status_query = sa.select(RUN.c.status).where(RUN.c.id == run_move.run_id)
+                if self.is_postgres:  # a concurrent decision must finish first, then we see it
                     status_query = status_query.with_for_update()
                 status = conn.execute(status_query).scalar()
-                if status != RunStatus.PREVIEW_READY:
-                    raise DecisionError(f"run {run_id} is {status or 'unknown'}, not awaiting a decision")
+                if status not in run_move.from_statuses:
+                    raise run_move.refused(status)
             if current != base_revision:
                 unchanged = base_asset_updated_at is not None and as_utc(asset_row["updated_at"]) == as_utc(
                     base_asset_updated_at
@@ -479,20 +519,22 @@ class Store:
             )
             saved = dict(_row_asset(kind, {**asset_row, **clean, "updated_at": now}))
             event: RunEventData | None = None
-            if run_id is not None:
-                conn.execute(
-                    RUN.update()
-                    .where(RUN.c.id == run_id)
-                    .values(status=RunStatus.ACCEPTED, updated_at=now, decided_by=decided_by, error=None)
-                )
+            if run_move is not None:
+                replaced = _row_asset(kind, asset_row)
+                del replaced["id"], replaced["updated_at"]
+                payload, values = run_move.build(Committed(revision=revision, replaced=replaced, saved=saved))
+                if not self.update_run_if(
+                    conn, run_move.run_id, run_move.from_statuses, **{"updated_at": now, **values}
+                ):
+                    raise run_move.refused(conn.execute(status_query).scalar())  # rolls it all back
                 event = self._append_event(
                     conn,
                     RunEventData(
-                        run_id=run_id,
+                        run_id=run_move.run_id,
                         lecture_id=lecture_id,
                         kind=kind,
-                        type="complete",
-                        payload={"asset_id": asset_id, "revision": revision, "clip_id": clip_id or ""},
+                        type=run_move.event_type,
+                        payload=payload,
                         created_at=now,
                     ),
                 )

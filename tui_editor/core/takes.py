@@ -15,10 +15,12 @@ never overwritten or deleted: revisions point at them). `[takes] keep` per clip:
 and the run is marked `pruned_at` (the run row stays: revisions name it). Starred takes never are.
 
 Undo (`undo_last`): the lecture's newest decision not yet undone. Undoing an accept puts back the
-asset the accept replaced (recorded on the run at accept time) in a new revision with source `undo`;
-undoing a reject changes no asset. Either way the run is `preview_ready` again (a `reopened` event
-tells every editor) and can be decided anew. If the clip's asset changed after the decision, undo
-refuses with a `ConflictError` and writes nothing.
+asset the accept replaced (recorded on the run in the accept's own transaction) in a new revision with
+source `undo`; undoing a reject changes no asset. Either way the run is `preview_ready` again (a
+`reopened` event tells every editor) and can be decided anew — for an accept in the same transaction
+as the asset's return, as a take restore records its file on the run in its commit's (see
+`core.run_move`). If the clip's asset or the run changed after the decision, undo refuses with a
+`ConflictError` and writes nothing.
 
 Every path built here is checked to lie inside the data dir before it is read, written or deleted.
 This module holds no state and imports no UI; the callers (engine, command line, editor) publish the
@@ -44,6 +46,7 @@ from .errors import ConflictError, DecisionError, NotFoundError
 from .events import RunEventData
 from .kinds import get_kind
 from .paths import UnsafePathError, check_id, data_file, id_folder, inside, is_inside, relative_name
+from .run_move import RunMove
 from .run_record import RunRecord, RunStatus
 from .store import RUN, Store
 
@@ -107,29 +110,6 @@ def remove_take_file(data_dir: Path, relative: str | None) -> None:
     """Delete a take's own file (only ever one under `takes/`; committed media files stay)."""
     if relative and _is_under_takes(data_dir, relative):
         data_file(data_dir, relative, "take file").unlink(missing_ok=True)
-
-
-# --- recording decisions -----------------------------------------------------------------------------
-def record_accept(
-    store: Store,
-    run_id: str,
-    *,
-    replaced: Mapping[str, Any],
-    committed_file: str | None,
-    asset_updated_at: datetime,
-) -> None:
-    """After an accept: what it replaced (for undo), its committed file and when it was decided."""
-    with store.write() as conn:
-        conn.execute(
-            RUN.update()
-            .where(RUN.c.id == run_id)
-            .values(
-                replaced=_jsonable(replaced),
-                committed_file=committed_file,
-                decided_at=asset_updated_at,
-                decided_asset_updated_at=asset_updated_at,
-            )
-        )
 
 
 def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -246,9 +226,10 @@ def restore_take(
     if take.status == "pending":
         raise DecisionError(f"take {take_id} is still pending; accept it instead")
     lecture_id, clip = store.get_clip(clip_id)
+    base_revision = store.lecture_revision(lecture_id)  # before the asset: a change in between conflicts
     current = store.get_asset(run.kind, clip.asset_id)
     if take.status == "current":
-        return store.lecture_revision(lecture_id), run, None
+        return base_revision, run, None
     if not take.file:
         raise NotFoundError(f"take {take_id} has no file any more")
     source = data_file(data_dir, take.file, "take file")
@@ -265,29 +246,35 @@ def restore_take(
         committed = relative_name(target, data_dir, "take file")
     fields = {k: v for k, v in (run.preview_asset or {}).items() if k in get_kind(run.kind).field_names}
     fields["file"] = committed
-    try:
-        revision, _saved, _event = store.commit_asset(
+    restored = RunMove(
+        run_id=run.id,
+        from_statuses=(run.status,),
+        event_type="restored",
+        build=lambda done: (
+            {"asset_id": clip.asset_id, "revision": done.revision},
+            {"committed_file": committed},
+        ),
+        refused=lambda _status: ConflictError(
+            f"take {take_id} changed while it was being restored; nothing was saved — try again"
+        ),
+    )
+    try:  # the asset and the take's committed file in one transaction
+        revision, _saved, event = store.commit_asset(
             lecture_id=lecture_id,
             kind=run.kind,
             asset_id=clip.asset_id,
             fields=fields,
-            base_revision=store.lecture_revision(lecture_id),
+            base_revision=base_revision,
             base_asset_updated_at=current["updated_at"],
             source="take",
             decided_by=decided_by,
             clip_id=clip.id,
+            run_move=restored,
         )
     except BaseException:
         if target is not None:
             target.unlink(missing_ok=True)
         raise
-    event = store.transition_run(
-        run,
-        [run.status],
-        "restored",
-        {"asset_id": clip.asset_id, "revision": revision},
-        committed_file=committed,
-    )
     return revision, store.get_run(run.id), event
 
 
@@ -339,9 +326,11 @@ def undo_last(store: Store, lecture_id: str, *, decided_by: str | None = None) -
 
 
 def undo_decision(store: Store, run: RunRecord, *, decided_by: str | None = None) -> Undone:
-    """Undo the decision on `run` (its lecture's last one: the caller checks that)."""
+    """Undo the decision on `run` (its lecture's last one: the caller checks that). An accept's undo is
+    one transaction: the replaced asset back, its revision, the run reopened and its `reopened` event."""
     lecture_id, clip = store.get_clip(run.clip_id)
     kind = run.kind
+    base_revision = store.lecture_revision(lecture_id)  # before the asset: a change in between conflicts
     current = store.get_asset(kind, clip.asset_id)
     decided_asset = run.decided_asset_updated_at
     if decided_asset is None or as_utc(current["updated_at"]) != as_utc(decided_asset):
@@ -349,46 +338,63 @@ def undo_decision(store: Store, run: RunRecord, *, decided_by: str | None = None
     if run.pruned_at is not None:
         raise NotFoundError(f"take {run.id} was pruned; its decision cannot be undone")
     preview = dict(run.preview_asset or {})
-    if run.status == RunStatus.ACCEPTED:
-        if not run.replaced:
-            raise DecisionError(f"run {run.id}: what its accept replaced was not recorded; cannot undo")
-        fields = {k: v for k, v in run.replaced.items() if k in get_kind(kind).field_names}
-        revision, restored, _event = store.commit_asset(
-            lecture_id=lecture_id,
-            kind=kind,
-            asset_id=clip.asset_id,
-            fields=fields,
-            base_revision=store.lecture_revision(lecture_id),
-            base_asset_updated_at=current["updated_at"],
-            source="undo",
-            decided_by=decided_by,
-            clip_id=clip.id,
-        )
-        if run.committed_file:
-            preview["file"] = run.committed_file  # the preview folder is gone; the committed copy stays
-        base_asset_updated_at = restored["updated_at"]
-        decision: Literal["accept", "reject"] = "accept"
-    else:
+    if run.status != RunStatus.ACCEPTED:  # a reject: no asset changes, the run waits again
         if run.take_file:
             preview["file"] = run.take_file
-        revision = store.lecture_revision(lecture_id)
-        base_asset_updated_at = current["updated_at"]
-        decision = "reject"
-    event = store.transition_run(
-        run,
-        [run.status],
-        "reopened",
-        {"asset": _jsonable(preview), "decided_by": decided_by or ""},
-        status=RunStatus.PREVIEW_READY,
-        preview={"asset": _jsonable(preview)},
-        decided_at=None,
-        decided_by=None,
-        decided_asset_updated_at=None,
-        committed_file=None if decision == "accept" else run.committed_file,
-        replaced=None,
-        base_revision=revision,
-        base_asset_updated_at=base_asset_updated_at,
+        payload, values = _reopened(run, preview, decided_by, base_revision, current["updated_at"])
+        event = store.transition_run(run, [run.status], "reopened", payload, **values)
+        if event is None:
+            raise _moved_while_undone(run)
+        return Undone(run=store.get_run(run.id), decision="reject", revision=base_revision, event=event)
+    if not run.replaced:  # an accept recorded before undo information was kept with it
+        raise DecisionError(f"run {run.id}: what its accept replaced was not recorded; cannot undo")
+    if run.committed_file:
+        preview["file"] = run.committed_file  # the preview folder is gone; the committed copy stays
+    reopen = RunMove(
+        run_id=run.id,
+        from_statuses=(run.status,),
+        event_type="reopened",
+        build=lambda done: _reopened(run, preview, decided_by, done.revision, done.saved["updated_at"]),
+        refused=lambda _status: _moved_while_undone(run),
     )
-    if event is None:
-        raise ConflictError(f"run {run.id} changed while it was being undone; try again")
-    return Undone(run=store.get_run(run.id), decision=decision, revision=revision, event=event)
+    revision, _restored, event = store.commit_asset(
+        lecture_id=lecture_id,
+        kind=kind,
+        asset_id=clip.asset_id,
+        fields={k: v for k, v in run.replaced.items() if k in get_kind(kind).field_names},
+        base_revision=base_revision,
+        base_asset_updated_at=current["updated_at"],
+        source="undo",
+        decided_by=decided_by,
+        clip_id=clip.id,
+        run_move=reopen,
+    )
+    return Undone(run=store.get_run(run.id), decision="accept", revision=revision, event=event)
+
+
+def _reopened(
+    run: RunRecord,
+    preview: Mapping[str, Any],
+    decided_by: str | None,
+    revision: int,
+    asset_updated_at: datetime,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The `reopened` event's payload and the run's columns: its preview waits again, based on
+    `revision` and the asset as it is then; its decision (and an accept's undo information) is gone."""
+    asset = _jsonable(preview)
+    payload = {"asset": asset, "decided_by": decided_by or ""}
+    return payload, {
+        "status": RunStatus.PREVIEW_READY,
+        "preview": {"asset": asset},
+        "decided_at": None,
+        "decided_by": None,
+        "decided_asset_updated_at": None,
+        "committed_file": None if run.status == RunStatus.ACCEPTED else run.committed_file,
+        "replaced": None,
+        "base_revision": revision,
+        "base_asset_updated_at": asset_updated_at,
+    }
+
+
+def _moved_while_undone(run: RunRecord) -> ConflictError:
+    return ConflictError(f"run {run.id} changed while it was being undone; nothing was undone — try again")

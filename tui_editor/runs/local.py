@@ -438,12 +438,7 @@ class LocalEngine:
             ) from None
         fields = {k: v for k, v in asset.items() if k not in ("id", "updated_at")}
         fields["file"] = self._relative(target)
-        try:
-            replaced = self.store.get_asset(run.kind, asset_id)  # what this accept replaces (for undo)
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
-        try:
+        try:  # with the run accepted and what undo needs (what it replaced), in one transaction
             revision, saved, event = self.store.commit_asset(
                 lecture_id=run.lecture_id,
                 kind=run.kind,
@@ -461,16 +456,6 @@ class LocalEngine:
         if event is not None:
             self.hub.publish(event)
         self._remove_preview(run.id)
-        try:
-            takes.record_accept(
-                self.store,
-                run.id,
-                replaced={k: v for k, v in replaced.items() if k not in ("id", "updated_at")},
-                committed_file=str(fields["file"]),
-                asset_updated_at=saved["updated_at"],
-            )
-        except TuiEditorError as exc:  # the accept stands; only its undo information is missing
-            log.warning("run %s: what the accept replaced was not recorded: %s", run.id, exc)
         return Decision(accepted=True, asset=saved, revision=revision)
 
     def _expire(self, run: RunRecord) -> None:

@@ -108,7 +108,14 @@ def test_an_undone_accept_can_be_decided_again_after_its_workflow_ended(make_tea
     settle(runtime, run_id, RunStatus.PREVIEW_READY)
     before = runtime.store.get_asset("visual", "vis_0")
     assert runtime.engine.decide(run_id, True, decided_by="ana").accepted
-    takes.undo_last(runtime.store, team.lecture_id)  # the workflow has ended; the take waits again
+    # The worker's accept kept what undo needs on the run, in the accept's own transaction.
+    accepted = runtime.engine.get(run_id)
+    committed = runtime.store.get_asset("visual", "vis_0")
+    assert dict(accepted.replaced or {}) == {k: v for k, v in before.items() if k not in ("id", "updated_at")}
+    assert accepted.committed_file == committed["file"] != before["file"]
+    assert accepted.decided_asset_updated_at == committed["updated_at"]
+    undone = takes.undo_last(runtime.store, team.lecture_id)  # the workflow has ended; the take waits again
+    assert undone.event is not None and undone.event.type == "reopened"
     assert runtime.engine.get(run_id).status == RunStatus.PREVIEW_READY
     assert runtime.store.get_asset("visual", "vis_0")["file"] == before["file"]
 
