@@ -612,7 +612,10 @@ def cmd_restore(settings: Any, args: argparse.Namespace) -> int:
     try:
         lecture_id = runtime.store.resolve_lecture(args.lecture)
         revision = runtime.store.restore_revision(
-            lecture_id, args.revision, decided_by=settings.user.resolved_name()
+            lecture_id,
+            args.revision,
+            decided_by=settings.user.resolved_name(),
+            publish=runtime.hub.publish,
         )
     finally:
         runtime.close()

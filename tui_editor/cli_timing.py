@@ -1,6 +1,7 @@
 """Commands for timing that follows the narration: `retime` and `clear-stale` (see README).
 
-Both change clips through the store's one clip-change path (`Store.change_clips`), in one revision.
+Both change clips through the store's one clip-change path (`Store.change_clips`), in one revision,
+which a `revised` event announces to every open editor.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def cmd_retime(settings: Any, args: argparse.Namespace) -> int:
             source="retime",
             base_revision=snapshot.revision,
             decided_by=settings.user.resolved_name(),
+            publish=runtime.hub.publish,
         )
     finally:
         runtime.close()
@@ -54,7 +56,11 @@ def cmd_clear_stale(settings: Any, args: argparse.Namespace) -> int:
             clips = [c for c in snapshot.clips if c.stale]
         updates: dict[str, dict[str, Any]] = {c.id: {"stale": []} for c in clips if c.stale}
         revision = store.change_clips(
-            lecture_id, updates, source="edit", decided_by=settings.user.resolved_name()
+            lecture_id,
+            updates,
+            source="edit",
+            decided_by=settings.user.resolved_name(),
+            publish=runtime.hub.publish,
         )
     finally:
         runtime.close()

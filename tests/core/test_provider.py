@@ -285,3 +285,31 @@ def test_a_broken_subscriber_does_not_starve_the_others(store_and_lecture: tuple
     unsubscribe()
     provider.refresh_now()
     assert len(got) == 1
+
+
+def revised(lecture_id: str, revision: int, source: str = "retime") -> RunEventData:
+    return parse_event(
+        {
+            "run_id": "",
+            "lecture_id": lecture_id,
+            "kind": "",
+            "type": "revised",
+            "payload": {"revision": revision, "source": source},
+        }
+    )
+
+
+@pytest.mark.parametrize("source", ["retime", "restore", "edit"])
+def test_a_revised_event_reloads_the_lecture_to_the_new_revision(
+    store_and_lecture: tuple[Store, str], source: str
+) -> None:
+    store, lecture_id = store_and_lecture
+    loader = CountingLoader(store, lecture_id)
+    provider = LectureEditorProvider(store.load_snapshot(lecture_id), loader, debounce_ms=0)
+    revision = store.change_clips(lecture_id, {"clip_v0": {"name": "Renamed elsewhere"}})
+    provider.handle_event(revised("lec_other", revision, source))
+    assert provider.refresh_due_at is None and not provider.run_due_refresh()
+    provider.handle_event(revised(lecture_id, revision, source))
+    assert provider.run_due_refresh() and loader.calls == 1
+    assert provider.snapshot.revision == revision
+    assert provider.snapshot.clip("clip_v0").name == "Renamed elsewhere"  # type: ignore[union-attr]

@@ -58,3 +58,16 @@ def test_board_ignores_other_lectures_and_tracks_the_newest_run_per_clip() -> No
     failed = board.for_clip("c1")
     assert board.state_of("c1") == "failed" and failed is not None and failed.error == "boom"
     assert board.counts()["failed"] == 1
+
+
+def test_a_revised_event_is_not_a_run_the_board_looks_up() -> None:
+    """A run-less revision (`revised`: no run id) changes no run: the board passes it by and never asks
+    for a run record with an empty id."""
+    board = RunBoard("lec_1")
+    board.apply_record(
+        synthetic_record(run_id="r1", lecture_id="lec_1", clip_id="c1", kind="visual", status="generating")
+    )
+    revised = RunEventData("", "lec_1", "", "revised", {"revision": 5, "source": "retime"})
+    assert board.apply_event(revised) == set()
+    assert "" not in board.runs and board.state_of("c1") == "generating"
+    assert board.needs_lookup("r1") is False  # nothing held or asked for by the revised event

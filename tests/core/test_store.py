@@ -29,7 +29,7 @@ from tui_editor.core.errors import (
     StoreError,
     TuiEditorError,
 )
-from tui_editor.core.events import RunEventData
+from tui_editor.core.events import RunEventData, parse_event
 from tui_editor.core.exchange import validate_lecture
 from tui_editor.core.kinds import KINDS
 from tui_editor.core.run_move import RunMove
@@ -1060,3 +1060,134 @@ def test_pg_event_ids_never_appear_out_of_commit_order(pg_seeded: tuple[Store, s
     seen += [int(r["id"]) for r in store.raw_events_after(last_id)]
     written = sorted(e.id for e in (slow_out["result"], fast_out["result"]))
     assert sorted(seen) == written, f"the tailer saw {seen} of {written}"
+
+
+# --- run-less revisions announce themselves: one `revised` event in the revision's transaction ------
+
+
+def events_of(store: Store) -> list[RunEventData]:
+    """Every stored event of the lecture, oldest first, validated as a tail reads them."""
+    return [parse_event(raw) for raw in store.raw_events_after(0)]
+
+
+def retime(store: Store, *, pad: float = 0.25, base_revision: int | None = None, publish: Any = None) -> int:
+    """What `tui-editor retime --pad PAD` writes: each narration its audio + `pad` long, the rest
+    rippled (source retime)."""
+    from tui_editor.core.timing import retime_plan
+
+    snapshot = store.load_snapshot(LECTURE_ID)
+    plan = retime_plan(snapshot, pad)
+    assert plan, "a retime with another pad always moves clips"
+    return store.change_clips(
+        LECTURE_ID,
+        plan,
+        source="retime",
+        base_revision=snapshot.revision if base_revision is None else base_revision,
+        publish=publish,
+    )
+
+
+REVISED_CASES: dict[str, Callable[[Store, Any], int]] = {
+    "retime": lambda store, publish: retime(store, pad=0.5, publish=publish),
+    "restore": lambda store, publish: store.restore_revision(LECTURE_ID, 2, publish=publish),
+    "edit": lambda store, publish: store.change_clips(  # clear-stale
+        LECTURE_ID, {"clip_v0": {"stale": []}}, source="edit", publish=publish
+    ),
+}
+
+
+def _with_a_stale_clip_at_revision_2(store: Store) -> None:
+    assert store.change_clips(LECTURE_ID, {"clip_v0": {"stale": ["narration changed at rev 2"]}}) == 2
+    retime(store)  # revision 3: something for a restore of revision 2 to undo
+
+
+@pytest.mark.parametrize("source", sorted(REVISED_CASES))
+def test_a_runless_revision_lands_with_its_revised_event(seeded: Store, source: str) -> None:
+    _with_a_stale_clip_at_revision_2(seeded)
+    before = events_of(seeded)
+    published: list[RunEventData] = []
+    # The sink runs after commit: a reader on another connection sees the event and the revision then.
+    seen_when_published: list[tuple[int, int]] = []
+
+    def publish(event: RunEventData) -> None:
+        published.append(event)
+        seen_when_published.append((seeded.last_event_id(), seeded.lecture_revision(LECTURE_ID)))
+
+    revision = REVISED_CASES[source](seeded, publish)
+    assert revision == 4
+    new = events_of(seeded)[len(before) :]
+    assert [(e.type, e.run_id, e.kind, e.lecture_id, dict(e.payload)) for e in new] == [
+        ("revised", "", "", LECTURE_ID, {"revision": 4, "source": source})
+    ]
+    assert [r["source"] for r in revision_rows(seeded, 4)] == [source]
+    # Published once, after commit, as stored (its id is the row's).
+    assert [(e.id, e.type, dict(e.payload)) for e in published] == [
+        (new[0].id, "revised", dict(new[0].payload))
+    ]
+    assert seen_when_published == [(new[0].id, 4)]
+
+
+def test_every_revision_before_also_announced_itself(seeded: Store) -> None:
+    _with_a_stale_clip_at_revision_2(seeded)
+    assert [(e.type, e.payload["revision"], e.payload["source"]) for e in events_of(seeded)] == [
+        ("revised", 2, "edit"),
+        ("revised", 3, "retime"),
+    ]
+
+
+def test_a_conflicting_retime_writes_neither_revision_nor_event(seeded: Store) -> None:
+    seeded.change_clips(LECTURE_ID, {"clip_v1": {"name": "Renamed elsewhere"}})  # revision 2
+    before = dump(seeded)
+    published: list[RunEventData] = []
+    with pytest.raises(ConflictError, match="since revision 1"):
+        retime(seeded, base_revision=1, publish=published.append)
+    assert dump(seeded) == before and published == []
+
+
+def test_a_change_that_changes_nothing_writes_no_event(seeded: Store) -> None:
+    before = dump(seeded)
+    published: list[RunEventData] = []
+    assert seeded.change_clips(LECTURE_ID, {"clip_v0": {"stale": []}}, publish=published.append) == 1
+    assert dump(seeded) == before and published == []
+    with pytest.raises(NotFoundError):
+        seeded.restore_revision(LECTURE_ID, 9, publish=published.append)
+    assert dump(seeded) == before and published == []
+
+
+def _refuse_inserts(store: Store, table: str) -> None:
+    """A real database trigger that fails every insert into `table` (a write that breaks mid-way)."""
+    with store.write() as conn:
+        if store.is_postgres:
+            conn.execute(
+                sa.text(
+                    "CREATE FUNCTION refuse_insert() RETURNS trigger AS "
+                    "$$ BEGIN RAISE EXCEPTION 'insert refused'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    f"CREATE TRIGGER refuse BEFORE INSERT ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_insert()"
+                )
+            )
+        else:
+            conn.execute(
+                sa.text(
+                    f"CREATE TRIGGER refuse BEFORE INSERT ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'insert refused'); END"
+                )
+            )
+
+
+@pytest.mark.parametrize("source", sorted(REVISED_CASES))
+@pytest.mark.parametrize("table", ["run_event", "lecture_revision"])
+def test_revision_and_event_land_together_or_not_at_all(seeded: Store, source: str, table: str) -> None:
+    """The event is written in the revision's transaction: when either insert fails, neither (nor the
+    clip and lecture changes) is left, and nothing is published."""
+    _with_a_stale_clip_at_revision_2(seeded)
+    _refuse_inserts(seeded, table)
+    before = dump(seeded)
+    published: list[RunEventData] = []
+    with pytest.raises(StoreError, match="insert refused"):
+        REVISED_CASES[source](seeded, published.append)
+    assert dump(seeded) == before and published == []

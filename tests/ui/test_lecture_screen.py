@@ -7,8 +7,13 @@ LocalEngine and its own event hub, so its events reach the App only through the 
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +44,10 @@ def other_process(settings: Settings, demo_data_dir: Any) -> Iterator[Any]:
 def clip_named(app: TuiEditorApp, name: str) -> Any:
     assert app.provider is not None
     return next(c for c in some(app.provider).snapshot.clips if c.name == name)
+
+
+def header(app: TuiEditorApp) -> str:
+    return str(app.lecture_screen.query_one("#lecture-header").render())
 
 
 def row_text(app: TuiEditorApp, clip_id: str) -> str:
@@ -103,6 +112,40 @@ async def test_run_from_another_process_shows_live(settings: Settings, other_pro
             10,
             "the header to show the new revision",
         )
+
+
+async def test_a_retime_by_the_cli_elsewhere_shows_without_a_key(
+    settings: Settings, demo_data_dir: Any, tmp_path: Path
+) -> None:
+    """`tui-editor retime` in another process: its `revised` event reloads the open editor."""
+    from tui_editor.ui.widgets.timeline import format_duration
+
+    app = TuiEditorApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        snapshot = some(app.provider).snapshot
+        narration = snapshot.track("voice")[0]
+        audio = float(some(snapshot.asset_for(narration))["duration_s"])
+        wanted = format_duration(round(audio + 2.0, 3))
+        assert wanted not in row_text(app, narration.id)
+        command = [
+            str(Path(sys.executable).with_name("tui-editor")),
+            "--config",
+            str(tmp_path / "config.toml"),
+        ]
+        command += ["--data-dir", str(settings.data_path), "retime", snapshot.id, "--pad", "2", "--json"]
+        done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        revision = json.loads(done.stdout)["revision"]
+        assert revision == snapshot.revision + 1
+        # No key is pressed: the App's hub tail delivers the event, the provider reloads, the row follows.
+        await wait_until(
+            pilot, lambda: some(app.provider).snapshot.revision == revision, 10, "the reload to the retime"
+        )
+        await wait_until(
+            pilot, lambda: wanted in row_text(app, narration.id), 5, "the new duration on its row"
+        )
+        await wait_until(pilot, lambda: f"rev {revision}" in header(app), 5, "the header's revision")
 
 
 async def test_generating_status_shows_step(settings: Settings, demo_data_dir: Any) -> None:

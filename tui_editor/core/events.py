@@ -3,6 +3,11 @@
 Every event carries `run_id`, `lecture_id`, `kind`, `type`, a `payload` and `created_at`; stored events
 also carry a monotonically increasing `id`. `parse_event` is the only way in: a malformed event raises
 `EventError`, which subscribers log and drop.
+
+One type is not about a run: `revised` announces a lecture revision made without one (a retime, a
+restore, a clear-stale), written in the revision's own transaction. It has an empty `run_id` and an
+empty `kind` (no run, no asset kind) and the payload `{revision, source}`; every other type has neither
+empty. `RunEventData.lecture_level` tells consumers keyed by run to pass it by.
 """
 
 from __future__ import annotations
@@ -15,9 +20,19 @@ from typing import Any, Literal
 
 from .clock import as_utc, utcnow
 from .kinds import KIND_NAMES
+from .revisions import REVISION_SOURCES
 
 EventType = Literal[
-    "status", "preview", "complete", "error", "cancelled", "expired", "rejected", "reopened", "restored"
+    "status",
+    "preview",
+    "complete",
+    "error",
+    "cancelled",
+    "expired",
+    "rejected",
+    "reopened",
+    "restored",
+    "revised",
 ]
 EVENT_TYPES: tuple[str, ...] = (
     "status",
@@ -31,7 +46,11 @@ EVENT_TYPES: tuple[str, ...] = (
     "reopened",
     # A take was made current again (payload: asset_id, revision); the run's status does not change.
     "restored",
+    # A lecture revision made without a run (payload: revision, source); run_id and kind are empty.
+    "revised",
 )
+#: Events about the lecture, not a run: their `run_id` and `kind` are empty.
+LECTURE_EVENT_TYPES = frozenset({"revised"})
 TERMINAL_EVENT_TYPES = frozenset({"complete", "error", "cancelled", "expired", "rejected"})
 
 
@@ -52,6 +71,11 @@ class RunEventData:
     @property
     def terminal(self) -> bool:
         return self.type in TERMINAL_EVENT_TYPES
+
+    @property
+    def lecture_level(self) -> bool:
+        """An event about the lecture (no run, no kind): consumers keyed by run ignore it."""
+        return self.type in LECTURE_EVENT_TYPES
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +131,14 @@ def _validate_payload(event_type: str, payload: Mapping[str, Any]) -> dict[str, 
         }
     elif event_type == "rejected":
         clean = {"decided_by": str(payload.get("decided_by") or "")}
+    elif event_type == "revised":
+        revision = _require(payload, "revision", int, event_type)
+        if revision < 1:
+            raise EventError(f"revised event: revision {revision} is not positive")
+        source = _require(payload, "source", str, event_type)
+        if source not in REVISION_SOURCES:
+            raise EventError(f"revised event: unknown revision source {source!r}")
+        clean = {"revision": revision, "source": source}
     return clean
 
 
@@ -114,14 +146,22 @@ def parse_event(raw: Mapping[str, Any]) -> RunEventData:
     """Validate a raw event (from the database, another process or a test) or raise `EventError`."""
     if not isinstance(raw, Mapping):
         raise EventError("event is not an object")
-    for name in ("run_id", "lecture_id", "kind", "type"):
+    for name in ("lecture_id", "type"):
         if not isinstance(raw.get(name), str) or not raw[name]:
             raise EventError(f"event has no valid '{name}'")
     event_type = raw["type"]
     if event_type not in EVENT_TYPES:
         raise EventError(f"unknown event type {event_type!r}")
-    if raw["kind"] not in KIND_NAMES:
-        raise EventError(f"unknown asset kind {raw['kind']!r}")
+    if event_type in LECTURE_EVENT_TYPES:  # about the lecture: no run, no kind — and nothing else there
+        for name in ("run_id", "kind"):
+            if raw.get(name) != "":
+                raise EventError(f"{event_type} event: '{name}' must be empty")
+    else:
+        for name in ("run_id", "kind"):
+            if not isinstance(raw.get(name), str) or not raw[name]:
+                raise EventError(f"event has no valid '{name}'")
+        if raw["kind"] not in KIND_NAMES:
+            raise EventError(f"unknown asset kind {raw['kind']!r}")
     payload = raw.get("payload") or {}
     if not isinstance(payload, Mapping):
         raise EventError(f"{event_type} event: payload is not an object")

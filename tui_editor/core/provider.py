@@ -14,7 +14,8 @@ command line and in tests) and listeners hear about changes synchronously on tha
 - A reload never starts while a commit is in flight, and a reload that started before a commit or an
   optimistic update is discarded and redone, so the provider never flips back to stale data (the web
   original's mistake). A loaded snapshot never takes the revision backwards.
-- `handle_event(event)`: every kind's `complete` event goes through the same path (a refresh).
+- `handle_event(event)`: every kind's `complete` event goes through the same path (a refresh), and so
+  does `revised` (a retime, restore or clear-stale, here or in another process).
 It never touches drafts: editors decide what a new snapshot means for their draft.
 """
 
@@ -198,7 +199,8 @@ class LectureEditorProvider:
     def handle_event(self, event: RunEventData) -> None:
         if event.lecture_id != self._snapshot.id:
             return
-        if event.type in ("complete", "reopened", "restored"):  # every kind, one path
+        # Every kind's commit, an undone accept, a take made current, a run-less revision: one path.
+        if event.type in ("complete", "reopened", "restored", "revised"):
             self.refresh_lecture()
 
     def close(self) -> None:

@@ -26,6 +26,10 @@ from typing import Any, Literal
 from .kinds import EXPORT_LIST_OF_KIND, KINDS, kind_for_track
 from .snapshot import ClipView, LectureSnapshot, freeze_asset
 
+#: What made a revision (`lecture_revision.source`): a run's accept, a restore, an import, a clip edit
+#: (clear-stale), an undo, a take made current again, a retime.
+REVISION_SOURCES: tuple[str, ...] = ("accept", "restore", "import", "edit", "undo", "take", "retime")
+
 #: The clip columns a revision records (the clip's own state, not its asset's).
 CLIP_FIELDS: tuple[str, ...] = ("name", "start", "duration", "stale", "params")
 

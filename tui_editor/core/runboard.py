@@ -193,7 +193,7 @@ class RunBoard:
     def apply_event(self, event: RunEventData) -> set[str] | None:
         """Apply one event. Returns the clips whose status changed, or None when the run is unknown:
         then the caller looks the run up (`needs_lookup`) and calls `apply_record`."""
-        if event.lecture_id != self.lecture_id:
+        if event.lecture_id != self.lecture_id or event.lecture_level:  # not this lecture's, or no run
             return set()
         run = self.runs.get(event.run_id)
         if run is None:

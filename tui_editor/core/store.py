@@ -12,7 +12,7 @@ import contextlib
 import json
 import selectors
 import socket
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -44,6 +44,7 @@ from .kinds import (
 from .paths import check_relative
 from .revisions import (
     CLIP_FIELDS,
+    REVISION_SOURCES,
     Changes,
     empty_changes,
     field_diff,
@@ -64,10 +65,11 @@ REVISION = m.LectureRevision.__table__  # type: ignore[attr-defined]
 HEARTBEAT = m.ProcessHeartbeat.__table__  # type: ignore[attr-defined]
 ASSET: dict[str, sa.Table] = m.ASSET_TABLES
 
-REVISION_SOURCES = ("accept", "restore", "import", "edit", "undo", "take", "retime")
 #: Sources of a commit that regenerated the clip: its stale reasons are cleared.
 REGENERATED_SOURCES = ("accept", "take")
 Row = Mapping[str, Any] | sa.RowMapping
+#: Where a committed event goes in this process (`EventHub.publish`).
+EventSink = Callable[[RunEventData], None]
 NOTIFY_CHANNEL = "tui_editor_events"
 
 
@@ -629,6 +631,39 @@ class Store:
             )
         )
 
+    def _revise_lecture(
+        self,
+        conn: Connection,
+        lecture_id: str,
+        revision: int,
+        changes: Changes,
+        *,
+        source: str,
+        decided_by: str | None,
+        now: datetime,
+    ) -> RunEventData:
+        """The end of every revision made without a run (retime, restore, clear-stale): the lecture at
+        `revision`, its revision row and the `revised` event that tells other processes — all in the
+        caller's transaction, so the event can be neither lost nor seen before the change. Returns the
+        stored event (the caller publishes it after commit)."""
+        conn.execute(
+            LECTURE.update().where(LECTURE.c.id == lecture_id).values(revision=revision, updated_at=now)
+        )
+        self._insert_revision(
+            conn, lecture_id, revision, changes, source=source, run_id=None, decided_by=decided_by
+        )
+        return self._append_event(
+            conn,
+            RunEventData(
+                run_id="",
+                lecture_id=lecture_id,
+                kind="",
+                type="revised",
+                payload={"revision": revision, "source": source},
+                created_at=now,
+            ),
+        )
+
     def _lock_revision(self, conn: Connection, lecture_id: str) -> int:
         """The lecture's current revision, its row locked (PostgreSQL) against concurrent commits."""
         query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)
@@ -647,10 +682,12 @@ class Store:
         source: str = "edit",
         base_revision: int | None = None,
         decided_by: str | None = None,
+        publish: EventSink | None = None,
     ) -> int:
         """The one clip-change path: set clip fields (`name`, `start`, `duration`, `stale`, `params`) of
-        any number of clips in one new revision. Returns the new revision (the current one when nothing
-        changed: then nothing is written).
+        any number of clips in one new revision, announced by a `revised` event in the same transaction
+        (`publish` gets it once committed: the process's hub). Returns the new revision (the current one
+        when nothing changed: then nothing is written).
 
         Values are checked first (`BadInputError` names the clip and field). With `base_revision`, a
         lecture that moved on since then raises `ConflictError` and nothing is written.
@@ -673,14 +710,11 @@ class Store:
             if not changes["clips"]:
                 return current
             revision = current + 1
-            conn.execute(
-                LECTURE.update()
-                .where(LECTURE.c.id == lecture_id)
-                .values(revision=revision, updated_at=utcnow())
+            event = self._revise_lecture(
+                conn, lecture_id, revision, changes, source=source, decided_by=decided_by, now=utcnow()
             )
-            self._insert_revision(
-                conn, lecture_id, revision, changes, source=source, run_id=None, decided_by=decided_by
-            )
+        if publish is not None:
+            publish(event)
         return revision
 
     def _later_changes(
@@ -694,8 +728,16 @@ class Store:
         )
         return [(int(r.revision), dict(r.changes or {})) for r in rows]
 
-    def restore_revision(self, lecture_id: str, revision: int, *, decided_by: str | None = None) -> int:
-        """Put every asset and clip back as it was at `revision` (a new revision, source "restore").
+    def restore_revision(
+        self,
+        lecture_id: str,
+        revision: int,
+        *,
+        decided_by: str | None = None,
+        publish: EventSink | None = None,
+    ) -> int:
+        """Put every asset and clip back as it was at `revision` (a new revision, source "restore",
+        announced by a `revised` event in the same transaction; `publish` gets it once committed).
 
         The state at `revision` is the current one with the `before` side of every later revision
         applied, newest first; only what those revisions touched is read and written. Committed media
@@ -748,14 +790,11 @@ class Store:
             result["clips"] = self._write_clip_changes(
                 conn, clips, {k: v for k, v in clip_values.items() if k in known}
             )
-            conn.execute(
-                LECTURE.update()
-                .where(LECTURE.c.id == lecture_id)
-                .values(revision=new_revision, updated_at=now)
+            event = self._revise_lecture(
+                conn, lecture_id, new_revision, result, source="restore", decided_by=decided_by, now=now
             )
-            self._insert_revision(
-                conn, lecture_id, new_revision, result, source="restore", run_id=None, decided_by=decided_by
-            )
+        if publish is not None:
+            publish(event)
         return new_revision
 
     def revision_states(self, lecture_id: str) -> list[tuple[dict[str, Any], LectureSnapshot]]:

@@ -138,13 +138,14 @@ class HistoryScreen(TableScreen[None]):
         if revision is None or app.runtime is None or app.provider is None:
             return
         store = app.runtime.store
+        publish = app.runtime.hub.publish  # its `revised` event reloads the lecture (and this list)
         lecture_id = app.provider.lecture_id
         number = int(revision["revision"])
 
         who = app.settings.user.resolved_name()
 
         def restore() -> None:
-            new = store.restore_revision(lecture_id, number, decided_by=who)
+            new = store.restore_revision(lecture_id, number, decided_by=who, publish=publish)
             self.post_message(self.Restored(number, new))
 
         self.run_worker(restore, thread=True, group="history-restore", exclusive=True, exit_on_error=False)
@@ -160,10 +161,6 @@ class HistoryScreen(TableScreen[None]):
         self.notify(
             f"Restored revision {message.revision}: the lecture is now at revision {message.new_revision}"
         )
-        provider = self.editor_app.provider
-        if provider is not None:
-            provider.refresh_lecture()
-        self.load()
 
     def action_back(self) -> None:
         self.dismiss()

@@ -367,6 +367,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         if app.runtime is None or app.provider is None:
             return
         store = app.runtime.store
+        publish = app.runtime.hub.publish  # its `revised` event reloads the lecture here and elsewhere
         snapshot = app.provider.snapshot
 
         def work() -> None:
@@ -374,7 +375,9 @@ class LectureScreen(EditorAppAccess, Screen[None]):
             if not plan:
                 self.post_message(self.WorkDone("Every narration already fits its audio."))
                 return
-            revision = store.change_clips(snapshot.id, plan, source="retime", base_revision=snapshot.revision)
+            revision = store.change_clips(
+                snapshot.id, plan, source="retime", base_revision=snapshot.revision, publish=publish
+            )
             self.post_message(self.WorkDone(f"Retimed {len(plan)} clips (revision {revision})"))
 
         self.run_worker(work, thread=True, group="retime", exclusive=True, exit_on_error=False)
@@ -394,9 +397,10 @@ class LectureScreen(EditorAppAccess, Screen[None]):
             self.notify("No stale clip to clear.", severity="warning")
             return
         store = app.runtime.store
+        publish = app.runtime.hub.publish
 
         def work() -> None:
-            revision = store.change_clips(snapshot.id, updates, source="edit")
+            revision = store.change_clips(snapshot.id, updates, source="edit", publish=publish)
             self.post_message(self.WorkDone(f"Cleared {len(updates)} stale clip(s) (revision {revision})"))
 
         self.run_worker(work, thread=True, group="clear-stale", exclusive=True, exit_on_error=False)
@@ -406,10 +410,8 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         if message.batch_over:
             self.batch_progress = None
             self.update_header()
+        # No reload asked for here: a retime's or clear-stale's `revised` event reloads the lecture once.
         self.notify(message.note, severity=message.severity)  # type: ignore[arg-type]
-        provider = self.editor_app.provider
-        if provider is not None:
-            provider.refresh_lecture()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
