@@ -203,6 +203,8 @@ class FakeProvider:
         self._queues: list[tuple[str, str, list[Reply]]] = []
         self._predictions: dict[str, _Prediction] = {}
         self.requests: list[RecordedRequest] = []
+        self.answered: list[RecordedRequest] = []
+        """The requests whose reply has been sent (in that order)."""
         self.prediction = PredictionScript()
         self.files: dict[str, tuple[bytes, str]] = {
             "image.png": (PNG_BYTES, "image/png"),
@@ -280,6 +282,8 @@ class FakeProvider:
         if reply is None:
             reply = self._default(record)
         self._send(handler, reply)
+        with self._lock:
+            self.answered.append(record)
 
     def _next_scripted(self, record: RecordedRequest) -> Reply | None:
         for method, glob, replies in self._queues:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,18 +69,23 @@ async def run_until_cancelled(generation: Coroutine[Any, Any, GenerationResult])
     assert task.cancelled()
 
 
-async def cancel_after(seconds: float, work: Coroutine[Any, Any, Any]) -> float:
-    """Run `work` in a task of its own, cancel it after `seconds`, expect it to end cancelled; returns the
-    seconds it took to stop once cancelled."""
+async def cancel_when(
+    ready: Callable[[], object], work: Coroutine[Any, Any, Any], *, within: float = 10
+) -> float:
+    """Run `work` in a task of its own, cancel it as soon as `ready()` is true (checked every 10 ms, for at
+    most `within` seconds), expect it to end cancelled; returns the seconds it took to stop once cancelled.
+
+    A condition, not a fixed delay: on a loaded machine the work may not have got that far after 0.1 s."""
     task = asyncio.ensure_future(work)
-    cancelled_at: list[float] = []
-
-    def cancel() -> None:
-        cancelled_at.append(time.monotonic())
-        task.cancel()
-
-    asyncio.get_running_loop().call_later(seconds, cancel)
+    deadline = time.monotonic() + within
+    while not ready():
+        if task.done():
+            task.result()  # its error, if it failed
+            raise AssertionError("the work ended before it was cancelled")
+        assert time.monotonic() < deadline, f"not ready to cancel within {within} s"
+        await asyncio.sleep(0.01)
+    cancelled_at = time.monotonic()
+    task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert cancelled_at, "the work ended before it was cancelled"
-    return time.monotonic() - cancelled_at[0]
+    return time.monotonic() - cancelled_at

@@ -27,7 +27,7 @@ from .fake_provider import (
     FakeProvider,
     Reply,
 )
-from .local_support import cancel_after
+from .local_support import cancel_when
 
 # --- pure helpers -------------------------------------------------------------------------------
 
@@ -331,7 +331,8 @@ async def test_cancel_while_waiting_to_retry(
         async with ProviderClient(openai_settings(), provider="OpenAI", environ=env) as http:
             await http.request_json("GET", "/v1/x")
 
-    assert await cancel_after(0.1, work()) < 1
+    # Once the 429 has been sent, the client is waiting its 30 s before trying again.
+    assert await cancel_when(lambda: fake.answered, work()) < 1
     assert len(fake.received("GET", "/v1/x")) == 1
 
 
@@ -344,7 +345,7 @@ async def test_cancel_during_a_slow_request(
         async with ProviderClient(openai_settings(timeout_s=10), provider="OpenAI", environ=env) as http:
             await http.request_json("GET", "/v1/x")
 
-    assert await cancel_after(0.1, work()) < 1
+    assert await cancel_when(lambda: fake.received("GET", "/v1/x"), work()) < 1  # answered in 4 s
 
 
 # --- downloads ----------------------------------------------------------------------------------

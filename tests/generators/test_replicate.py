@@ -24,7 +24,7 @@ from .fake_provider import (
     Reply,
     mp3_seconds,
 )
-from .local_support import cancel_after, files, run_until_cancelled
+from .local_support import cancel_when, files, run_until_cancelled
 
 
 def test_is_a_generator_and_keeps_the_key_out_of_its_repr(
@@ -398,7 +398,8 @@ async def test_cancel_while_a_poll_is_in_flight(
     fake.script("GET", "/v1/predictions/*", Reply(json={}, delay_s=4))
     generator = ReplicateGenerator("visual", replicate_settings(timeout_s=10), environ=env)
     request = make_request("visual", prompt="x", model="qwen/qwen-image")
-    assert await cancel_after(0.2, generator.generate(request, Progress())) < 2
+    polling = generator.generate(request, Progress())
+    assert await cancel_when(lambda: fake.received("GET", "/v1/predictions/*"), polling) < 2
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
