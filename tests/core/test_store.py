@@ -92,6 +92,18 @@ def seeded(store: Store, data_dir: Path) -> Store:
     return store
 
 
+def accept_on_vis_0(store: Store, run_id: str) -> None:
+    """Accept run `run_id`'s preview of visual vis_0, based on revision 1."""
+    store.commit_asset(
+        lecture_id=LECTURE_ID,
+        kind="visual",
+        asset_id="vis_0",
+        fields=COMMITS["visual"][2],
+        base_revision=1,
+        run_id=run_id,
+    )
+
+
 def add_run(
     store: Store,
     *,
@@ -413,14 +425,7 @@ def test_commit_asset_is_one_transaction(
 
     monkeypatch.setattr(seeded, failing_step, boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        seeded.commit_asset(
-            lecture_id=LECTURE_ID,
-            kind="visual",
-            asset_id="vis_0",
-            fields=COMMITS["visual"][2],
-            base_revision=1,
-            run_id=run_id,
-        )
+        accept_on_vis_0(seeded, run_id)
     assert dump(seeded) == before
 
 
@@ -525,14 +530,7 @@ def test_an_accept_whose_run_update_fails_writes_nothing(seeded: Store) -> None:
     run_id = add_run(seeded)
     before = dump(seeded)
     with run_updates_refused(seeded, run_id), pytest.raises(StoreError, match=REFUSED):
-        seeded.commit_asset(
-            lecture_id=LECTURE_ID,
-            kind="visual",
-            asset_id="vis_0",
-            fields=COMMITS["visual"][2],
-            base_revision=1,
-            run_id=run_id,
-        )
+        accept_on_vis_0(seeded, run_id)
     assert dump(seeded) == before
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .clock import as_utc, utcnow
 from .kinds import KIND_NAMES
@@ -30,25 +30,14 @@ EventType = Literal[
     "cancelled",
     "expired",
     "rejected",
-    "reopened",
-    "restored",
-    "revised",
-]
-EVENT_TYPES: tuple[str, ...] = (
-    "status",
-    "preview",
-    "complete",
-    "error",
-    "cancelled",
-    "expired",
-    "rejected",
     # A decision was undone: the run's preview waits for a decision again (payload: the preview asset).
     "reopened",
     # A take was made current again (payload: asset_id, revision); the run's status does not change.
     "restored",
     # A lecture revision made without a run (payload: revision, source); run_id and kind are empty.
     "revised",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 #: Events about the lecture, not a run: their `run_id` and `kind` are empty.
 LECTURE_EVENT_TYPES = frozenset({"revised"})
 TERMINAL_EVENT_TYPES = frozenset({"complete", "error", "cancelled", "expired", "rejected"})
