@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from .clock import as_utc, utcnow
 from .errors import ConflictError, DecisionError, NotFoundError
 from .events import RunEventData
+from .exchange import asset_json
 from .kinds import get_kind
 from .paths import UnsafePathError, check_id, data_file, id_folder, inside, is_inside, relative_name
 from .run_move import RunMove
@@ -110,10 +111,6 @@ def remove_take_file(data_dir: Path, relative: str | None) -> None:
     """Delete a take's own file (only ever one under `takes/`; committed media files stay)."""
     if relative and _is_under_takes(data_dir, relative):
         data_file(data_dir, relative, "take file").unlink(missing_ok=True)
-
-
-def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in value.items()}
 
 
 # --- the stack ---------------------------------------------------------------------------------------
@@ -381,7 +378,7 @@ def _reopened(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The `reopened` event's payload and the run's columns: its preview waits again, based on
     `revision` and the asset as it is then; its decision (and an accept's undo information) is gone."""
-    asset = _jsonable(preview)
+    asset = asset_json(preview)
     payload = {"asset": asset, "decided_by": decided_by or ""}
     return payload, {
         "status": RunStatus.PREVIEW_READY,
