@@ -104,9 +104,10 @@ def hostile_text(*, min_size: int = 1, max_size: int = 6) -> st.SearchStrategy[s
 
 
 def hostile_name() -> st.SearchStrategy[str]:
-    """A hostile name that is also a valid required text field (not blank, holds something dangerous)."""
+    """A hostile name that is also a valid required text field (not blank, holds something dangerous; no
+    NUL, which every text field refuses: `core.exchange`)."""
     return hostile_text(min_size=1, max_size=4).filter(
-        lambda text: any(c in TERMINAL_DANGER for c in text) or "[" in text
+        lambda text: "\x00" not in text and (any(c in TERMINAL_DANGER for c in text) or "[" in text)
     )
 
 
