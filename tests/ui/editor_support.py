@@ -37,6 +37,8 @@ from tui_editor.generators.base import GenerationRequest, GenerationResult, Prog
 from tui_editor.ui.app import TuiEditorApp
 from tui_editor.ui.messages import RunEventReceived
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
+from tui_editor.ui.screens.review import ReviewScreen
+from tui_editor.ui.widgets.media import media_loaded
 
 LECTURE_ID = "lec_test"
 
@@ -273,3 +275,19 @@ def screen_text(app: App[Any]) -> str:
     )
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text()
+
+
+async def open_review(pilot: Any, app: EditorHostApp) -> ReviewScreen:
+    """Wait for the editor, generate a preview, open the review and wait for its media."""
+    await wait_until(pilot, lambda: isinstance(app.screen, ClipEditorScreen), what="the clip editor")
+    editor = app.screen
+    assert isinstance(editor, ClipEditorScreen)
+    await pilot.press("ctrl+g")
+    await wait_until(pilot, lambda: editor.session.state.has_preview, what="the preview")
+    await pilot.press("ctrl+o")
+    await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), what="the review")
+    review = app.screen
+    assert isinstance(review, ReviewScreen)
+    await wait_until(pilot, lambda: media_loaded(review), what="the review's media")
+    await pilot.pause()
+    return review

@@ -15,6 +15,7 @@ from tests.ui.editor_support import (
     Env,
     fake_player,
     open_env,
+    open_review,
     screen_text,
     static_text,
     wait_until,
@@ -25,26 +26,9 @@ from tui_editor.ui.screens.review import ReviewScreen, diff_rows
 from tui_editor.ui.widgets.audio import WaveformView
 from tui_editor.ui.widgets.halfblock import HalfBlockImage
 from tui_editor.ui.widgets.image import ImagePreview
-from tui_editor.ui.widgets.media import media_loaded
 from tui_editor.ui.widgets.player import NO_PLAYER_MESSAGE
 
 SIZE = (80, 24)
-
-
-async def open_review(pilot: Any, app: EditorHostApp) -> ReviewScreen:
-    """Wait for the editor, generate a preview, open the review and wait for its media."""
-    await wait_until(pilot, lambda: isinstance(app.screen, ClipEditorScreen), what="the clip editor")
-    editor = app.screen
-    assert isinstance(editor, ClipEditorScreen)
-    await pilot.press("ctrl+g")
-    await wait_until(pilot, lambda: editor.session.state.has_preview, what="the preview")
-    await pilot.press("ctrl+o")
-    await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), what="the review")
-    review = app.screen
-    assert isinstance(review, ReviewScreen)
-    await wait_until(pilot, lambda: media_loaded(review), what="the review's media")
-    await pilot.pause()
-    return review
 
 
 # --- what the modal shows ---------------------------------------------------------------------------------

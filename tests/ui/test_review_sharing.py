@@ -6,7 +6,6 @@ Pilot tests on the real stack (SQLite, LocalEngine, local generators); the link 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import av
 import httpx
@@ -21,31 +20,16 @@ from tests.ui.editor_support import (
     fake_player,
     link_threads,
     open_env,
+    open_review,
     shown_link,
     static_text,
     wait_until,
 )
 from tui_editor.render.link_server import USED_MESSAGE
 from tui_editor.ui.screens.clip_editor import ClipEditorScreen
-from tui_editor.ui.screens.review import ReviewScreen
-from tui_editor.ui.widgets.media import media_loaded
 from tui_editor.ui.widgets.player import playback_route
 
 SIZE = (100, 30)
-
-
-async def open_review(pilot: Any, app: EditorHostApp) -> ReviewScreen:
-    await wait_until(pilot, lambda: isinstance(app.screen, ClipEditorScreen), what="the clip editor")
-    editor = app.screen
-    assert isinstance(editor, ClipEditorScreen)
-    await pilot.press("ctrl+g")
-    await wait_until(pilot, lambda: editor.session.state.has_preview, what="the preview")
-    await pilot.press("ctrl+o")
-    await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen), what="the review")
-    review = app.screen
-    assert isinstance(review, ReviewScreen)
-    await wait_until(pilot, lambda: media_loaded(review), what="the review's media")
-    return review
 
 
 def test_the_route_follows_ssh_and_the_setting() -> None:
