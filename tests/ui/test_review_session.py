@@ -22,6 +22,7 @@ from tui_editor.render.schedule import media_file
 from tui_editor.runs.waiting import wait_for_run
 from tui_editor.ui.app import TuiEditorApp
 from tui_editor.ui.bindings import SESSION_BINDINGS
+from tui_editor.ui.screens.help import HelpScreen
 from tui_editor.ui.screens.review_session import ReviewSessionScreen
 
 SIZE = (100, 30)
@@ -199,17 +200,22 @@ async def test_tab_swaps_the_enlarged_side_and_p_plays_either(
         assert session.status == "Stopped"
 
 
-async def test_every_session_key_is_in_the_footer(settings: Settings, runtime: Any) -> None:
+async def test_every_session_key_is_in_the_footer_or_the_help(settings: Settings, runtime: Any) -> None:
     lecture_id, _runs = make_previews(runtime, ["Voice 1"])
     app = TuiEditorApp(settings, lecture_id)
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         session = await open_session(pilot, 1)
         for binding in SESSION_BINDINGS:
-            assert isinstance(binding, Binding) and binding.show
+            assert isinstance(binding, Binding)
             assert session.check_action(binding.action, ()) is not False, binding.id  # shown (maybe dimmed)
         footer = screen_text(app).splitlines()[-1]
-        for label in ("a Accept", "x Reject", "space Skip", "u Undo", "tab Swap", "p Play", "Play current"):
+        labels = ("a Accept", "x Reject", "space Skip", "u Undo", "tab Swap", "p Play", "esc End", "f1 Help")
+        for label in labels:
             assert label in footer, (label, footer)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: app.screen.id == "help", 5, "the help")
+        shown = {row.id: row for rows in screen_as(app, HelpScreen).rows.values() for row in rows}
+        assert shown["session.play_current"].keys == ("P",)  # no room in 80 columns: it is in the help
 
 
 async def test_an_empty_session_says_so(settings: Settings, runtime: Any) -> None:

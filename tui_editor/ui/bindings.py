@@ -192,6 +192,7 @@ SESSION_BINDINGS: list[BindingType] = [
         "play_current",
         "Play current",
         id="session.play_current",
+        show=False,  # in help: at 80 columns the footer has no room left for it
         tooltip="Play the current audio from the same offset; over SSH: a one-time link to it",
     ),
     Binding("escape", "end", "End", id="session.end", tooltip="End the session (a summary is shown)"),

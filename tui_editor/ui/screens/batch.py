@@ -16,13 +16,14 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from ...core.safe_text import visible
 from ...runs.batch import BatchJob, Estimate, estimate_batch
 from ..bindings import BATCH_BINDINGS, key_for
 from ..editor_app import EditorAppAccess
+from ..widgets.key_footer import KeyFooter
 
 
 def format_eta(seconds: float) -> str:
@@ -58,7 +59,7 @@ class BatchScreen(EditorAppAccess, ModalScreen[bool]):
             yield Static(Text("Estimating cost and time…"), id="batch-estimate")
             start, cancel = key_for("batch.start"), key_for("batch.cancel")
             yield Static(Text(f"{start}: start   {cancel}: cancel", style="dim"), id="batch-keys")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         app = self.editor_app

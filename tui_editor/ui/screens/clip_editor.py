@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from ...core.editor import ClipSession, list_open_runs
@@ -48,6 +48,7 @@ from ...core.safe_text import visible
 from ..bindings import CLIP_EDITOR_BINDINGS, key_for
 from ..widgets.audio import format_duration
 from ..widgets.fields import FieldEditor, format_value
+from ..widgets.key_footer import KeyFooter
 from .session_view import SessionView
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
         yield Static("", id="clip-field-error", classes="-hidden", markup=False)
         yield Static("", id="clip-status", markup=False)
         yield ProgressBar(id="clip-progress", show_eta=False, classes="-hidden")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._unsubscribe_session = self.session.on_change(self._session_changed)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..bindings import (
     APP_BINDINGS,
@@ -32,6 +32,7 @@ from ..bindings import (
     effective_bindings,
 )
 from ..editor_app import EditorAppAccess
+from ..widgets.key_footer import KeyFooter
 
 
 def editor_sections() -> list[tuple[str, Sequence[BindingType]]]:
@@ -75,7 +76,7 @@ class HelpScreen(EditorAppAccess, Screen[None]):
         )
         with VerticalScroll(id="help-body"):
             yield Static(self._render_sections(), id="help-text")
-        yield Footer()
+        yield KeyFooter()
 
     def _keys_text(self, keys: Iterable[str]) -> str:
         app = self.app

@@ -27,13 +27,14 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import LECTURE_BINDINGS
 from ..editor_app import EditorAppAccess
+from ..widgets.key_footer import KeyFooter
 from ..widgets.timeline import Timeline
 
 #: Above this many clips the filter waits for a pause in typing before it searches.
@@ -63,7 +64,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("tui-editor · Loading…"), id="lecture-header")
         yield Static(Text("  Loading…"), id="lecture-message", classes="empty-note")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         app = self.editor_app
@@ -78,7 +79,7 @@ class LectureScreen(EditorAppAccess, Screen[None]):
         if not self.timeline.is_attached:
             # Mounted hidden, then shown together with its header in one layout pass.
             self.timeline.display = False
-            footer = self.query_one(Footer)
+            footer = self.query_one(KeyFooter)
             await self.mount(self.filter_input, self.timeline, before=footer)
         self.timeline.set_snapshot(snapshot, self.editor_app.board)
         self.timeline.set_empty_message("This lecture has no clips.")

@@ -8,9 +8,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ..bindings import PICKER_BINDINGS
+from ..widgets.key_footer import KeyFooter
 from ..widgets.literal_table import LiteralTable
 from .table_screen import TableScreen
 
@@ -41,7 +42,7 @@ class PickerScreen(TableScreen[str | None]):
                 str(lecture["title"]), str(lecture["clips"]), str(lecture["revision"]), key=lecture["id"]
             )
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.current is not None:

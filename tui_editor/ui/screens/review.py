@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from ...core.editor import ClipSession
 from ...core.flow import FlowError
@@ -34,6 +34,7 @@ from ...core.safe_text import visible
 from ...core.urls import strip_cache_buster
 from ..bindings import REVIEW_BINDINGS, key_for
 from ..widgets.fields import format_value
+from ..widgets.key_footer import KeyFooter
 from ..widgets.media import media_preview
 from ..widgets.media_files import asset_url, media_path
 from ..widgets.player import AudioPlayer, PlayerError, playback_route
@@ -205,7 +206,7 @@ class ReviewScreen(ReviewSharing, SessionView, ModalScreen[None]):
                 if self.is_audio:
                     yield Button(f"Play ({self._key('review.play')})", id="review-play", compact=True)
                 yield Button(f"Close ({self._key('review.close')})", id="review-close", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def _fields_table(self) -> Table:
         return fields_table(self, self.kind, self.current, self.preview)

@@ -36,7 +36,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...core.errors import ConflictError, TuiEditorError
 from ...core.kinds import get_kind
@@ -46,6 +46,7 @@ from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import SESSION_BINDINGS, key_for
 from ..editor_app import EditorAppAccess
+from ..widgets.key_footer import KeyFooter
 from ..widgets.link_panel import LinkPanel
 from ..widgets.media import media_preview
 from ..widgets.media_files import asset_url, media_path
@@ -159,7 +160,7 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
             yield Static("", id="session-empty", markup=False)
         yield self.link_panel
         yield Static("", id="session-status", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         app = self.editor_app

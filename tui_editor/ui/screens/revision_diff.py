@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..bindings import DIFF_BINDINGS
+from ..widgets.key_footer import KeyFooter
 
 #: Longer values are cut (with an ellipsis) so one prompt cannot fill the screen.
 MAX_VALUE = 300
@@ -72,7 +73,7 @@ class RevisionDiffScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="diff-box"):
             yield Static(diff_text(self.revision, self.names), id="diff-body")
-        yield Footer()
+        yield KeyFooter()
 
     def action_close(self) -> None:
         self.dismiss()

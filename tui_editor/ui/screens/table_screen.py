@@ -8,9 +8,10 @@ from typing import Any, TypeVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ..editor_app import EditorAppAccess
+from ..widgets.key_footer import KeyFooter
 from ..widgets.literal_table import LiteralTable
 
 ResultT = TypeVar("ResultT")
@@ -33,7 +34,7 @@ class TableScreen(EditorAppAccess, Screen[ResultT]):
             table.add_column(label, key=key)
         yield table
         yield Static(empty, id=f"{prefix}-empty", classes="empty-note")
-        yield Footer()
+        yield KeyFooter()
 
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...core.errors import TuiEditorError
 from ...core.kinds import get_kind
@@ -30,6 +30,7 @@ from ...core.safe_text import visible
 from ...core.takes import Take
 from ..bindings import COMPARE_BINDINGS, TAKES_BINDINGS
 from ..editor_app import EditorAppAccess
+from ..widgets.key_footer import KeyFooter
 from ..widgets.media import media_preview
 from .review import fields_table
 
@@ -77,7 +78,7 @@ class TakesScreen(EditorAppAccess, ModalScreen[str | None]):
             dialog.border_subtitle = Content(visible(self.clip_name))  # a title is markup otherwise
             yield DataTable(id="takes-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="takes-status", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -276,7 +277,7 @@ class TakeCompareScreen(EditorAppAccess, ModalScreen[bool]):
                     with Vertical(classes="compare-side -enlarged", id="compare-take"):
                         yield Static("Take", classes="compare-side-title")
                         yield media_preview(asset, data_dir=data_dir, protocol=protocol, media=kind.media)
-        yield Footer()
+        yield KeyFooter()
 
     def action_swap(self) -> None:
         self.enlarged = "current" if self.enlarged == "take" else "take"
