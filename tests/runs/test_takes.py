@@ -126,6 +126,78 @@ def test_prune_keeps_the_newest_and_the_starred(make_env: Any) -> None:
         assert env.engine.get(pruned).pruned_at is not None
 
 
+def prune_as_listed(env: Any, take: takes.Take) -> bool:
+    """Prune `take` as an earlier listing saw it (what a prune racing another change works from)."""
+    return takes.prune_take(env.store, env.data_dir, env.lecture_id, ASSET, take)
+
+
+def test_a_prune_leaves_a_take_made_current_after_it_was_listed(make_env: Any, db_url: str) -> None:
+    env = make_env(db_url)
+    rejected = preview(env, prompt="keep me")
+    env.engine.decide(rejected, False)
+    listed = takes.find_take(env.store, CLIP, rejected)
+    takes.restore_take(env.store, env.data_dir, CLIP, rejected)  # restored after the prune listed it
+    assert not prune_as_listed(env, listed)
+    assert statuses(env) == [(rejected, "current")]
+    assert (env.data_dir / env.asset("visual", ASSET)["file"]).is_file()
+
+    first = preview(env, prompt="one")
+    env.engine.decide(first, True)
+    env.engine.decide(preview(env, prompt="two"), True)
+    replaced = takes.find_take(env.store, CLIP, first)
+    assert replaced.status == "replaced"
+    takes.undo_last(env.store, env.lecture_id)  # first is current again, its run row untouched
+    assert not prune_as_listed(env, replaced)
+    assert takes.find_take(env.store, CLIP, first).status == "current"
+    # a reject undone after the listing: pending again, its take file is what an accept will commit
+    again = preview(env, prompt="three")
+    env.engine.decide(again, False)
+    listed = takes.find_take(env.store, CLIP, again)
+    takes.undo_last(env.store, env.lecture_id)
+    assert not prune_as_listed(env, listed)
+    assert env.engine.decide(again, True).accepted
+    # a take that is still as listed is pruned
+    assert prune_as_listed(env, takes.find_take(env.store, CLIP, rejected))
+    assert env.engine.get(rejected).pruned_at is not None
+
+
+@pytest.mark.parametrize("prune_first", [False, True], ids=["copy-then-prune", "prune-then-copy"])
+def test_a_restore_racing_a_prune(
+    make_env: Any, db_url: str, monkeypatch: pytest.MonkeyPatch, prune_first: bool
+) -> None:
+    """A prune lands while a rejected take is being restored: before its file is copied (the restore
+    says the take is gone and writes nothing) or after (the restore lands and the take is back)."""
+    env = make_env(db_url)
+    rejected = preview(env, prompt="keep me")
+    env.engine.decide(rejected, False)
+    listed = takes.find_take(env.store, CLIP, rejected)
+    copy = takes.copy_atomically
+
+    def copy_with_a_prune(source: Path, target: Path) -> None:
+        if not prune_first:
+            copy(source, target)
+        assert prune_as_listed(env, listed)
+        assert not source.exists()
+        if prune_first:
+            copy(source, target)
+
+    monkeypatch.setattr(takes, "copy_atomically", copy_with_a_prune)
+    media_before = media_files(env.data_dir, "visual", ASSET)
+    revision_before = env.store.lecture_revision(env.lecture_id)
+    if prune_first:
+        with pytest.raises(NotFoundError, match="pruned meanwhile"):
+            takes.restore_take(env.store, env.data_dir, CLIP, rejected)
+        assert media_files(env.data_dir, "visual", ASSET) == media_before  # no copy, no temp file left
+        assert env.store.lecture_revision(env.lecture_id) == revision_before
+        assert statuses(env) == []
+        return
+    revision, run, _event = takes.restore_take(env.store, env.data_dir, CLIP, rejected)
+    assert run.pruned_at is None and statuses(env) == [(rejected, "current")]
+    asset = env.asset("visual", ASSET)
+    assert asset["file"] == run.committed_file and (env.data_dir / asset["file"]).is_file()
+    assert env.store.lecture_revision(env.lecture_id) == revision
+
+
 def test_undo_an_accept_puts_the_previous_asset_back(make_env: Any) -> None:
     env = make_env()
     old = env.asset("visual", ASSET)

@@ -451,12 +451,7 @@ class Store:
             check_relative(clean["file"], "file")
         table = ASSET[kind]
         with self.write() as conn:
-            query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)
-            if self.is_postgres:
-                query = query.with_for_update()
-            current = conn.execute(query).scalar()
-            if current is None:
-                raise NotFoundError(f"no lecture with id {lecture_id!r}")
+            current = self.lock_revision(conn, lecture_id)
             asset_row = conn.execute(sa.select(table).where(table.c.id == asset_id)).mappings().first()
             if asset_row is None:
                 raise NotFoundError(f"no {kind} asset with id {asset_id!r}")
@@ -664,7 +659,7 @@ class Store:
             ),
         )
 
-    def _lock_revision(self, conn: Connection, lecture_id: str) -> int:
+    def lock_revision(self, conn: Connection, lecture_id: str) -> int:
         """The lecture's current revision, its row locked (PostgreSQL) against concurrent commits."""
         query = sa.select(LECTURE.c.revision).where(LECTURE.c.id == lecture_id)
         if self.is_postgres:
@@ -694,7 +689,7 @@ class Store:
         """
         clean = {clip_id: _clean_clip_fields(clip_id, fields) for clip_id, fields in updates.items()}
         with self.write() as conn:
-            current = self._lock_revision(conn, lecture_id)
+            current = self.lock_revision(conn, lecture_id)
             if base_revision is not None and current != base_revision:
                 raise ConflictError(
                     f"lecture {lecture_id} changed since revision {base_revision} (now {current}); "
@@ -744,7 +739,7 @@ class Store:
         files are never overwritten, so the old files are still there to point at.
         """
         with self.write() as conn:
-            current = self._lock_revision(conn, lecture_id)
+            current = self.lock_revision(conn, lecture_id)
             exists = conn.execute(
                 sa.select(REVISION.c.id).where(
                     REVISION.c.lecture_id == lecture_id, REVISION.c.revision == revision

@@ -49,7 +49,7 @@ from .kinds import get_kind
 from .paths import UnsafePathError, check_id, data_file, id_folder, inside, is_inside, relative_name
 from .run_move import RunMove
 from .run_record import RunRecord, RunStatus
-from .store import RUN, Store
+from .store import ASSET, RUN, Store
 
 TakeStatus = Literal["current", "pending", "rejected", "replaced"]
 TAKE_STATUSES: tuple[TakeStatus, ...] = ("current", "pending", "rejected", "replaced")
@@ -198,19 +198,45 @@ def set_starred(store: Store, clip_id: str, take_id: str, starred: bool) -> Take
 def prune_takes(store: Store, data_dir: Path, clip_id: str, keep: int) -> list[str]:
     """Prune the clip's takes beyond the newest `keep`: unstarred rejected and replaced ones lose their
     own file and leave the stack. Returns the pruned take ids."""
-    pruned: list[str] = []
-    for take in list_takes(store, clip_id)[max(0, keep) :]:
-        if take.run.starred or take.status not in ("rejected", "replaced"):
-            continue
-        with store.write() as conn:
-            conn.execute(
-                RUN.update()
-                .where(RUN.c.id == take.id, RUN.c.starred == sa.false(), RUN.c.pruned_at.is_(None))
-                .values(pruned_at=utcnow(), take_file=None)
+    lecture_id, clip = store.get_clip(clip_id)
+    return [
+        take.id
+        for take in list_takes(store, clip_id)[max(0, keep) :]
+        if not take.run.starred
+        and take.status in ("rejected", "replaced")
+        and prune_take(store, data_dir, lecture_id, clip.asset_id, take)
+    ]
+
+
+def prune_take(store: Store, data_dir: Path, lecture_id: str, asset_id: str, take: Take) -> bool:
+    """Prune one take as it was listed, unless it changed since: True if it was pruned.
+
+    Under the lecture's lock (the one every asset commit takes), the take's run must still be as listed
+    and the clip's asset must not use its file now — a take restored, or made current again by an undo,
+    after the list was read stays in the stack with its file.
+    """
+    run = take.run
+    with store.write() as conn:
+        store.lock_revision(conn, lecture_id)
+        asset = ASSET[run.kind]
+        current_file = conn.execute(sa.select(asset.c.file).where(asset.c.id == asset_id)).scalar()
+        if run.committed_file and run.committed_file == current_file:
+            return False
+        result = conn.execute(
+            RUN.update()
+            .where(
+                RUN.c.id == run.id,
+                RUN.c.status == run.status,
+                RUN.c.committed_file.is_not_distinct_from(run.committed_file),
+                RUN.c.starred == sa.false(),
+                RUN.c.pruned_at.is_(None),
             )
-        remove_take_file(data_dir, take.run.take_file)
-        pruned.append(take.id)
-    return pruned
+            .values(pruned_at=utcnow(), take_file=None)
+        )
+        if not result.rowcount:
+            return False
+    remove_take_file(data_dir, run.take_file)
+    return True
 
 
 def restore_take(
@@ -239,7 +265,10 @@ def restore_take(
         folder = id_folder(data_dir / "media", run.kind, clip.asset_id, what="asset id")
         suffix = source.suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", source.suffix) else ""
         target = inside(folder, f"{check_id(run.id, 'run id')}-{secrets.token_hex(3)}{suffix}", what="file")
-        copy_atomically(source, target)
+        try:
+            copy_atomically(source, target)
+        except FileNotFoundError:  # pruned since it was listed
+            raise NotFoundError(f"the file of take {take_id} is missing (pruned meanwhile)") from None
         committed = relative_name(target, data_dir, "take file")
     fields = {k: v for k, v in (run.preview_asset or {}).items() if k in get_kind(run.kind).field_names}
     fields["file"] = committed
@@ -249,7 +278,8 @@ def restore_take(
         event_type="restored",
         build=lambda done: (
             {"asset_id": clip.asset_id, "revision": done.revision},
-            {"committed_file": committed},
+            # A prune that ran after the copy was made took the take off the stack: it is current now.
+            {"committed_file": committed, "pruned_at": None},
         ),
         refused=lambda _status: ConflictError(
             f"take {take_id} changed while it was being restored; nothing was saved — try again"
