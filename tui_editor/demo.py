@@ -17,6 +17,7 @@ from typing import Any
 
 from .core.clock import new_id
 from .core.errors import TuiEditorError
+from .core.paths import MadeFolders
 from .core.store import Store
 
 DEMO_TITLE = "Photosynthesis"
@@ -137,11 +138,13 @@ async def _render(plan: dict[str, Any], work: Path) -> list[tuple[dict[str, Any]
     )
 
 
-def _place(made: list[tuple[dict[str, Any], str, Path]], data_dir: Path, placed: list[Path]) -> None:
+def _place(
+    made: list[tuple[dict[str, Any], str, Path]], data_dir: Path, placed: list[Path], folders: MadeFolders
+) -> None:
     """Move the generated files under `media/` (renames within the data dir: no new space needed)."""
     for asset, kind, file in made:
         target = data_dir / "media" / kind / asset["id"] / f"demo{file.suffix}"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folders.make(target.parent)
         shutil.move(str(file), target)
         placed.append(target)
         asset["file"] = target.relative_to(data_dir).as_posix()
@@ -166,17 +169,18 @@ def ensure_demo(store: Store, data_dir: Path) -> str:
         return existing
     plan = _plan()
     placed: list[Path] = []
+    folders = MadeFolders()
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=data_dir, prefix=".demo-") as work:
             made = asyncio.run(_render(plan, Path(work)))
-            _place(made, data_dir, placed)
+            _place(made, data_dir, placed, folders)
         return store.create_lecture(plan, source="import", keep_ids=True)
     except BaseException as exc:
         for path in placed:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
-                path.parent.rmdir()
+        folders.remove_empty()
         if isinstance(exc, GenerationError):
             raise TuiEditorError(f"cannot create the demo lecture: {exc.message}") from None
         if isinstance(exc, OSError):

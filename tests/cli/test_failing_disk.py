@@ -8,6 +8,7 @@ and no half file; the commands that only read keep working on a read-only disk.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,12 @@ def _seed(cli: Cli, data_dir: Path) -> str:
     lecture: dict[str, str] = cli.json("import", str(source), "--json", data_dir=data_dir)
     source.unlink()
     return lecture["id"]
+
+
+def beside_the_database(data_dir: Path) -> list[str]:
+    """Everything under `data_dir` but the database's own files."""
+    database = ("tui-editor.db", "tui-editor.db-wal", "tui-editor.db-shm")
+    return sorted(p.relative_to(data_dir).as_posix() for p in data_dir.rglob("*") if p.name not in database)
 
 
 def _active_runs(cli: Cli, data_dir: Path) -> list[str]:
@@ -171,7 +178,29 @@ def test_the_demo_on_a_full_disk_leaves_nothing_and_says_why(cli: Cli, disk: Pat
     assert "unexpected" not in line
     unfill(disk)
     assert cli.json("lectures", "--json", data_dir=data_dir) == []
-    database = ("tui-editor.db", "tui-editor.db-wal", "tui-editor.db-shm")
-    assert [p for p in data_dir.rglob("*") if p.is_file() and p.name not in database] == []
+    assert beside_the_database(data_dir) == []  # no file, no empty folder
     assert cli.ok("demo", data_dir=data_dir).strip()
     assert [x["title"] for x in cli.json("lectures", "--json", data_dir=data_dir)] == ["Photosynthesis"]
+
+
+@pytest.mark.parametrize("leave_kb", [100, 400])
+def test_a_lecture_from_a_script_on_a_full_disk_leaves_nothing(cli: Cli, disk: Path, leave_kb: int) -> None:
+    """`new --from-script` generates every asset: with too little room it fails in one line and leaves
+    no lecture, no media file and no empty media folder; with room again the same script builds."""
+    data_dir = disk / "data"
+    script = disk.parent / "script.json"
+    segment = {"backgroundMusic": "calm", "effect": "", "suggestedFormat": "image"}
+    segments = [{**segment, "narration": f"Part {i} of the talk."} for i in range(6)]
+    script.write_text(json.dumps({"detailedSummary": "Talk", "segments": segments}), encoding="utf-8")
+    assert cli.json("lectures", "--json", data_dir=data_dir) == []
+    fill(disk, leave_kb)
+    elapsed, result = _timed(cli, "new", "--from-script", str(script), data_dir=data_dir)
+    assert elapsed < FAST_S
+    assert isinstance(result, subprocess.CompletedProcess) and result.returncode == 1, result
+    *progress, line = result.stderr.strip().splitlines()  # progress lines, then the one error line
+    assert all(p.startswith("[") for p in progress) and line.startswith("tui-editor: "), result.stderr
+    assert "No space" in line and "unexpected" not in line, line
+    unfill(disk)
+    assert cli.json("lectures", "--json", data_dir=data_dir) == []
+    assert beside_the_database(data_dir) == []
+    assert cli.json("new", "--from-script", str(script), "--json", data_dir=data_dir)["clips"] > 0

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tests.hostile import bad_ids, traversal_paths
 from tui_editor.core.clock import new_id
 from tui_editor.core.paths import (
+    MadeFolders,
     UnsafePathError,
     check_id,
     data_file,
@@ -95,3 +96,23 @@ def test_data_dir_itself_may_be_a_symlink(tmp_path: Path) -> None:
     link = tmp_path / "link"
     os.symlink(real, link)
     assert data_file(link, "media/x.png") == link / "media" / "x.png"
+
+
+def test_made_folders_removes_only_the_empty_ones_it_made(tmp_path: Path) -> None:
+    existing = tmp_path / "media"
+    existing.mkdir()
+    folders = MadeFolders()
+    folders.make(existing / "visual" / "vis_1")
+    folders.make(existing / "visual" / "vis_2")
+    folders.make(existing / "music" / "mus_1")
+    (existing / "visual" / "vis_2" / "kept.png").write_bytes(b"x")  # not empty: stays, and so do its parents
+    folders.make(existing / "visual" / "vis_1")  # already there: nothing new to remember
+    folders.remove_empty()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "media",  # it existed before
+        "media/visual",
+        "media/visual/vis_2",
+        "media/visual/vis_2/kept.png",
+    ]
+    folders.remove_empty()  # nothing is remembered any more
+    assert (existing / "visual" / "vis_2").is_dir()

@@ -12,6 +12,7 @@ database is refused as an id, not merely caught as a path.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
@@ -95,3 +96,28 @@ def relative_name(path: Path, data_dir: Path, what: str = "file") -> str:
     if not resolved.is_relative_to(root):
         raise UnsafePathError(f"refusing {what} '{visible(str(path)[:120])}': not inside the data directory")
     return resolved.relative_to(root).as_posix()
+
+
+class MadeFolders:
+    """The folders `make` created on the way to new files, so that a rollback can take away again
+    those it left empty (a failed import leaves no `media/<kind>/<asset>/` behind)."""
+
+    def __init__(self) -> None:
+        self._made: list[Path] = []  # outermost first
+
+    def make(self, folder: Path) -> None:
+        """`mkdir -p folder`, remembering each folder that did not exist before."""
+        missing: list[Path] = []
+        walk = folder
+        while not walk.exists() and walk.parent != walk:
+            missing.append(walk)
+            walk = walk.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        self._made.extend(reversed(missing))
+
+    def remove_empty(self) -> None:
+        """Remove the folders made here that are empty now, innermost first (others are left alone)."""
+        for folder in reversed(self._made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._made = []

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from ..core.kinds import get_kind
-from ..core.paths import is_inside
+from ..core.paths import MadeFolders, is_inside
 from ..generators.media_info import audio_duration, image_size, sniff_extension
 
 #: The largest media file an import copies in.
@@ -99,6 +99,7 @@ class MediaStager:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.placed: list[Path] = []
+        self.folders = MadeFolders()
 
     def target_for(self, kind: str, asset_id: str, stem: str, extension: str) -> Path:
         folder = self.data_dir / "media" / get_kind(kind).name / asset_id
@@ -111,7 +112,7 @@ class MediaStager:
         """Copy (or move) `source` to the asset's media folder as `<stem>-<random>.<extension>`; returns
         the placed file."""
         target = self.target_for(kind, asset_id, stem, extension)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self.folders.make(target.parent)
         partial = target.with_name(f".{target.name}.part")
         try:
             if move:
@@ -140,10 +141,9 @@ class MediaStager:
             self.placed.remove(path)
 
     def rollback(self) -> None:
-        """Delete every file placed so far and the folders that are empty without them."""
+        """Delete every file placed so far and the folders made for them that are empty without them."""
         for path in self.placed:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                path.parent.rmdir()
         self.placed = []
+        self.folders.remove_empty()
