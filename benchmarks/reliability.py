@@ -6,10 +6,12 @@ class, the cases tried and the failures (every class should print 0 failures).
 
 Classes
 - kill9/<op>: a real process loops over generate / accept / undo / import / restore on a shared data dir
-  and gets `kill -9` at a random moment; then, from a fresh process: the SQLite file passes its integrity
-  check, no run is left queued/generating, every file the database refers to is whole, every lecture's
-  revision matches its history, every accepted run keeps what its undo needs, every undo revision came
-  with its run's `reopened` event, and after the orphan sweep nothing under media/ is unreferenced.
+  and gets `kill -9` at a random moment inside a chosen operation (labelled by the one under way then:
+  `between` when one had ended and the next not begun, `startup` before the first); then, from a fresh
+  process: the SQLite file passes its integrity check, no run is left queued/generating, every file the
+  database refers to is whole, every lecture's revision matches its history, every accepted run keeps
+  what its undo needs, every undo revision came with its run's `reopened` event, and after the orphan
+  sweep nothing under media/ is unreferenced.
 - disk-full/<op>: generate, accept, import and restore on a real, nearly full tmpfs (needs root, as on
   this machine and CI): exit 1 within 30 s, at most one stderr line, no traceback, no run in flight, no
   half file.
@@ -35,6 +37,7 @@ import json
 import math
 import os
 import random
+import select
 import shutil
 import signal
 import sqlite3
@@ -46,6 +49,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -144,11 +148,12 @@ def child_main(data_dir: str) -> int:
     rng = random.Random(os.getpid())
 
     def say(op: str) -> None:
-        sys.stdout.write(json.dumps({"op": op}) + "\n")
+        sys.stdout.write(json.dumps({"op": op, "t": time.monotonic()}) + "\n")
         sys.stdout.flush()
 
     say("ready")
     while True:
+        say("between")  # a kill from here until the next announcement is not one inside an operation
         op = rng.choice(["generate", "accept", "import", "restore"])
         try:
             lecture = store.resolve_lecture("lec_test")
@@ -236,44 +241,67 @@ def check_after_kill(data_dir: Path) -> list[str]:
     return problems
 
 
-def _read_lines(child: subprocess.Popen[bytes], lines: list[bytes]) -> None:
+#: Before this run has seen an operation twice, the kill comes within this many seconds of its start
+#: (about its length on a laptop); after that, within the median length seen here. So every operation
+#: is hit at random moments of its own — not mostly the longest one.
+KILL_WINDOWS = {"generate": 0.08, "accept": 0.01, "undo": 0.005, "import": 0.002, "restore": 0.005}
+
+
+def _announcements(lines: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in lines.split(b"\n") if line.startswith(b"{") and line.endswith(b"}")]
+
+
+def _kill_during(
+    child: subprocess.Popen[bytes], target: str, window_s: float, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Read the child's announcements; once it starts `target`, kill -9 it at a random moment within
+    `window_s` of that start (its own clock stamp: the same monotonic clock here). Returns every
+    announcement it made."""
     assert child.stdout is not None
-    for line in child.stdout:
-        lines.append(line)
-
-
-#: After the child announces an operation, the kill comes within this many seconds (about the op's
-#: length here), so every operation is hit at random moments of its own — not mostly the longest one.
-KILL_WINDOWS = {"generate": 0.8, "accept": 0.05, "undo": 0.04, "import": 0.05, "restore": 0.04}
+    stream = child.stdout.fileno()
+    received = b""
+    kill_at: float | None = None
+    deadline = time.monotonic() + 60
+    while child.poll() is None:
+        now = time.monotonic()
+        if now >= (kill_at if kill_at is not None else deadline):
+            break
+        wait = 0.05 if kill_at is None else kill_at - now
+        if select.select([stream], [], [], wait)[0]:
+            chunk = os.read(stream, 65536)
+            if not chunk:
+                break
+            received += chunk
+            if kill_at is None:
+                started = [a["t"] for a in _announcements(received) if a["op"] == target]
+                if started:
+                    kill_at = started[0] + rng.uniform(0.0, window_s)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    return _announcements(received + child.stdout.read())
 
 
 def kill9_class(results: Results, work: Path, kills: int, rng: random.Random) -> None:
     data_dir = work / "kill9"
     seed(data_dir)
     targets = list(KILL_WINDOWS)
+    lengths: dict[str, list[float]] = {op: [] for op in targets}  # how long each operation takes here
     for index in range(kills):
         target = targets[index % len(targets)]
+        seen = sorted(lengths[target])
+        window = seen[len(seen) // 2] if len(seen) >= 2 else KILL_WINDOWS[target]
         child = subprocess.Popen(
             [sys.executable, __file__, "--child", str(data_dir)],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=cli_env(work) | {"PYTHONPATH": str(ROOT)},
         )
-        lines: list[bytes] = []
-        reader = threading.Thread(target=_read_lines, args=(child, lines), daemon=True)
-        reader.start()
-        deadline = time.monotonic() + 60
-        # Poll the reader thread's lines until the target operation has begun (or time runs out).
-        while time.monotonic() < deadline and child.poll() is None:
-            if any(json.loads(line).get("op") == target for line in list(lines) if line.startswith(b"{")):
-                break
-            time.sleep(0.002)
-        time.sleep(rng.uniform(0.0, KILL_WINDOWS[target]))  # the random moment
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        reader.join(timeout=5)
-        ops = [json.loads(line)["op"] for line in lines if line.strip().startswith(b"{")]
-        op = ops[-1] if ops else "startup"
+        announced = _kill_during(child, target, window, rng)
+        for done, following in pairwise(announced):
+            if done["op"] in lengths:
+                lengths[done["op"]].append(following["t"] - done["t"])
+        # Labelled by what was under way when the kill came: maybe not the target (it ended first).
+        op = announced[-1]["op"] if announced else "startup"
         op = "startup" if op == "ready" else op
         problems = check_after_kill(data_dir)
         results[f"kill9/{op}"].record(not problems, "; ".join(problems[:3]))
