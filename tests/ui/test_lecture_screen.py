@@ -118,7 +118,7 @@ async def test_a_retime_by_the_cli_elsewhere_shows_without_a_key(
     settings: Settings, demo_data_dir: Any, tmp_path: Path
 ) -> None:
     """`tui-editor retime` in another process: its `revised` event reloads the open editor."""
-    from tui_editor.ui.widgets.timeline import format_duration
+    from tui_editor.ui.time_text import format_duration
 
     app = TuiEditorApp(settings)
     async with app.run_test(size=SIZE) as pilot:

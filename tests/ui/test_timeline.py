@@ -13,7 +13,8 @@ from tests.ui.conftest import some
 from tui_editor.core.events import RunEventData
 from tui_editor.core.runboard import RunBoard, synthetic_record
 from tui_editor.core.snapshot import ClipView, LectureSnapshot, freeze_asset
-from tui_editor.ui.widgets.timeline import Columns, Timeline, format_duration, format_start
+from tui_editor.ui.time_text import format_duration, format_start
+from tui_editor.ui.widgets.timeline import Columns, Timeline
 
 from .conftest import wait_until
 

@@ -46,7 +46,7 @@ from ...core.flow import (
 from ...core.kinds import AssetKind
 from ...core.safe_text import visible
 from ..bindings import CLIP_EDITOR_BINDINGS, key_for
-from ..widgets.audio import format_duration
+from ..time_text import format_start
 from ..widgets.fields import FieldEditor, format_value
 from ..widgets.key_footer import KeyFooter
 from .session_view import SessionView
@@ -180,7 +180,7 @@ class ClipEditorScreen(SessionView, Screen[None]):
 
     def _meta_text(self) -> str:
         clip = self.session.clip
-        return f"{clip.track} track · starts {format_duration(clip.start)} · {clip.duration:.1f} s long"
+        return f"{clip.track} track · starts {format_start(clip.start)} · {clip.duration:.1f} s long"
 
     def _committed_text(self) -> str:
         return f"Current: {self.kind.summary(self.session.asset)}"

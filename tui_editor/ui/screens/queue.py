@@ -14,7 +14,7 @@ from ...core.kinds import get_kind
 from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import QUEUE_BINDINGS
-from ..widgets.timeline import format_duration, format_start
+from ..time_text import format_duration, format_start
 from .table_screen import TableScreen
 
 

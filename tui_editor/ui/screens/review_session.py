@@ -46,6 +46,7 @@ from ...core.safe_text import visible
 from ...core.snapshot import LectureSnapshot
 from ..bindings import SESSION_BINDINGS, key_for
 from ..editor_app import EditorAppAccess
+from ..time_text import format_start
 from ..widgets.key_footer import KeyFooter
 from ..widgets.link_panel import LinkPanel
 from ..widgets.media import media_preview
@@ -256,10 +257,12 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
             empty.display = False
         kind = get_kind(item.kind)
         current = provider.snapshot.asset_for(clip)
-        clip_line = Text(visible(clip.name), style="bold")
+        # One line, cut with an ellipsis at the terminal's edge (the run id goes first in 80 columns).
+        clip_line = Text(visible(clip.name), style="bold", no_wrap=True, overflow="ellipsis")
         seed = "" if item.seed is None else f"  ·  seed {item.seed}"
         clip_line.append(
-            f"  ·  {kind.label}  ·  {clip.start:.1f}s{seed}  ·  run {visible(item.run_id)}", style="dim"
+            f"  ·  {kind.label}  ·  at {format_start(clip.start)}{seed}  ·  run {visible(item.run_id)}",
+            style="dim",
         )
         # One-line widgets and a diff of the same kind keep their size: no layout pass for them, so the
         # next preview's facts are in the very next frame.

@@ -26,6 +26,7 @@ from textual.widgets import Static
 
 from ...core.paths import UnsafePathError
 from ...generators.media_info import AudioInfo, audio_info, audio_waveform
+from ..time_text import format_start
 from .media_files import asset_url, display_name, media_path
 from .media_read import MediaRead, read_in_worker
 
@@ -54,16 +55,10 @@ def render_waveform(peaks: Sequence[float], height: int = 2) -> list[str]:
     return rows
 
 
-def format_duration(seconds: float) -> str:
-    """`m:ss.s`, e.g. `1:05.3`."""
-    minutes, rest = divmod(max(0.0, seconds), 60)
-    return f"{int(minutes)}:{rest:04.1f}"
-
-
 def audio_caption(info: AudioInfo) -> str:
     channels = "mono" if info.channels == 1 else f"{info.channels} ch"
     shape = f"{info.sample_rate} Hz {channels}" + (" MP3" if info.format == "mp3" else "")
-    return f"{format_duration(info.duration_s)} ({info.duration_s:.2f} s) · {shape}"
+    return f"{format_start(info.duration_s)} ({info.duration_s:.2f} s) · {shape}"
 
 
 class WaveformView(Widget):

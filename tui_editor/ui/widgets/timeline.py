@@ -27,26 +27,10 @@ from ...core.safe_text import visible
 from ...core.snapshot import ClipView, LectureSnapshot
 from ...core.timing import overflow_s
 from ..bindings import TIMELINE_BINDINGS
+from ..time_text import format_duration, format_start
 
 TRACK_TITLES = {"visual": "VISUAL", "voice": "VOICE", "music": "MUSIC"}
 STATUS_ICONS = {"idle": "·", "queued": "◌", "generating": "◐", "preview_ready": "●", "failed": "✗"}
-
-
-def format_start(seconds: float) -> str:
-    """`m:ss.s` (or `h:mm:ss` from an hour on)."""
-    seconds = max(0.0, seconds)
-    if seconds >= 3600:
-        whole = int(seconds)
-        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)}:{rest:04.1f}"
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 600:
-        return f"{seconds:.1f}s"
-    whole = int(round(seconds))
-    return f"{whole // 60}m{whole % 60:02d}s"
 
 
 @dataclass(frozen=True)
