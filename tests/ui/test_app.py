@@ -115,6 +115,33 @@ async def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     assert app.return_code == 1
 
 
+async def test_a_first_start_on_a_full_disk_says_why_and_leaves_nothing(tmp_path: Path) -> None:
+    """The first start creates the demo lecture; on a full disk that fails as one startup message, and
+    no lecture and no media are left for the next start to trip over."""
+    from tests.disk_support import fill, small_filesystem, unfill
+    from tui_editor.runs.runtime import open_runtime
+
+    with small_filesystem(tmp_path / "disk", size_kb=6144) as disk:
+        settings = make_settings(disk)
+        open_runtime(settings, background=False).close()  # the empty database, made while there is room
+        fill(disk, 300)
+        app = TuiEditorApp(settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_loaded(pilot, timeout=30)
+            assert app.startup_error is not None
+            assert "cannot create the demo lecture" in app.startup_error, app.startup_error
+            assert "Traceback" not in app.startup_error and "unexpected" not in app.startup_error
+            await pilot.press("q")
+        assert app.return_code == 1
+        unfill(disk)
+        runtime = open_runtime(settings, background=False)
+        try:
+            assert runtime.store.list_lectures() == []
+        finally:
+            runtime.close()
+        assert not (settings.data_path / "media").exists()
+
+
 async def test_unknown_theme_falls_back_with_a_notice(tmp_path: Path, demo_template: Path) -> None:
     settings = make_settings(tmp_path, ui={"theme": "no-such-theme"})
     app = TuiEditorApp(settings)
