@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tui_editor.config import ProviderSettings
-from tui_editor.generators.base import GenerationRequest
+from tui_editor.generators.base import GenerationRequest, GenerationResult, Generator, ProgressFn
+from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator
+from tui_editor.generators.replicate import ReplicateGenerator
 
-from .fake_provider import ENV, FakeProvider
+from .fake_provider import ENV, FakeProvider, Progress
 
 
 @pytest.fixture(autouse=True)
@@ -108,3 +111,65 @@ def make_request(tmp_path: Path) -> Callable[..., GenerationRequest]:
         return GenerationRequest(kind=kind, fields=fields, out_dir=out_dir, clip_duration=clip_duration)
 
     return make
+
+
+GeneratorMaker = Callable[[str, ProviderSettings, Mapping[str, str]], Generator]
+
+
+@dataclass
+class ProviderHarness:
+    """One provider's generators pointed at the fake: fast settings, the test key in the environment,
+    requests writing into a fresh folder."""
+
+    fake: FakeProvider
+    settings: SettingsFactory
+    env: dict[str, str]
+    make_request: Callable[..., GenerationRequest]
+    make_generator: GeneratorMaker
+
+    def generator(self, kind: str, *, environ: Mapping[str, str] | None = None, **settings: Any) -> Generator:
+        """The generator for `kind` with `settings` overridden; `environ` replaces the one holding the key."""
+        return self.make_generator(kind, self.settings(**settings), self.env if environ is None else environ)
+
+    def request(self, kind: str, clip_duration: float = 0.0, **fields: Any) -> GenerationRequest:
+        return self.make_request(kind, clip_duration, **fields)
+
+    async def generate(
+        self, request: GenerationRequest, progress: ProgressFn | None = None, **settings: Any
+    ) -> GenerationResult:
+        """Run `request` on the generator for its kind (see `generator`)."""
+        generator = self.generator(request.kind, **settings)
+        return await generator.generate(request, Progress() if progress is None else progress)
+
+
+def _openai_generator(kind: str, settings: ProviderSettings, environ: Mapping[str, str]) -> Generator:
+    if kind == "narration":
+        return OpenAISpeechGenerator(settings, environ=environ)
+    assert kind == "visual", f"OpenAI makes no {kind} assets"
+    return OpenAIImageGenerator(settings, environ=environ)
+
+
+def _replicate_generator(kind: str, settings: ProviderSettings, environ: Mapping[str, str]) -> Generator:
+    return ReplicateGenerator(kind, settings, environ=environ)
+
+
+@pytest.fixture
+def openai(
+    fake: FakeProvider,
+    openai_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> ProviderHarness:
+    """The OpenAI-compatible image ("visual") and speech ("narration") generators against the fake."""
+    return ProviderHarness(fake, openai_settings, env, make_request, _openai_generator)
+
+
+@pytest.fixture
+def replicate(
+    fake: FakeProvider,
+    replicate_settings: SettingsFactory,
+    env: dict[str, str],
+    make_request: Callable[..., GenerationRequest],
+) -> ProviderHarness:
+    """The Replicate generator (any kind) against the fake."""
+    return ProviderHarness(fake, replicate_settings, env, make_request, _replicate_generator)

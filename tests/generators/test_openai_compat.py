@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
 
 import pytest
 
 from tui_editor.core.kinds import NARRATION, VISUAL
-from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
+from tui_editor.generators.base import GenerationError, Generator
 from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator, image_size_for
 
-from .conftest import SettingsFactory
+from .conftest import ProviderHarness, SettingsFactory
 from .fake_provider import (
     JPEG_BYTES,
     PNG_BYTES,
     SECRET,
-    FakeProvider,
     Progress,
     Reply,
     make_image,
@@ -53,17 +51,14 @@ def test_image_sizes(model: str, ratio: str, size: str) -> None:
 # --- images -------------------------------------------------------------------------------------
 
 
-async def test_image_from_b64(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request("visual", prompt="a lighthouse at dusk", model="gpt-image-1", aspect_ratio="16:9")
+async def test_image_from_b64(openai: ProviderHarness) -> None:
+    request = openai.request(
+        "visual", prompt="a lighthouse at dusk", model="gpt-image-1", aspect_ratio="16:9"
+    )
     progress = Progress()
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, progress)
+    result = await openai.generate(request, progress)
 
-    (sent,) = fake.received("POST", "/v1/images/generations")
+    (sent,) = openai.fake.received("POST", "/v1/images/generations")
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
     assert sent.json == {
         "model": "gpt-image-1",
@@ -87,15 +82,11 @@ async def test_image_from_b64(
     assert files(request.out_dir) == [result.file.name]
 
 
-async def test_image_model_other_than_gpt_image_asks_for_b64(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request("visual", prompt="a fox", model="dall-e-3", aspect_ratio="9:16")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
-    (sent,) = fake.received("POST", "/v1/images/generations")
+async def test_image_model_other_than_gpt_image_asks_for_b64(openai: ProviderHarness) -> None:
+    result = await openai.generate(
+        openai.request("visual", prompt="a fox", model="dall-e-3", aspect_ratio="9:16")
+    )
+    (sent,) = openai.fake.received("POST", "/v1/images/generations")
     assert sent.json == {
         "model": "dall-e-3",
         "prompt": "a fox",
@@ -106,45 +97,32 @@ async def test_image_model_other_than_gpt_image_asks_for_b64(
     assert result.fields["model"] == "dall-e-3"
 
 
-async def test_image_default_model(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request("visual", prompt="a fox")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
-    assert fake.received("POST", "/v1/images/generations")[0].json["model"] == "gpt-image-1"
+async def test_image_default_model(openai: ProviderHarness) -> None:
+    result = await openai.generate(openai.request("visual", prompt="a fox"))
+    assert openai.fake.received("POST", "/v1/images/generations")[0].json["model"] == "gpt-image-1"
     assert result.fields["model"] == "gpt-image-1"
     assert result.fields["aspect_ratio"] == "16:9"
 
 
-async def test_image_from_url_is_downloaded(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_image_from_url_is_downloaded(openai: ProviderHarness) -> None:
+    fake = openai.fake
     fake.script(
         "POST", "/v1/images/generations", Reply(json={"data": [{"url": fake.url("/files/image.jpg")}]})
     )
-    request = make_request("visual", prompt="a fox", model="dall-e-2", aspect_ratio="1:1")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
+    result = await openai.generate(
+        openai.request("visual", prompt="a fox", model="dall-e-2", aspect_ratio="1:1")
+    )
     assert result.file.suffix == ".jpg"
     assert result.file.read_bytes() == JPEG_BYTES
     assert (result.fields["width"], result.fields["height"]) == (48, 48)
     assert len(fake.received("GET", "/files/image.jpg")) == 1
 
 
-async def test_image_webp_b64_keeps_its_format(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.image_bytes = make_image(30, 40, "WEBP")
-    request = make_request("visual", prompt="a fox", model="gpt-image-1", aspect_ratio="3:4")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
+async def test_image_webp_b64_keeps_its_format(openai: ProviderHarness) -> None:
+    openai.fake.image_bytes = make_image(30, 40, "WEBP")
+    result = await openai.generate(
+        openai.request("visual", prompt="a fox", model="gpt-image-1", aspect_ratio="3:4")
+    )
     assert result.file.suffix == ".webp"
     assert (result.fields["width"], result.fields["height"]) == (30, 40)
 
@@ -164,80 +142,50 @@ async def test_image_webp_b64_keeps_its_format(
         ),
     ],
 )
-async def test_image_malformed_replies(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    reply: Reply,
-    message: str,
-) -> None:
-    fake.script("POST", "/v1/images/generations", reply)
-    request = make_request("visual", prompt="a fox", model="gpt-image-1")
+async def test_image_malformed_replies(openai: ProviderHarness, reply: Reply, message: str) -> None:
+    openai.fake.script("POST", "/v1/images/generations", reply)
+    request = openai.request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError, match=message) as caught:
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
+        await openai.generate(request)
     assert str(caught.value).startswith("OpenAI: image generation failed — ")
     assert files(request.out_dir) == []
 
 
-async def test_image_b64_over_the_limit(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.image_bytes = PNG_BYTES + bytes(300 * 1024)
-    request = make_request("visual", prompt="a fox", model="gpt-image-1")
+async def test_image_b64_over_the_limit(openai: ProviderHarness) -> None:
+    openai.fake.image_bytes = PNG_BYTES + bytes(300 * 1024)
+    request = openai.request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError, match=r"larger than the 0.2 MB limit"):
-        await OpenAIImageGenerator(openai_settings(max_download_mb=0.2), environ=env).generate(
-            request, Progress()
-        )
+        await openai.generate(request, max_download_mb=0.2)
     assert files(request.out_dir) == []
 
 
-async def test_image_url_download_over_the_limit(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_image_url_download_over_the_limit(openai: ProviderHarness) -> None:
+    fake = openai.fake
     fake.script("POST", "/v1/images/generations", Reply(json={"data": [{"url": fake.url("/files/big.png")}]}))
     fake.script("GET", "/files/big.png", Reply(filler_bytes=2 * 1024 * 1024, content_type="image/png"))
-    request = make_request("visual", prompt="a fox", model="dall-e-3")
+    request = openai.request("visual", prompt="a fox", model="dall-e-3")
     with pytest.raises(GenerationError, match=r"image download failed — the provider announced 2.0 MB"):
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
+        await openai.generate(request)
     assert files(request.out_dir) == []
 
 
-async def test_image_retries_429_then_succeeds(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_image_retries_429_then_succeeds(openai: ProviderHarness) -> None:
+    openai.fake.script(
         "POST",
         "/v1/images/generations",
         Reply(429, {"error": {"message": "Rate limit reached"}}, headers={"Retry-After": "0.05"}),
     )
-    request = make_request("visual", prompt="a fox", model="gpt-image-1")
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
+    result = await openai.generate(openai.request("visual", prompt="a fox", model="gpt-image-1"))
     assert result.file.exists()
-    assert len(fake.received("POST", "/v1/images/generations")) == 2
+    assert len(openai.fake.received("POST", "/v1/images/generations")) == 2
 
 
-async def test_image_500_is_not_sent_again(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_image_500_is_not_sent_again(openai: ProviderHarness) -> None:
+    openai.fake.script(
         "POST", "/v1/images/generations", *[Reply(500, {"error": {"message": "server had an error"}})] * 3
     )
-    request = make_request("visual", prompt="a fox", model="gpt-image-1")
     with pytest.raises(GenerationError) as caught:
-        await OpenAIImageGenerator(openai_settings(max_retries=2), environ=env).generate(request, Progress())
+        await openai.generate(openai.request("visual", prompt="a fox", model="gpt-image-1"), max_retries=2)
     # the image may be on its way (and billed): a 5xx never makes a second creation request
     assert str(caught.value) == (
         "OpenAI: image generation failed — HTTP 500 Internal Server Error — server had an error "
@@ -245,15 +193,13 @@ async def test_image_500_is_not_sent_again(
         "billed twice)"
     )
     assert caught.value.retryable
-    assert len(fake.received("POST", "/v1/images/generations")) == 1
+    assert len(openai.fake.received("POST", "/v1/images/generations")) == 1
 
 
-async def test_image_bad_key(
-    fake: FakeProvider, openai_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
-) -> None:
-    fake.required_token = "sk-the-right-one"
-    request = make_request("visual", prompt="a fox", model="gpt-image-1")
-    generator = OpenAIImageGenerator(openai_settings(), environ={"OPENAI_API_KEY": SECRET})
+async def test_image_bad_key(openai: ProviderHarness) -> None:
+    openai.fake.required_token = "sk-the-right-one"
+    request = openai.request("visual", prompt="a fox", model="gpt-image-1")
+    generator = openai.generator("visual", environ={"OPENAI_API_KEY": SECRET})
     with pytest.raises(GenerationError) as caught:
         await generator.generate(request, Progress())
     assert "authentication failed — check OPENAI_API_KEY" in str(caught.value)
@@ -261,53 +207,32 @@ async def test_image_bad_key(
     assert not caught.value.retryable
 
 
-async def test_image_missing_key(
-    fake: FakeProvider, openai_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
-) -> None:
-    request = make_request("visual", prompt="a fox")
+async def test_image_missing_key(openai: ProviderHarness) -> None:
+    request = openai.request("visual", prompt="a fox")
     with pytest.raises(GenerationError, match="set the environment variable OPENAI_API_KEY") as caught:
-        await OpenAIImageGenerator(openai_settings(), environ={}).generate(request, Progress())
+        await openai.generator("visual", environ={}).generate(request, Progress())
     assert not caught.value.retryable
-    assert fake.requests == []
+    assert openai.fake.requests == []
 
 
-async def test_image_timeout(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("POST", "/v1/images/generations", Reply(json={}, delay_s=2))
-    request = make_request("visual", prompt="a fox")
+async def test_image_timeout(openai: ProviderHarness) -> None:
+    openai.fake.script("POST", "/v1/images/generations", Reply(json={}, delay_s=2))
     with pytest.raises(GenerationError, match=r"image generation failed — timed out after 0.2 s"):
-        await OpenAIImageGenerator(openai_settings(timeout_s=0.2, max_retries=0), environ=env).generate(
-            request, Progress()
-        )
+        await openai.generate(openai.request("visual", prompt="a fox"), timeout_s=0.2, max_retries=0)
 
 
-async def test_image_empty_prompt_sends_nothing(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request("visual", prompt="   ")
+async def test_image_empty_prompt_sends_nothing(openai: ProviderHarness) -> None:
     with pytest.raises(GenerationError, match="prompt is empty") as caught:
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(request, Progress())
+        await openai.generate(openai.request("visual", prompt="   "))
     assert not caught.value.retryable
-    assert fake.requests == []
+    assert openai.fake.requests == []
 
 
 # --- speech -------------------------------------------------------------------------------------
 
 
-async def test_speech(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request(
+async def test_speech(openai: ProviderHarness) -> None:
+    request = openai.request(
         "narration",
         script="Welcome to lecture one.",
         model="tts-1-hd",
@@ -316,8 +241,8 @@ async def test_speech(
         language="en",
     )
     progress = Progress()
-    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, progress)
-    (sent,) = fake.received("POST", "/v1/audio/speech")
+    result = await openai.generate(request, progress)
+    (sent,) = openai.fake.received("POST", "/v1/audio/speech")
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
     assert sent.json == {
         "model": "tts-1-hd",
@@ -340,169 +265,99 @@ async def test_speech(
     progress.assert_sane()
 
 
-async def test_speech_defaults(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress()
-    )
-    sent = fake.received("POST", "/v1/audio/speech")[0].json
+async def test_speech_defaults(openai: ProviderHarness) -> None:
+    result = await openai.generate(openai.request("narration", script="Hi."))
+    sent = openai.fake.received("POST", "/v1/audio/speech")[0].json
     assert (sent["model"], sent["voice"]) == ("tts-1", "alloy")
     assert (result.fields["model"], result.fields["voice"]) == ("tts-1", "alloy")
 
 
-async def test_speech_streamed_wav_duration(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.speech_bytes = make_streamed_wav(0.5)
-    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress()
-    )
+async def test_speech_streamed_wav_duration(openai: ProviderHarness) -> None:
+    openai.fake.speech_bytes = make_streamed_wav(0.5)
+    result = await openai.generate(openai.request("narration", script="Hi."))
     assert result.fields["duration_s"] == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize("streamed", [False, True])
-async def test_speech_rf64_wav_duration(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    streamed: bool,
-) -> None:
-    fake.speech_bytes = make_rf64_wav(0.75, streamed=streamed)
-    result = await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-        make_request("narration", script="Hi."), Progress()
-    )
+async def test_speech_rf64_wav_duration(openai: ProviderHarness, streamed: bool) -> None:
+    openai.fake.speech_bytes = make_rf64_wav(0.75, streamed=streamed)
+    result = await openai.generate(openai.request("narration", script="Hi."))
     assert result.file.suffix == ".wav"
     assert result.fields["duration_s"] == pytest.approx(0.75)
 
 
-async def test_speech_json_instead_of_audio(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("POST", "/v1/audio/speech", Reply(json={"status": "queued"}))
-    fake.script("POST", "/v1/audio/speech", Reply(json={"error": {"message": "model is loading"}}))
-    request = make_request("narration", script="Hi.")
+async def test_speech_json_instead_of_audio(openai: ProviderHarness) -> None:
+    openai.fake.script("POST", "/v1/audio/speech", Reply(json={"status": "queued"}))
+    openai.fake.script("POST", "/v1/audio/speech", Reply(json={"error": {"message": "model is loading"}}))
+    request = openai.request("narration", script="Hi.")
     with pytest.raises(GenerationError, match=r"reply has no audio \(got application/json instead\)"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
+        await openai.generate(request)
     with pytest.raises(GenerationError, match=r"no audio \(got application/json instead: model is loading\)"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
+        await openai.generate(request)
     assert files(request.out_dir) == []
 
 
-async def test_speech_oversized_without_content_length(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_speech_oversized_without_content_length(openai: ProviderHarness) -> None:
+    openai.fake.script(
         "POST",
         "/v1/audio/speech",
         Reply(filler_bytes=3 * 1024 * 1024, content_type="audio/wav", content_length=False),
     )
-    request = make_request("narration", script="Hi.")
+    request = openai.request("narration", script="Hi.")
     with pytest.raises(
         GenerationError, match=r"speech generation failed — the file is larger than the 1 MB limit"
     ):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
+        await openai.generate(request)
     assert files(request.out_dir) == []
 
 
-async def test_speech_oversized_with_content_length(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("POST", "/v1/audio/speech", Reply(filler_bytes=3 * 1024 * 1024, content_type="audio/wav"))
-    request = make_request("narration", script="Hi.")
+async def test_speech_oversized_with_content_length(openai: ProviderHarness) -> None:
+    openai.fake.script(
+        "POST", "/v1/audio/speech", Reply(filler_bytes=3 * 1024 * 1024, content_type="audio/wav")
+    )
     with pytest.raises(GenerationError, match=r"announced 3.0 MB, over the 1 MB limit"):
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
+        await openai.generate(openai.request("narration", script="Hi."))
 
 
-async def test_speech_error_detail(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("POST", "/v1/audio/speech", Reply(422, {"detail": "voice 'ash' not found"}))
+async def test_speech_error_detail(openai: ProviderHarness) -> None:
+    openai.fake.script("POST", "/v1/audio/speech", Reply(422, {"detail": "voice 'ash' not found"}))
     with pytest.raises(GenerationError) as caught:
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi.", voice="ash"), Progress()
-        )
+        await openai.generate(openai.request("narration", script="Hi.", voice="ash"))
     assert str(caught.value) == (
         "OpenAI: speech generation failed — HTTP 422 Unprocessable Entity — voice 'ash' not found"
     )
     assert not caught.value.retryable
 
 
-async def test_speech_read_timeout_is_not_sent_again(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("POST", "/v1/audio/speech", Reply(body=b"late", delay_s=2))
+async def test_speech_read_timeout_is_not_sent_again(openai: ProviderHarness) -> None:
+    openai.fake.script("POST", "/v1/audio/speech", Reply(body=b"late", delay_s=2))
     with pytest.raises(GenerationError, match="timed out after 0.2 s.*not sent again"):
-        await OpenAISpeechGenerator(openai_settings(timeout_s=0.2, max_retries=1), environ=env).generate(
-            make_request("narration", script="Hi."), Progress()
-        )
-    assert len(fake.received("POST", "/v1/audio/speech")) == 1
+        await openai.generate(openai.request("narration", script="Hi."), timeout_s=0.2, max_retries=1)
+    assert len(openai.fake.received("POST", "/v1/audio/speech")) == 1
 
 
-async def test_speech_key_never_leaks(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_speech_key_never_leaks(openai: ProviderHarness) -> None:
+    openai.fake.script(
         "POST", "/v1/audio/speech", Reply(400, {"error": {"message": f"bad request from key {SECRET}"}})
     )
     with pytest.raises(GenerationError) as caught:
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi."), Progress()
-        )
+        await openai.generate(openai.request("narration", script="Hi."))
     assert "bad request from key ***" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert SECRET not in repr(caught.value)
 
 
-async def test_a_voice_tts_1_does_not_have_is_refused_before_any_request(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_a_voice_tts_1_does_not_have_is_refused_before_any_request(openai: ProviderHarness) -> None:
     """An espeak name such as `en-us` never reaches OpenAI: refused with the voices tts-1 has."""
     with pytest.raises(GenerationError) as caught:
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi.", model="tts-1", voice="en-us"), Progress()
-        )
+        await openai.generate(openai.request("narration", script="Hi.", model="tts-1", voice="en-us"))
     assert str(caught.value) == (
         "tts-1 has no voice 'en-us'; its voices: alloy, ash, coral, echo, fable, onyx, nova, sage, shimmer"
     )
     assert not caught.value.retryable
-    assert fake.requests == []
+    assert openai.fake.requests == []
 
 
-async def test_a_model_outside_the_catalogue_takes_any_voice(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request("narration", script="Hi.", model="kokoro", voice="af_heart")
-    await OpenAISpeechGenerator(openai_settings(), environ=env).generate(request, Progress())
-    assert fake.received("POST", "/v1/audio/speech")[0].json["voice"] == "af_heart"
+async def test_a_model_outside_the_catalogue_takes_any_voice(openai: ProviderHarness) -> None:
+    await openai.generate(openai.request("narration", script="Hi.", model="kokoro", voice="af_heart"))
+    assert openai.fake.received("POST", "/v1/audio/speech")[0].json["voice"] == "af_heart"
