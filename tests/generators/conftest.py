@@ -124,15 +124,13 @@ class ProviderHarness:
     fake: FakeProvider
     settings: SettingsFactory
     env: dict[str, str]
-    make_request: Callable[..., GenerationRequest]
+    request: Callable[..., GenerationRequest]
+    """`request(kind, clip_duration=0.0, **fields)`, as the `make_request` fixture."""
     make_generator: GeneratorMaker
 
     def generator(self, kind: str, *, environ: Mapping[str, str] | None = None, **settings: Any) -> Generator:
         """The generator for `kind` with `settings` overridden; `environ` replaces the one holding the key."""
         return self.make_generator(kind, self.settings(**settings), self.env if environ is None else environ)
-
-    def request(self, kind: str, clip_duration: float = 0.0, **fields: Any) -> GenerationRequest:
-        return self.make_request(kind, clip_duration, **fields)
 
     async def generate(
         self, request: GenerationRequest, progress: ProgressFn | None = None, **settings: Any

@@ -13,12 +13,11 @@ from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
 from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
 from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
 
-from .conftest import SettingsFactory
+from .conftest import ProviderHarness, SettingsFactory
 from .fake_provider import (
     JPEG_BYTES,
     PNG_BYTES,
     SECRET,
-    FakeProvider,
     PredictionScript,
     Progress,
     Reply,
@@ -58,16 +57,11 @@ def test_first_output_url() -> None:
 
 
 @pytest.mark.parametrize("model", ["bytedance/seedream-4", "google/nano-banana", "qwen/qwen-image"])
-async def test_visual_models(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    model: str,
-) -> None:
-    request = make_request("visual", prompt="a red barn", model=model, aspect_ratio="4:3")
+async def test_visual_models(replicate: ProviderHarness, model: str) -> None:
+    fake = replicate.fake
+    request = replicate.request("visual", prompt="a red barn", model=model, aspect_ratio="4:3")
     progress = Progress()
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, progress)
+    result = await replicate.generate(request, progress)
 
     (create,) = fake.received("POST", "/v1/models/*")
     assert create.path == f"/v1/models/{model}/predictions"
@@ -95,13 +89,8 @@ async def test_visual_models(
     assert files(request.out_dir) == [result.file.name]
 
 
-async def test_narration_model(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request(
+async def test_narration_model(replicate: ProviderHarness) -> None:
+    request = replicate.request(
         "narration",
         script="Today we talk about entropy.",
         model="minimax/speech-02-hd",
@@ -110,10 +99,8 @@ async def test_narration_model(
         language="en",
     )
     progress = Progress()
-    result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        request, progress
-    )
-    (create,) = fake.received("POST", "/v1/models/*")
+    result = await replicate.generate(request, progress)
+    (create,) = replicate.fake.received("POST", "/v1/models/*")
     assert create.path == "/v1/models/minimax/speech-02-hd/predictions"
     assert create.json == {
         "input": {"text": "Today we talk about entropy.", "voice_id": "Wise_Woman", "emotion": "happy"}
@@ -132,27 +119,17 @@ async def test_narration_model(
     progress.assert_sane()
 
 
-async def test_narration_mp3_duration(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.prediction = PredictionScript(output=fake.url("/files/speech.mp3"))
-    result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        make_request("narration", script="Hi.", model="minimax/speech-02-hd"), Progress()
+async def test_narration_mp3_duration(replicate: ProviderHarness) -> None:
+    replicate.fake.prediction = PredictionScript(output=replicate.fake.url("/files/speech.mp3"))
+    result = await replicate.generate(
+        replicate.request("narration", script="Hi.", model="minimax/speech-02-hd")
     )
     assert result.file.suffix == ".mp3"
     assert result.fields["duration_s"] == pytest.approx(mp3_seconds(100), abs=0.01)
 
 
-async def test_music_model(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request(
+async def test_music_model(replicate: ProviderHarness) -> None:
+    request = replicate.request(
         "music",
         prompt="calm piano",
         model="stability-ai/stable-audio-2.5",
@@ -160,10 +137,8 @@ async def test_music_model(
         bpm=90,
         key="A minor",
     )
-    result = await ReplicateGenerator("music", replicate_settings(), environ=env).generate(
-        request, Progress()
-    )
-    (create,) = fake.received("POST", "/v1/models/*")
+    result = await replicate.generate(request)
+    (create,) = replicate.fake.received("POST", "/v1/models/*")
     assert create.path == "/v1/models/stability-ai/stable-audio-2.5/predictions"
     assert create.json == {"input": {"prompt": "calm piano", "duration": 12, "seed": 0}}
     assert result.file.suffix == ".wav"
@@ -178,108 +153,73 @@ async def test_music_model(
     MUSIC.validate_asset(result.fields, partial=True)
 
 
-async def test_music_duration_defaults_to_the_clip(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_music_duration_defaults_to_the_clip(replicate: ProviderHarness) -> None:
+    fake = replicate.fake
     fake.files["noise.wav"] = (b"not really a wav file", "audio/wav")
     fake.prediction = PredictionScript(output=fake.url("/files/noise.wav"))
-    request = make_request("music", clip_duration=7.5, prompt="drums", model="stability-ai/stable-audio-2.5")
-    result = await ReplicateGenerator("music", replicate_settings(), environ=env).generate(
-        request, Progress()
+    request = replicate.request(
+        "music", clip_duration=7.5, prompt="drums", model="stability-ai/stable-audio-2.5"
     )
+    result = await replicate.generate(request)
     created = fake.received("POST", "/v1/models/*")[0]
     assert created.json == {"input": {"prompt": "drums", "duration": 8, "seed": 0}}
     assert result.fields["duration_s"] == 7.5  # not decodable: the requested duration
 
 
-async def test_image_not_decodable_uses_the_ratio(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.files["odd.png"] = (b"garbage", "image/png")
-    fake.prediction = PredictionScript(output=fake.url("/files/odd.png"))
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image", aspect_ratio="16:9"),
-        Progress(),
+async def test_image_not_decodable_uses_the_ratio(replicate: ProviderHarness) -> None:
+    replicate.fake.files["odd.png"] = (b"garbage", "image/png")
+    replicate.fake.prediction = PredictionScript(output=replicate.fake.url("/files/odd.png"))
+    result = await replicate.generate(
+        replicate.request("visual", prompt="x", model="qwen/qwen-image", aspect_ratio="16:9")
     )
     assert (result.fields["width"], result.fields["height"]) == (1024, 576)
 
 
-async def test_first_of_several_outputs(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_first_of_several_outputs(replicate: ProviderHarness) -> None:
+    fake = replicate.fake
     fake.prediction = PredictionScript(output=[fake.url("/files/image.jpg"), fake.url("/files/image.png")])
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="google/nano-banana"), Progress()
-    )
+    result = await replicate.generate(replicate.request("visual", prompt="x", model="google/nano-banana"))
     assert result.file.read_bytes() == JPEG_BYTES
     assert fake.received("GET", "/files/image.png") == []
 
 
-async def test_default_model_is_the_catalogue_s_first_replicate_model(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_default_model_is_the_catalogue_s_first_replicate_model(replicate: ProviderHarness) -> None:
     for kind, fields in (
         ("visual", {"prompt": "x"}),
         ("narration", {"script": "x"}),
         ("music", {"prompt": "x"}),
     ):
         expected = next(m.id for m in KINDS[kind].models if m.provider == "replicate")
-        result = await ReplicateGenerator(kind, replicate_settings(), environ=env).generate(
-            make_request(kind, **fields), Progress()
-        )
+        result = await replicate.generate(replicate.request(kind, **fields))
         assert result.fields["model"] == expected
-        assert fake.received("POST", "/v1/models/*")[-1].path == f"/v1/models/{expected}/predictions"
+        assert (
+            replicate.fake.received("POST", "/v1/models/*")[-1].path == f"/v1/models/{expected}/predictions"
+        )
 
 
-async def test_versioned_model(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_versioned_model(replicate: ProviderHarness) -> None:
     model = "bytedance/seedream-4:0123456789abcdef"
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model=model, aspect_ratio="1:1"), Progress()
+    result = await replicate.generate(
+        replicate.request("visual", prompt="x", model=model, aspect_ratio="1:1")
     )
-    (create,) = fake.received("POST", "/v1/predictions")
+    (create,) = replicate.fake.received("POST", "/v1/predictions")
     assert create.json == {"version": "0123456789abcdef", "input": {"prompt": "x", "aspect_ratio": "1:1"}}
     assert result.fields["model"] == model
 
 
-async def test_prediction_done_at_creation_is_not_polled(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.prediction = PredictionScript(statuses=["succeeded"])
+async def test_prediction_done_at_creation_is_not_polled(replicate: ProviderHarness) -> None:
+    replicate.fake.prediction = PredictionScript(statuses=["succeeded"])
     progress = Progress()
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), progress
+    result = await replicate.generate(
+        replicate.request("visual", prompt="x", model="qwen/qwen-image"), progress
     )
     assert result.file.exists()
-    assert fake.received("GET", "/v1/predictions/*") == []
+    assert replicate.fake.received("GET", "/v1/predictions/*") == []
     assert [(s, t) for s, t, _m in progress.calls] == [(0, 2), (1, 2), (2, 2)]
 
 
-async def test_poll_url_from_the_reply(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_poll_url_from_the_reply(replicate: ProviderHarness) -> None:
+    fake = replicate.fake
     base = fake.base_url
     fake.script(
         "POST",
@@ -301,19 +241,13 @@ async def test_poll_url_from_the_reply(
         "/v1/predictions/abc",
         Reply(json={"id": "abc", "status": "succeeded", "output": fake.url("/files/image.png")}),
     )
-    await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-    )
+    await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
     (poll,) = fake.received("GET", "/v1/predictions/*")
     assert poll.query == "from=urls"
 
 
-async def test_foreign_poll_url_is_ignored(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_foreign_poll_url_is_ignored(replicate: ProviderHarness) -> None:
+    fake = replicate.fake
     fake.script(
         "POST",
         "/v1/models/*",
@@ -324,51 +258,33 @@ async def test_foreign_poll_url_is_ignored(
         "/v1/predictions/abc",
         Reply(json={"id": "abc", "status": "succeeded", "output": fake.url("/files/image.png")}),
     )
-    await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-    )
+    await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
     assert [p.path for p in fake.received("GET", "/v1/predictions/*")] == ["/v1/predictions/abc"]
 
 
 # --- failures -----------------------------------------------------------------------------------
 
 
-async def test_prediction_fails(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.prediction = PredictionScript(
+async def test_prediction_fails(replicate: ProviderHarness) -> None:
+    replicate.fake.prediction = PredictionScript(
         statuses=["starting", "processing", "failed"], error="NSFW content detected"
     )
-    request = make_request("visual", prompt="x", model="google/nano-banana")
+    request = replicate.request("visual", prompt="x", model="google/nano-banana")
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, Progress())
+        await replicate.generate(request)
     assert str(caught.value) == "Replicate: google/nano-banana failed — NSFW content detected"
     assert caught.value.retryable
     assert files(request.out_dir) == []
 
 
-async def test_prediction_canceled_elsewhere(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.prediction = PredictionScript(statuses=["starting", "canceled"])
+async def test_prediction_canceled_elsewhere(replicate: ProviderHarness) -> None:
+    replicate.fake.prediction = PredictionScript(statuses=["starting", "canceled"])
     with pytest.raises(GenerationError, match="the prediction for qwen/qwen-image was canceled on Replicate"):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-        )
+        await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
 
 
-async def test_cancel_during_polling(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_cancel_during_polling(replicate: ProviderHarness) -> None:
+    fake = replicate.fake
     fake.prediction = PredictionScript(statuses=["starting", "processing"])  # never finishes
 
     def on_progress(step: int, total: int, message: str) -> None:
@@ -377,9 +293,8 @@ async def test_cancel_during_polling(
             assert task is not None
             task.cancel()
 
-    request = make_request("visual", prompt="x", model="bytedance/seedream-4")
-    generator = ReplicateGenerator("visual", replicate_settings(poll_interval_s=0.02), environ=env)
-    await run_until_cancelled(generator.generate(request, Progress(on_progress)))
+    request = replicate.request("visual", prompt="x", model="bytedance/seedream-4")
+    await run_until_cancelled(replicate.generate(request, Progress(on_progress), poll_interval_s=0.02))
     cancels = fake.received("POST", "/v1/predictions/*/cancel")
     assert [c.path for c in cancels] == ["/v1/predictions/p0001/cancel"]
     assert cancels[0].headers["authorization"] == f"Bearer {SECRET}"
@@ -388,34 +303,24 @@ async def test_cancel_during_polling(
     assert files(request.out_dir) == []
 
 
-async def test_cancel_while_a_poll_is_in_flight(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_cancel_while_a_poll_is_in_flight(replicate: ProviderHarness) -> None:
+    fake = replicate.fake
     fake.prediction = PredictionScript(statuses=["starting", "processing"])
     fake.script("GET", "/v1/predictions/*", Reply(json={}, delay_s=4))
-    generator = ReplicateGenerator("visual", replicate_settings(timeout_s=10), environ=env)
-    request = make_request("visual", prompt="x", model="qwen/qwen-image")
-    polling = generator.generate(request, Progress())
+    request = replicate.request("visual", prompt="x", model="qwen/qwen-image")
+    polling = replicate.generate(request, timeout_s=10)
     assert await cancel_when(lambda: fake.received("GET", "/v1/predictions/*"), polling) < 2
     assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
-async def test_gives_up_waiting(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.prediction = PredictionScript(statuses=["starting", "processing"])
+async def test_gives_up_waiting(replicate: ProviderHarness) -> None:
+    replicate.fake.prediction = PredictionScript(statuses=["starting", "processing"])
     generator = ReplicateGenerator(
-        "visual", replicate_settings(poll_interval_s=0.02), environ=env, max_wait_s=0.1
+        "visual", replicate.settings(poll_interval_s=0.02), environ=replicate.env, max_wait_s=0.1
     )
     with pytest.raises(GenerationError, match="did not finish within 0.1 s; the prediction was cancelled"):
-        await generator.generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
-    assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
+        await generator.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"), Progress())
+    assert len(replicate.fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
 @pytest.mark.parametrize(
@@ -425,19 +330,10 @@ async def test_gives_up_waiting(
         (PredictionScript(statuses=["starting", "succeeded"], output="done!"), "reply has no output URL"),
     ],
 )
-async def test_missing_output(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    script: PredictionScript,
-    message: str,
-) -> None:
-    fake.prediction = script
+async def test_missing_output(replicate: ProviderHarness, script: PredictionScript, message: str) -> None:
+    replicate.fake.prediction = script
     with pytest.raises(GenerationError, match=message):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-        )
+        await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
 
 
 @pytest.mark.parametrize(
@@ -449,98 +345,60 @@ async def test_missing_output(
         (Reply(201, json=["p1"]), "provider replied with malformed JSON"),
     ],
 )
-async def test_malformed_create_replies(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    create: Reply,
-    message: str,
-) -> None:
-    fake.script("POST", "/v1/models/*", create)
+async def test_malformed_create_replies(replicate: ProviderHarness, create: Reply, message: str) -> None:
+    replicate.fake.script("POST", "/v1/models/*", create)
     with pytest.raises(GenerationError, match=message):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-        )
+        await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
 
 
-async def test_malformed_poll_reply(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("GET", "/v1/predictions/*", Reply(body=b"{", content_type="application/json"))
+async def test_malformed_poll_reply(replicate: ProviderHarness) -> None:
+    replicate.fake.script("GET", "/v1/predictions/*", Reply(body=b"{", content_type="application/json"))
     with pytest.raises(
         GenerationError, match="checking on qwen/qwen-image failed — provider replied with malformed JSON"
     ):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-        )
+        await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
     # the run gives up on the prediction, so it is stopped on Replicate too
-    assert [c.path for c in fake.received("POST", "/v1/predictions/*/cancel")] == [
+    assert [c.path for c in replicate.fake.received("POST", "/v1/predictions/*/cancel")] == [
         "/v1/predictions/p0001/cancel"
     ]
 
 
-async def test_poll_500_is_retried(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("GET", "/v1/predictions/*", Reply(500, {"detail": "internal"}), Reply(502))
-    result = await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
+async def test_poll_500_is_retried(replicate: ProviderHarness) -> None:
+    replicate.fake.script("GET", "/v1/predictions/*", Reply(500, {"detail": "internal"}), Reply(502))
+    result = await replicate.generate(
+        replicate.request("visual", prompt="x", model="qwen/qwen-image"), max_retries=2
     )
     assert result.file.exists()
-    assert len(fake.received("GET", "/v1/predictions/*")) == 4
+    assert len(replicate.fake.received("GET", "/v1/predictions/*")) == 4
 
 
-async def test_create_429_honours_retry_after(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_create_429_honours_retry_after(replicate: ProviderHarness) -> None:
+    replicate.fake.script(
         "POST",
         "/v1/models/*",
         Reply(429, {"detail": "Request was throttled."}, headers={"Retry-After": "0.1"}),
     )
-    result = await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-    )
+    result = await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
     assert result.file.exists()
-    assert len(fake.received("POST", "/v1/models/*")) == 2
+    assert len(replicate.fake.received("POST", "/v1/models/*")) == 2
 
 
-async def test_create_keeps_failing(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("POST", "/v1/models/*", *[Reply(503, {"detail": "Service unavailable"})] * 3)
+async def test_create_keeps_failing(replicate: ProviderHarness) -> None:
+    replicate.fake.script("POST", "/v1/models/*", *[Reply(503, {"detail": "Service unavailable"})] * 3)
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator("visual", replicate_settings(max_retries=2), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
+        await replicate.generate(
+            replicate.request("visual", prompt="x", model="qwen/qwen-image"), max_retries=2
         )
     assert str(caught.value) == (
         "Replicate: starting qwen/qwen-image failed — HTTP 503 Service Unavailable — Service unavailable "
         "(not sent again: the provider may already have started it, and a second request could be "
         "billed twice)"
     )
-    assert len(fake.received("POST", "/v1/models/*")) == 1  # a prediction is never created twice
+    assert len(replicate.fake.received("POST", "/v1/models/*")) == 1  # a prediction is never created twice
 
 
-async def test_invalid_input_is_not_retried(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_invalid_input_is_not_retried(replicate: ProviderHarness) -> None:
+    replicate.fake.script(
         "POST",
         "/v1/models/*",
         Reply(
@@ -553,103 +411,76 @@ async def test_invalid_input_is_not_retried(
         ),
     )
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-            make_request("narration", script="x", model="minimax/speech-02-hd", voice="Wise_Woman"),
-            Progress(),
+        await replicate.generate(
+            replicate.request("narration", script="x", model="minimax/speech-02-hd", voice="Wise_Woman")
         )
     assert "HTTP 422 Unprocessable Entity — - input.voice_id: invalid voice; voice_id must be one of" in str(
         caught.value
     )
     assert not caught.value.retryable
-    assert len(fake.received("POST", "/v1/models/*")) == 1
+    assert len(replicate.fake.received("POST", "/v1/models/*")) == 1
 
 
-async def test_bad_token(
-    fake: FakeProvider, replicate_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
-) -> None:
-    fake.required_token = "r8_the-right-one"
+async def test_bad_token(replicate: ProviderHarness) -> None:
+    replicate.fake.required_token = "r8_the-right-one"
+    generator = replicate.generator("visual", environ={"REPLICATE_API_TOKEN": SECRET})
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator(
-            "visual", replicate_settings(), environ={"REPLICATE_API_TOKEN": SECRET}
-        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
+        await generator.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"), Progress())
     assert "Replicate: authentication failed — check REPLICATE_API_TOKEN" in str(caught.value)
     assert SECRET not in str(caught.value)
     assert not caught.value.retryable
 
 
-async def test_missing_token(
-    fake: FakeProvider, replicate_settings: SettingsFactory, make_request: Callable[..., GenerationRequest]
-) -> None:
+async def test_missing_token(replicate: ProviderHarness) -> None:
     with pytest.raises(GenerationError, match="set the environment variable REPLICATE_API_TOKEN"):
-        await ReplicateGenerator("visual", replicate_settings(), environ={}).generate(
-            make_request("visual", prompt="x"), Progress()
+        await replicate.generator("visual", environ={}).generate(
+            replicate.request("visual", prompt="x"), Progress()
         )
-    assert fake.requests == []
+    assert replicate.fake.requests == []
 
 
-async def test_oversized_output(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_oversized_output(replicate: ProviderHarness) -> None:
+    replicate.fake.script(
         "GET",
         "/files/image.png",
         Reply(filler_bytes=2 * 1024 * 1024, content_type="image/png", content_length=False),
     )
-    request = make_request("visual", prompt="x", model="qwen/qwen-image")
+    request = replicate.request("visual", prompt="x", model="qwen/qwen-image")
     with pytest.raises(
         GenerationError, match=r"downloading the visual failed — the file is larger than the 1 MB limit"
     ):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(request, Progress())
+        await replicate.generate(request)
     assert files(request.out_dir) == []
 
 
-async def test_poll_timeout(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script("GET", "/v1/predictions/*", *[Reply(json={}, delay_s=2)] * 2)
+async def test_poll_timeout(replicate: ProviderHarness) -> None:
+    replicate.fake.script("GET", "/v1/predictions/*", *[Reply(json={}, delay_s=2)] * 2)
+    request = replicate.request("visual", prompt="x", model="qwen/qwen-image")
     with pytest.raises(GenerationError, match=r"checking on qwen/qwen-image failed — timed out after 0.2 s"):
-        await ReplicateGenerator(
-            "visual", replicate_settings(timeout_s=0.2, max_retries=1), environ=env
-        ).generate(make_request("visual", prompt="x", model="qwen/qwen-image"), Progress())
-    assert len(fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
+        await replicate.generate(request, timeout_s=0.2, max_retries=1)
+    assert len(replicate.fake.received("POST", "/v1/predictions/p0001/cancel")) == 1
 
 
-async def test_error_text_is_scrubbed(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.prediction = PredictionScript(statuses=["starting", "failed"], error=f"token {SECRET} has no credit")
+async def test_error_text_is_scrubbed(replicate: ProviderHarness) -> None:
+    replicate.fake.prediction = PredictionScript(
+        statuses=["starting", "failed"], error=f"token {SECRET} has no credit"
+    )
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-        )
+        await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
     assert "token *** has no credit" in str(caught.value)
     assert SECRET not in repr(caught.value)
 
 
-async def test_wrong_kind_and_bad_model_send_nothing(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
+async def test_wrong_kind_and_bad_model_send_nothing(replicate: ProviderHarness) -> None:
+    generator = replicate.generator("visual")
     with pytest.raises(GenerationError, match="makes visual assets, not music"):
-        await generator.generate(make_request("music", prompt="x"), Progress())
+        await generator.generate(replicate.request("music", prompt="x"), Progress())
     with pytest.raises(GenerationError, match="is not a Replicate model") as caught:
-        await generator.generate(make_request("visual", prompt="x", model="seedream 4"), Progress())
+        await generator.generate(replicate.request("visual", prompt="x", model="seedream 4"), Progress())
     assert not caught.value.retryable
     with pytest.raises(GenerationError, match="prompt is empty"):
-        await generator.generate(make_request("visual", prompt=""), Progress())
-    assert fake.requests == []
+        await generator.generate(replicate.request("visual", prompt=""), Progress())
+    assert replicate.fake.requests == []
 
 
 def test_build_input_leaves_out_empty_values(make_request: Callable[..., GenerationRequest]) -> None:
@@ -660,17 +491,12 @@ def test_build_input_leaves_out_empty_values(make_request: Callable[..., Generat
     assert build_input(VISUAL, make_request("visual", prompt="x")) == {"prompt": "x", "aspect_ratio": "16:9"}
 
 
-async def test_narration_duration_unknown_when_not_decodable(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_narration_duration_unknown_when_not_decodable(replicate: ProviderHarness) -> None:
+    fake = replicate.fake
     fake.files["odd.wav"] = (b"definitely not audio", "audio/wav")
     fake.prediction = PredictionScript(output=fake.url("/files/odd.wav"))
-    request = make_request("narration", script="Hi.", model="minimax/speech-02-hd", duration_s=99.0)
-    result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        request, Progress()
+    result = await replicate.generate(
+        replicate.request("narration", script="Hi.", model="minimax/speech-02-hd", duration_s=99.0)
     )
     assert result.fields["duration_s"] is None  # not the stale value of the asset it replaces
 
@@ -679,43 +505,29 @@ async def test_narration_duration_unknown_when_not_decodable(
 
 
 async def test_a_voice_the_model_does_not_have_is_refused_before_any_request(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
+    replicate: ProviderHarness,
 ) -> None:
-    request = make_request("narration", script="Hello.", model="minimax/speech-02-hd", voice="en-us")
+    request = replicate.request("narration", script="Hello.", model="minimax/speech-02-hd", voice="en-us")
     with pytest.raises(GenerationError) as caught:
-        await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(request, Progress())
+        await replicate.generate(request)
     assert str(caught.value).startswith("minimax/speech-02-hd has no voice 'en-us'; its voices: Wise_Woman,")
     assert not caught.value.retryable
-    assert fake.requests == []
+    assert replicate.fake.requests == []
 
 
-async def test_no_voice_means_the_model_s_default_voice(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    request = make_request("narration", script="Hello.", model="minimax/speech-02-hd", voice="")
-    result = await ReplicateGenerator("narration", replicate_settings(), environ=env).generate(
-        request, Progress()
+async def test_no_voice_means_the_model_s_default_voice(replicate: ProviderHarness) -> None:
+    result = await replicate.generate(
+        replicate.request("narration", script="Hello.", model="minimax/speech-02-hd", voice="")
     )
-    assert fake.received("POST", "/v1/models/*")[0].json["input"]["voice_id"] == "Wise_Woman"
+    assert replicate.fake.received("POST", "/v1/models/*")[0].json["input"]["voice_id"] == "Wise_Woman"
     assert result.fields["voice"] == "Wise_Woman"
 
 
-async def test_the_run_s_seed_reaches_models_that_take_one(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    generator = ReplicateGenerator("visual", replicate_settings(), environ=env)
+async def test_the_run_s_seed_reaches_models_that_take_one(replicate: ProviderHarness) -> None:
+    generator = replicate.generator("visual")
     for model in ("qwen/qwen-image", "google/nano-banana"):
-        request = dataclasses.replace(make_request("visual", prompt="a barn", model=model), seed=1234567)
+        request = dataclasses.replace(replicate.request("visual", prompt="a barn", model=model), seed=1234567)
         await generator.generate(request, Progress())
-    qwen, banana = (create.json["input"] for create in fake.received("POST", "/v1/models/*"))
+    qwen, banana = (create.json["input"] for create in replicate.fake.received("POST", "/v1/models/*"))
     assert qwen["seed"] == 1234567
     assert "seed" not in banana  # its API has no seed: nothing unknown is sent
