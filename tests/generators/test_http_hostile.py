@@ -19,13 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui_editor.core.redaction import REDACTED, key_problem, redact, secret_forms
-from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
+from tui_editor.generators.base import GenerationError, GenerationRequest
 from tui_editor.generators.http_client import ProviderClient
-from tui_editor.generators.openai_compat import OpenAIImageGenerator, OpenAISpeechGenerator
-from tui_editor.generators.replicate import ReplicateGenerator
+from tui_editor.generators.openai_compat import OpenAIImageGenerator
 from tui_editor.logs import RedactingFormatter
 
-from .conftest import SettingsFactory
+from .conftest import ProviderHarness, SettingsFactory
 from .fake_provider import SECRET, FakeProvider, Progress, Reply
 
 FIXTURES_OK = settings(
@@ -81,19 +80,12 @@ async def test_a_redirect_loop_is_one_readable_error(
     assert caught.value.retryable is False
 
 
-async def test_a_redirect_loop_on_image_generation_fails_the_run_readably(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_a_redirect_loop_on_image_generation_fails_the_run_readably(openai: ProviderHarness) -> None:
+    openai.fake.script(
         "POST", "/v1/images/generations", *[Reply(307, headers={"Location": "/v1/images/generations"})] * 40
     )
     with pytest.raises(GenerationError, match="too many redirects"):
-        await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-            make_request("visual", prompt="a fox", model="gpt-image-1"), Progress()
-        )
+        await openai.generate(openai.request("visual", prompt="a fox", model="gpt-image-1"))
 
 
 # --- paid creation requests are never sent twice ---------------------------------------------------
@@ -108,51 +100,30 @@ async def test_a_redirect_loop_on_image_generation_fails_the_run_readably(
     ],
 )
 async def test_billed_creations_are_not_resent(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    reply: Reply,
+    fake: FakeProvider, openai: ProviderHarness, replicate: ProviderHarness, reply: Reply
 ) -> None:
     fake.script("POST", "/v1/images/generations", *[reply] * 4)
     fake.script("POST", "/v1/audio/speech", *[reply] * 4)
     fake.script("POST", "/v1/models/*", *[reply] * 4)
-    cases: list[tuple[Generator, GenerationRequest]] = [
-        (
-            OpenAIImageGenerator(openai_settings(timeout_s=0.3), environ=env),
-            make_request("visual", prompt="x"),
-        ),
-        (
-            OpenAISpeechGenerator(openai_settings(timeout_s=0.3), environ=env),
-            make_request("narration", script="x"),
-        ),
-        (
-            ReplicateGenerator("visual", replicate_settings(timeout_s=0.3), environ=env),
-            make_request("visual", prompt="x", model="qwen/qwen-image"),
-        ),
+    cases: list[tuple[ProviderHarness, GenerationRequest]] = [
+        (openai, openai.request("visual", prompt="x")),
+        (openai, openai.request("narration", script="x")),
+        (replicate, replicate.request("visual", prompt="x", model="qwen/qwen-image")),
     ]
-    for generator, request in cases:
+    for provider, request in cases:
         with pytest.raises(GenerationError, match="not sent again"):
-            await generator.generate(request, Progress())
+            await provider.generate(request, timeout_s=0.3)
     assert len(fake.received("POST", "/v1/images/generations")) == 1
     assert len(fake.received("POST", "/v1/audio/speech")) == 1
     assert len(fake.received("POST", "/v1/models/*")) == 1
 
 
-async def test_a_billed_creation_is_retried_when_it_was_refused_unprocessed(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
+async def test_a_billed_creation_is_retried_when_it_was_refused_unprocessed(openai: ProviderHarness) -> None:
     # 429: the provider did no work, so asking again cannot bill twice
-    fake.script("POST", "/v1/images/generations", Reply(429, {"error": {"message": "slow down"}}))
-    result = await OpenAIImageGenerator(openai_settings(), environ=env).generate(
-        make_request("visual", prompt="a fox", model="gpt-image-1"), Progress()
-    )
+    openai.fake.script("POST", "/v1/images/generations", Reply(429, {"error": {"message": "slow down"}}))
+    result = await openai.generate(openai.request("visual", prompt="a fox", model="gpt-image-1"))
     assert result.file.is_file()
-    assert len(fake.received("POST", "/v1/images/generations")) == 2
+    assert len(openai.fake.received("POST", "/v1/images/generations")) == 2
 
 
 async def test_a_billed_creation_is_retried_after_connection_refused(
@@ -194,22 +165,18 @@ def _leaks(text: str, key: str) -> list[str]:
 @FIXTURES_OK
 @given(key=MALFORMED_KEYS)
 async def test_a_malformed_key_is_one_error_naming_the_variable(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    make_request: Callable[..., GenerationRequest],
-    caplog: pytest.LogCaptureFixture,
-    key: str,
+    openai: ProviderHarness, caplog: pytest.LogCaptureFixture, key: str
 ) -> None:
     assert key_problem(key.strip()) is not None
-    generator = OpenAIImageGenerator(openai_settings(), environ={"OPENAI_API_KEY": key})
-    before = len(fake.received())
+    generator = openai.generator("visual", environ={"OPENAI_API_KEY": key})
+    before = len(openai.fake.received())
     with caplog.at_level(logging.DEBUG), pytest.raises(GenerationError) as caught:
-        await generator.generate(make_request("visual", prompt="x"), Progress())
+        await generator.generate(openai.request("visual", prompt="x"), Progress())
     message = caught.value.message
     assert "OPENAI_API_KEY" in message and "malformed" in message
     assert "\n" not in message
     assert not _leaks(message + repr(caught.value) + caplog.text, key)
-    assert len(fake.received()) == before  # nothing was sent
+    assert len(openai.fake.received()) == before  # nothing was sent
 
 
 @FIXTURES_OK
@@ -226,19 +193,13 @@ async def test_a_malformed_key_is_one_error_naming_the_variable(
     )
 )
 async def test_a_reply_quoting_the_key_in_any_spelling_never_shows_it(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    form: Callable[[str], str],
+    openai: ProviderHarness, form: Callable[[str], str]
 ) -> None:
-    fake.script(
+    openai.fake.script(
         "POST", "/v1/audio/speech", Reply(400, {"error": {"message": f"invalid key {form(SECRET)} sent"}})
     )
     with pytest.raises(GenerationError) as caught:
-        await OpenAISpeechGenerator(openai_settings(), environ=env).generate(
-            make_request("narration", script="Hi."), Progress()
-        )
+        await openai.generate(openai.request("narration", script="Hi."))
     assert not _leaks(caught.value.message, SECRET)
     assert SECRET[3:] not in caught.value.message
 
@@ -265,28 +226,17 @@ def test_the_log_never_holds_a_key_in_any_spelling(key: str, spelling: Callable[
 @FIXTURES_OK
 @given(prediction_id=st.sampled_from(["../../v1/account", "a/b", "x?y=1", "#frag", "..", "p 1", "p\n1"]))
 async def test_a_hostile_prediction_id_never_reaches_a_url(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-    prediction_id: str,
+    replicate: ProviderHarness, prediction_id: str
 ) -> None:
-    fake.script("POST", "/v1/models/*", Reply(201, {"id": prediction_id, "status": "starting"}))
-    before = len(fake.received())
+    replicate.fake.script("POST", "/v1/models/*", Reply(201, {"id": prediction_id, "status": "starting"}))
+    before = len(replicate.fake.received())
     with pytest.raises(GenerationError, match="malformed prediction id"):
-        await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-            make_request("visual", prompt="x", model="qwen/qwen-image"), Progress()
-        )
-    assert len(fake.received()) == before + 1  # only the creation itself
+        await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"))
+    assert len(replicate.fake.received()) == before + 1  # only the creation itself
 
 
-async def test_provider_logs_quoting_the_key_never_reach_progress(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> None:
-    fake.script(
+async def test_provider_logs_quoting_the_key_never_reach_progress(replicate: ProviderHarness) -> None:
+    replicate.fake.script(
         "GET",
         "/v1/predictions/*",
         Reply(
@@ -299,9 +249,7 @@ async def test_provider_logs_quoting_the_key_never_reach_progress(
         ),
     )
     progress = Progress()
-    await ReplicateGenerator("visual", replicate_settings(), environ=env).generate(
-        make_request("visual", prompt="x", model="qwen/qwen-image"), progress
-    )
+    await replicate.generate(replicate.request("visual", prompt="x", model="qwen/qwen-image"), progress)
     shown = "\n".join(message for _, _, message in progress.calls)
     assert "***" in shown
     assert not _leaks(shown, SECRET) and SECRET[3:] not in shown
