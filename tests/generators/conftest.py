@@ -101,8 +101,11 @@ def env() -> dict[str, str]:
     return dict(ENV)
 
 
+RequestMaker = Callable[..., GenerationRequest]
+
+
 @pytest.fixture
-def make_request(tmp_path: Path) -> Callable[..., GenerationRequest]:
+def make_request(tmp_path: Path) -> RequestMaker:
     """`make_request(kind, **fields)` → a request writing into a fresh folder."""
     out_dir = tmp_path / "run"
     out_dir.mkdir()
@@ -124,7 +127,7 @@ class ProviderHarness:
     fake: FakeProvider
     settings: SettingsFactory
     env: dict[str, str]
-    request: Callable[..., GenerationRequest]
+    request: RequestMaker
     """`request(kind, clip_duration=0.0, **fields)`, as the `make_request` fixture."""
     make_generator: GeneratorMaker
 
@@ -152,22 +155,14 @@ def _replicate_generator(kind: str, settings: ProviderSettings, environ: Mapping
 
 
 @pytest.fixture
-def openai(
-    fake: FakeProvider,
-    openai_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> ProviderHarness:
+def openai(fake: FakeProvider, env: dict[str, str], make_request: RequestMaker) -> ProviderHarness:
     """The OpenAI-compatible image ("visual") and speech ("narration") generators against the fake."""
-    return ProviderHarness(fake, openai_settings, env, make_request, _openai_generator)
+    return ProviderHarness(fake, _factory(fake, "OPENAI_API_KEY"), env, make_request, _openai_generator)
 
 
 @pytest.fixture
-def replicate(
-    fake: FakeProvider,
-    replicate_settings: SettingsFactory,
-    env: dict[str, str],
-    make_request: Callable[..., GenerationRequest],
-) -> ProviderHarness:
+def replicate(fake: FakeProvider, env: dict[str, str], make_request: RequestMaker) -> ProviderHarness:
     """The Replicate generator (any kind) against the fake."""
-    return ProviderHarness(fake, replicate_settings, env, make_request, _replicate_generator)
+    return ProviderHarness(
+        fake, _factory(fake, "REPLICATE_API_TOKEN"), env, make_request, _replicate_generator
+    )

@@ -24,7 +24,7 @@ from tui_editor.generators.http_client import ProviderClient
 from tui_editor.generators.openai_compat import OpenAIImageGenerator
 from tui_editor.logs import RedactingFormatter
 
-from .conftest import ProviderHarness, SettingsFactory
+from .conftest import ProviderHarness, RequestMaker, SettingsFactory
 from .fake_provider import SECRET, FakeProvider, Progress, Reply
 
 FIXTURES_OK = settings(
@@ -127,7 +127,7 @@ async def test_a_billed_creation_is_retried_when_it_was_refused_unprocessed(open
 
 
 async def test_a_billed_creation_is_retried_after_connection_refused(
-    openai_settings: SettingsFactory, env: dict[str, str], make_request: Callable[..., GenerationRequest]
+    openai_settings: SettingsFactory, env: dict[str, str], make_request: RequestMaker
 ) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
 
 import pytest
 
 from tui_editor.config import ProviderSettings
 from tui_editor.core.kinds import KINDS, MUSIC, NARRATION, VISUAL
-from tui_editor.generators.base import GenerationError, GenerationRequest, Generator
+from tui_editor.generators.base import GenerationError, Generator
 from tui_editor.generators.replicate import ReplicateGenerator, build_input, first_output_url
 
-from .conftest import ProviderHarness, SettingsFactory
+from .conftest import ProviderHarness, RequestMaker, SettingsFactory
 from .fake_provider import (
     JPEG_BYTES,
     PNG_BYTES,
@@ -483,7 +482,7 @@ async def test_wrong_kind_and_bad_model_send_nothing(replicate: ProviderHarness)
     assert replicate.fake.requests == []
 
 
-def test_build_input_leaves_out_empty_values(make_request: Callable[..., GenerationRequest]) -> None:
+def test_build_input_leaves_out_empty_values(make_request: RequestMaker) -> None:
     assert build_input(NARRATION, make_request("narration", script="Hello", voice="", emotion=None)) == {
         "text": "Hello"
     }
