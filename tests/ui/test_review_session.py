@@ -218,6 +218,15 @@ async def test_every_session_key_is_in_the_footer_or_the_help(settings: Settings
         assert shown["session.play_current"].keys == ("P",)  # no room in 80 columns: it is in the help
 
 
+async def test_the_clip_line_is_one_line_cut_with_an_ellipsis(settings: Settings, runtime: Any) -> None:
+    lecture_id, _runs = make_previews(runtime, ["Voice 1"])
+    app = TuiEditorApp(settings, lecture_id)
+    async with app.run_test(size=(60, 24)) as pilot:
+        await open_session(pilot, 1)
+        line = screen_text(app).splitlines()[1].strip()
+        assert line.startswith("Voice 1  ·  Narration  ·  at 0:00.0  ·  seed ") and line.endswith("…"), line
+
+
 async def test_an_empty_session_says_so(settings: Settings, runtime: Any) -> None:
     lecture_id = make_lecture(runtime.store, TITLE, clips_per_track=1)
     app = TuiEditorApp(settings, lecture_id)

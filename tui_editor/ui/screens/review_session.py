@@ -98,7 +98,9 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
     DEFAULT_CSS = """
     ReviewSessionScreen { layout: vertical; }
     ReviewSessionScreen #session-header { height: 1; background: $panel; text-style: bold; padding: 0 1; }
-    ReviewSessionScreen #session-clip { height: 1; color: $text-muted; padding: 0 1; }
+    ReviewSessionScreen #session-clip {
+        height: 1; color: $text-muted; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     ReviewSessionScreen #session-body { height: 1fr; padding: 0 1; }
     ReviewSessionScreen #session-fields { height: auto; }
     ReviewSessionScreen #session-media { height: auto; margin-top: 1; }
@@ -257,8 +259,8 @@ class ReviewSessionScreen(EditorAppAccess, Screen[str]):
             empty.display = False
         kind = get_kind(item.kind)
         current = provider.snapshot.asset_for(clip)
-        # One line, cut with an ellipsis at the terminal's edge (the run id goes first in 80 columns).
-        clip_line = Text(visible(clip.name), style="bold", no_wrap=True, overflow="ellipsis")
+        # One line (CSS: cut with an ellipsis at the terminal's edge; in 80 columns the run id goes first).
+        clip_line = Text(visible(clip.name), style="bold")
         seed = "" if item.seed is None else f"  ·  seed {item.seed}"
         clip_line.append(
             f"  ·  {kind.label}  ·  at {format_start(clip.start)}{seed}  ·  run {visible(item.run_id)}",
