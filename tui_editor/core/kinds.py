@@ -727,6 +727,9 @@ def request_flags(kinds: Mapping[str, AssetKind] | None = None) -> tuple[Request
     return tuple(flags)
 
 
+NOT_A_NUMBER = "expected a number"
+
+
 @dataclass(frozen=True)
 class ClipParam:
     """A presentation parameter of a clip (not of its asset): how the clip is played in the lecture."""
@@ -736,6 +739,16 @@ class ClipParam:
     help: str
     minimum: float | None = None
     maximum: float | None = None
+
+    def number_problem(self, value: Any) -> str | None:
+        """Why `value` cannot be this (number) parameter: "expected a number" or "must be between …"."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            return NOT_A_NUMBER
+        low = self.minimum if self.minimum is not None else float("-inf")
+        high = self.maximum if self.maximum is not None else float("inf")
+        if not low <= value <= high:
+            return f"must be between {low:g} and {high:g}"
+        return None
 
 
 #: Every clip parameter the timeline knows (stored in `clip.params`; absent means "the default").
@@ -770,12 +783,9 @@ def validate_clip_params(data: Any) -> dict[str, Any]:
                 raise ValidationError(f"params.{name}: expected text (at most 200 characters)")
             clean[name] = value
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            raise ValidationError(f"params.{name}: expected a number")
-        low = param.minimum if param.minimum is not None else float("-inf")
-        high = param.maximum if param.maximum is not None else float("inf")
-        if not low <= value <= high:
-            raise ValidationError(f"params.{name}: must be between {low:g} and {high:g}")
+        problem = param.number_problem(value)
+        if problem is not None:
+            raise ValidationError(f"params.{name}: {problem}")
         clean[name] = float(value)
     return clean
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import BadInputError
 from .exchange import checked_text, json_type_name
-from .kinds import CLIP_PARAMS
+from .kinds import CLIP_PARAMS, NOT_A_NUMBER
 from .snapshot import LectureSnapshot
 
 
@@ -125,12 +125,11 @@ def _params(item: Mapping[str, Any], where: str) -> dict[str, Any]:
         if spec.type == "str":
             params[name] = checked_text(value, f"{where}.{key}", 200)
             continue
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            raise BadInputError(f"{where}.{key}: expected a number, got {json_type_name(value)}")
-        low = spec.minimum if spec.minimum is not None else float("-inf")
-        high = spec.maximum if spec.maximum is not None else float("inf")
-        if not low <= value <= high:
-            raise BadInputError(f"{where}.{key}: must be between {low:g} and {high:g}")
+        problem = spec.number_problem(value)
+        if problem == NOT_A_NUMBER:  # an imported document's error also names what it found
+            problem += f", got {json_type_name(value)}"
+        if problem is not None:
+            raise BadInputError(f"{where}.{key}: {problem}")
         params[name] = float(value)
     return params
 
